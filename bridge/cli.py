@@ -1,0 +1,87 @@
+"""The `beatgen` command: generation and benchmarks here, training tools from model_tools."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .midi_files import MidiFileError
+from .model_files import DEFAULT_MODEL_DIR, ModelError
+
+# Errors a user can cause and fix; anything else is a bug and keeps its traceback.
+USER_ERRORS = (MidiFileError, ModelError, FileNotFoundError, FileExistsError, ValueError, OSError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="beatgen", description="Beat Generation: an LSTM drum partner.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_generate(commands)
+    _add_bench(commands)
+    from model_tools.cli import add_commands
+
+    add_commands(commands)
+    return parser
+
+
+def _add_generate(commands) -> None:
+    p = commands.add_parser("generate", help="continue MIDI seed files with the model")
+    p.add_argument("inputs", nargs="+", metavar="SEED", help="seed .mid files or folders of them")
+    p.add_argument("-o", "--output", metavar="OUT.mid", help="output file (one input)")
+    p.add_argument("--out-dir", metavar="DIR", help="output folder (one file per input)")
+    p.add_argument("--seed-bars", type=int, default=2, help="bars of the seed the model hears (default 2)")
+    p.add_argument("--bars", type=int, default=4, help="bars to generate (default 4)")
+    p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
+    p.add_argument("--top-k", type=int, default=0, help="sample among the K likeliest tokens (0 = all)")
+    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (1.0 = off)")
+    p.add_argument("--random-seed", type=int, help="fix the random seed for reproducible output")
+    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
+    p.add_argument("--include-seed", action="store_true", help="write the seed bars before the continuation")
+    p.add_argument("--channel", type=int, default=10, help="MIDI channel 1-16 (default 10)")
+    p.set_defaults(handler=_generate)
+
+
+def _generate(args) -> int:
+    from .generate import GenerateOptions, run_generate
+    from .sampling import SamplingSettings
+    from .step_model import StepModel
+
+    settings = SamplingSettings(args.temperature, args.top_k, args.top_p)
+    options = GenerateOptions(args.seed_bars, args.bars, settings, args.random_seed, args.include_seed, args.channel - 1)
+    model = StepModel(args.model, args.variant)
+    return 1 if run_generate(args.inputs, args.output, args.out_dir, model, options) else 0
+
+
+def _add_bench(commands) -> None:
+    p = commands.add_parser("bench", help="measure per-token latency, bar time, import time and memory")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.add_argument("--tokens", type=int, default=5000, help="tokens timed per variant (default 5000)")
+    p.add_argument("--no-reference", action="store_true", help="skip the notebook-method reference (needs TensorFlow)")
+    p.set_defaults(handler=_bench)
+
+
+def _bench(args) -> int:
+    from .bench import run_bench
+
+    return run_bench(args.model, args.tokens, args.json, reference=not args.no_reference)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.handler(args)
+    except USER_ERRORS as error:
+        print(f"beatgen {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""`beatgen generate`: continue the first bars of MIDI seed files and write playable MIDI."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .continuation import continue_part
+from .midi_files import GM_DRUM_CHANNEL, DrumPart, Hit, MidiFileError, read_drum_part, write_drum_midi
+from .sampling import SamplingSettings
+from .step_model import StepModel
+
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+class GenerateError(ValueError):
+    """Bad arguments or inputs for generate, with a message for the user."""
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    seed_bars: int = 2
+    bars: int = 4
+    settings: SamplingSettings = SamplingSettings()
+    random_seed: int | None = None
+    include_seed: bool = False
+    channel: int = GM_DRUM_CHANNEL
+
+    def __post_init__(self) -> None:
+        if self.seed_bars < 1 or self.bars < 1:
+            raise GenerateError("--seed-bars and --bars must be at least 1")
+        if not 0 <= self.channel <= 15:
+            raise GenerateError("--channel must be between 1 and 16")
+
+
+def expand_inputs(inputs: list[str]) -> list[Path]:
+    """Files as given, folders as their MIDI files (sorted); an empty folder is an error."""
+    paths: list[Path] = []
+    for name in inputs:
+        path = Path(name)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES)
+            if not found:
+                raise GenerateError(f"{path}: no .mid files in this folder")
+            paths.extend(found)
+        else:
+            paths.append(path)
+    return paths
+
+
+def output_paths(inputs: list[Path], output: str | None, out_dir: str | None) -> list[Path]:
+    if output and out_dir:
+        raise GenerateError("give either -o OUT.mid or --out-dir DIR, not both")
+    if output:
+        if len(inputs) != 1:
+            raise GenerateError(f"-o takes one input, got {len(inputs)}; use --out-dir for several")
+        return [Path(output)]
+    if not out_dir:
+        raise GenerateError("say where to write: -o OUT.mid or --out-dir DIR")
+    return [Path(out_dir) / f"{p.stem}_continued.mid" for p in inputs]
+
+
+def check_meter(part: DrumPart, model: StepModel, path: Path) -> None:
+    meter = "{}/{}".format(*part.time_signature)
+    supported = model.info.get("meters", ["4/4"])
+    if meter not in supported:
+        raise MidiFileError(f"{path}: time signature {meter} is not supported by this model (it knows {', '.join(supported)})")
+
+
+def continue_file(model: StepModel, path: Path, target: Path, options: GenerateOptions, rng) -> str:
+    """Generate for one seed file and write it; returns the summary line."""
+    part = read_drum_part(path)
+    check_meter(part, model, path)
+    _notices(part, path, options)
+    seed_bars = min(options.seed_bars, part.bar_count)
+    hits, generated = continue_part(model, part, seed_bars, options.bars, options.settings, rng)
+    seed_length = part.bar_lines[seed_bars] - part.bar_lines[0]
+    if options.include_seed:
+        seed_hits = [h for h in part.hits if h.time < part.bar_lines[seed_bars]]
+        hits = seed_hits + [Hit(h.time + seed_length, h.drum, h.velocity) for h in hits]
+    write_drum_midi(target, hits, part.bpm, part.time_signature, options.channel)
+    total_bars = options.bars + (seed_bars if options.include_seed else 0)
+    return f"wrote {target}: {total_bars} bars, {len(hits)} hits ({seed_bars}-bar seed from {path.name}, {part.bpm:.1f} BPM)"
+
+
+def _notices(part: DrumPart, path: Path, options: GenerateOptions) -> None:
+    if not part.had_tempo:
+        print(f"{path}: no tempo in the file, using 120 BPM", file=sys.stderr)
+    if part.unknown_pitches:
+        listed = ", ".join(f"{pitch}x{count}" for pitch, count in sorted(part.unknown_pitches.items()))
+        print(f"{path}: ignored notes with pitches outside the drum map: {listed}", file=sys.stderr)
+    if part.bar_count < options.seed_bars:
+        print(f"{path}: has only {part.bar_count} bar(s); using all of it as the seed", file=sys.stderr)
+
+
+def run_generate(inputs: list[str], output: str | None, out_dir: str | None, model: StepModel, options: GenerateOptions) -> int:
+    """Continue every input; returns the number of inputs that failed."""
+    paths = expand_inputs(inputs)
+    targets = output_paths(paths, output, out_dir)
+    failures = 0
+    for index, (path, target) in enumerate(zip(paths, targets)):
+        rng = np.random.default_rng(None if options.random_seed is None else [options.random_seed, index])
+        try:
+            print(continue_file(model, path, target, options, rng))
+        except MidiFileError as error:
+            print(f"beatgen generate: {error}", file=sys.stderr)
+            failures += 1
+    return failures

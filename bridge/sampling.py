@@ -1,0 +1,48 @@
+"""Pick the next token from logits: grammar mask, temperature, top-k and top-p."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    temperature: float = 1.0
+    top_k: int = 0  # 0 = no limit
+    top_p: float = 1.0  # 1 = no nucleus cut
+
+    def __post_init__(self) -> None:
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        if self.top_k < 0:
+            raise ValueError(f"top-k must be >= 0, got {self.top_k}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top-p must be in (0, 1], got {self.top_p}")
+
+
+def probabilities(logits: np.ndarray, mask: np.ndarray, settings: SamplingSettings) -> np.ndarray:
+    """Distribution over tokens after masking, temperature, top-k and top-p."""
+    scaled = np.where(mask, logits.astype(np.float64) / settings.temperature, -np.inf)
+    if settings.top_k and settings.top_k < int(mask.sum()):
+        kth = np.partition(scaled, -settings.top_k)[-settings.top_k]
+        scaled = np.where(scaled >= kth, scaled, -np.inf)
+    weights = np.exp(scaled - scaled.max())
+    weights /= weights.sum()
+    if settings.top_p < 1.0:
+        weights = _nucleus(weights, settings.top_p)
+    return weights
+
+
+def _nucleus(weights: np.ndarray, top_p: float) -> np.ndarray:
+    order = np.argsort(weights)[::-1]
+    keep = np.cumsum(weights[order]) - weights[order] < top_p  # always keeps the top token
+    trimmed = np.zeros_like(weights)
+    trimmed[order[keep]] = weights[order[keep]]
+    return trimmed / trimmed.sum()
+
+
+def sample(logits: np.ndarray, mask: np.ndarray, settings: SamplingSettings, rng: np.random.Generator) -> int:
+    weights = probabilities(logits, mask, settings)
+    return int(np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right").clip(0, len(weights) - 1))

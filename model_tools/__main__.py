@@ -1,0 +1,7 @@
+"""`python -m model_tools`: the training-side subcommands."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,43 @@
+"""Training configuration: every default in one commented place, saved with the model."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass
+class TrainConfig:
+    # Architecture: the notebook's Embedding -> LSTM 256 -> BatchNorm -> Dropout
+    # -> Dense 256 -> BatchNorm -> ELU -> Dropout -> Dense, plus small
+    # embeddings of the position in the bar and of the lookback tokens
+    # (bridge/bar_memory.py) next to the token embedding.
+    token_embedding: int = 64
+    position_embedding: int = 16
+    # Embedding of each lookback token (what came next here one and two bars ago).
+    lookback_embedding: int = 32
+    lstm_units: int = 256
+    dense_units: int = 256
+    dropout: float = 0.3
+    # Data: windows of `sequence_length` tokens starting on bar lines, every
+    # `window_stride_bars` bars, so each window starts from a fresh state on a
+    # bar line exactly as generation does.
+    sequence_length: int = 192
+    window_stride_bars: int = 2
+    # Optimisation.
+    batch_size: int = 32
+    epochs: int = 30
+    learning_rate: float = 2e-3
+    clipnorm: float = 1.0
+    # Stop early when validation loss has not improved for this many epochs.
+    patience: int = 4
+    seed: int = 1234
+    # Limit the number of files per split (0 = all); used for quick runs and CI.
+    max_files: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

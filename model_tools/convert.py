@@ -1,0 +1,208 @@
+"""`beatgen convert RUN_DIR -o MODEL_DIR`: trained Keras LSTM -> streaming TFLite step model + model.json.
+
+The step model is written with plain TensorFlow ops from the trained weights,
+folded where the algebra allows it (fewer weights to read per token):
+the token and position embeddings are multiplied into the LSTM's input
+kernel ahead of time (an embedding row times a matrix is a row of the product),
+and both BatchNorms are folded into the dense layer between them.  Builtin
+TFLite ops only, so the LiteRT runtime can run it without Flex ops.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from bridge.bench import KERAS_WEIGHTS
+from bridge.model_files import MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_JSON, VARIANT_FILES
+
+from . import keras_model as names
+from .train import BEST_MODEL, RUN_INFO
+
+SIGNATURE = "serving_default"
+INPUT, STATE, LOGITS, STATE_OUT = "token_position", "state", "logits", "state_out"
+ATTRIBUTION = {
+    "dataset": "Groove MIDI Dataset v1.0.0 (train split; validation split for model selection)",
+    "license": "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)",
+    "citation": (
+        "Jon Gillick, Adam Roberts, Jesse Engel, Douglas Eck, David Bamman. "
+        "Learning to Groove with Inverse Sequence Transformations. ICML 2019."
+    ),
+    "changes": "MIDI files tokenized and used to train this model; no MIDI data is redistributed.",
+}
+
+
+def folded_weights(model) -> dict[str, np.ndarray]:
+    """The step model's weights computed from the trained Keras layers."""
+    kernel, recurrent, bias = model.get_layer(names.LSTM).get_weights()
+    token_table = model.get_layer(names.TOKEN_EMBEDDING).get_weights()[0]
+    position_table = model.get_layer(names.POSITION_EMBEDDING).get_weights()[0]
+    lookback_table = model.get_layer(names.LOOKBACK_EMBEDDING).get_weights()[0]
+    # Row blocks of the LSTM input kernel, in the order the Keras model concatenates its inputs.
+    token_end = token_table.shape[1]
+    position_end = token_end + position_table.shape[1]
+    lookback_width = lookback_table.shape[1]
+    lookback_blocks = range(position_end, kernel.shape[0], lookback_width)
+    scale_1, shift_1 = _batchnorm_affine(model.get_layer(names.NORM_1))
+    scale_2, shift_2 = _batchnorm_affine(model.get_layer(names.NORM_2))
+    dense_kernel, dense_bias = model.get_layer(names.DENSE).get_weights()
+    logits_kernel, logits_bias = model.get_layer(names.LOGITS).get_weights()
+    return {
+        "token_gates": token_table @ kernel[:token_end] + bias,
+        "position_gates": position_table @ kernel[token_end:position_end],
+        "lookback_gates": np.stack([lookback_table @ kernel[start : start + lookback_width] for start in lookback_blocks]),
+        "recurrent": recurrent,
+        # dense(bn1(x)) then bn2:  x @ (s1[:,None] * W * s2) + ((t1 @ W + b) * s2 + t2)
+        "dense_kernel": scale_1[:, None] * dense_kernel * scale_2[None, :],
+        "dense_bias": (shift_1 @ dense_kernel + dense_bias) * scale_2 + shift_2,
+        "logits_kernel": logits_kernel,
+        "logits_bias": logits_bias,
+    }
+
+
+def _batchnorm_affine(layer) -> tuple[np.ndarray, np.ndarray]:
+    gamma, beta, mean, variance = layer.get_weights()
+    scale = gamma / np.sqrt(variance + layer.epsilon)
+    return scale, beta - mean * scale
+
+
+def _step_module(weights: dict[str, np.ndarray]):
+    import tensorflow as tf
+
+    units = weights["recurrent"].shape[0]
+    lookback_bars = weights["lookback_gates"].shape[0]
+    input_table, offsets = _input_table(weights)
+    # Gate columns reordered from Keras' (i, f, g, o) to (i, f, o, g): one sigmoid
+    # and one tanh over contiguous slices instead of four activations (at batch 1
+    # every op costs a fixed overhead, and XNNPACK fuses contiguous runs of ops).
+    order = np.concatenate([np.arange(0, 2 * units), np.arange(3 * units, 4 * units), np.arange(2 * units, 3 * units)])
+    constants = {
+        "inputs": tf.constant(input_table[:, order].astype(np.float32)),
+        "offsets": tf.constant(offsets[None, :].astype(np.int32)),
+        "recurrent": tf.constant(weights["recurrent"][:, order].astype(np.float32)),
+    }
+    for key in ("dense_kernel", "dense_bias", "logits_kernel", "logits_bias"):
+        constants[key] = tf.constant(weights[key].astype(np.float32))
+
+    class StepModule(tf.Module):
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([1, 2 + lookback_bars], tf.int32, name=INPUT),
+                tf.TensorSpec([1, 2 * units], tf.float32, name=STATE),
+            ]
+        )
+        def step(self, token_position, state):
+            h, c = state[:, :units], state[:, units:]
+            # One gather of all input rows (token, position, lookback...) summed: their gate contributions.
+            rows = tf.gather(constants["inputs"], token_position + constants["offsets"])
+            gates = tf.reduce_sum(rows, axis=1) + tf.matmul(h, constants["recurrent"])
+            sigmoids, g = tf.sigmoid(gates[:, : 3 * units]), tf.tanh(gates[:, 3 * units :])
+            i, f, o = sigmoids[:, :units], sigmoids[:, units : 2 * units], sigmoids[:, 2 * units :]
+            c_new = f * c + i * g
+            h_new = o * tf.tanh(c_new)
+            hidden = tf.nn.elu(tf.matmul(h_new, constants["dense_kernel"]) + constants["dense_bias"])
+            logits = tf.matmul(hidden, constants["logits_kernel"]) + constants["logits_bias"]
+            return {LOGITS: logits, STATE_OUT: tf.concat([h_new, c_new], axis=1)}
+
+    return StepModule(), units
+
+
+def _input_table(weights: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """All per-input gate tables stacked into one, with the row offset of each input's block."""
+    blocks = [weights["token_gates"], weights["position_gates"], *weights["lookback_gates"]]
+    offsets = np.cumsum([0] + [len(block) for block in blocks[:-1]])
+    return np.concatenate(blocks), offsets
+
+
+def to_tflite(weights: dict[str, np.ndarray]) -> tuple[dict[str, bytes], int]:
+    """float32 and dynamic-range int8 flatbuffers of the step model."""
+    import tensorflow as tf
+
+    module, units = _step_module(weights)
+    flatbuffers = {}
+    with tempfile.TemporaryDirectory() as saved:
+        tf.saved_model.save(module, saved, signatures={SIGNATURE: module.step.get_concrete_function()})
+        for variant in VARIANT_FILES:
+            converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=[SIGNATURE])
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+            if variant == "int8":
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            flatbuffers[variant] = converter.convert()
+    return flatbuffers, units
+
+
+def model_description(run_info: dict, units: int, parity: dict) -> dict:
+    return {
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "tokenizer": run_info["tokenizer"],
+        "lookback": run_info["lookback"],
+        "inputs": ["token", "position"] + [f"lookback_{bar + 1}" for bar in range(run_info["lookback"]["bars"])],
+        "meters": run_info.get("meters", ["4/4"]),
+        "files": dict(VARIANT_FILES),
+        "state_size": 2 * units,
+        "tensors": {"signature": SIGNATURE, "input": INPUT, "state": STATE, "logits": LOGITS, "state_out": STATE_OUT},
+        "training": {k: v for k, v in run_info.items() if k != "tokenizer"},
+        "parity": parity,
+        "attribution": ATTRIBUTION,
+    }
+
+
+def convert(run_dir: str, model_dir: str, parity_tokens: int = 256, out=print) -> dict:
+    """Write MODEL_DIR/{model.tflite, model_int8.tflite, model.json}; returns the parity report."""
+    import keras
+
+    run = Path(run_dir)
+    if not (run / BEST_MODEL).is_file() or not (run / RUN_INFO).is_file():
+        raise FileNotFoundError(f"{run}: no finished training run ({BEST_MODEL} and {RUN_INFO} expected)")
+    model = keras.models.load_model(run / BEST_MODEL)
+    run_info = json.loads((run / RUN_INFO).read_text())
+    flatbuffers, units = to_tflite(folded_weights(model))
+    target = Path(model_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    for variant, data in flatbuffers.items():
+        (target / VARIANT_FILES[variant]).write_bytes(data)
+    # Kept beside the TFLite files for `beatgen bench`'s Keras reference and parity checks.
+    weights = model.get_weights()
+    np.savez_compressed(target / KERAS_WEIGHTS, **{f"w{i}": w for i, w in enumerate(weights)})
+    parity = {}
+    sample = parity_sample(run_info, parity_tokens)
+    (target / MODEL_JSON).write_text(json.dumps(model_description(run_info, units, {}), indent=1))
+    for variant in VARIANT_FILES:
+        parity[variant] = stream_parity(model, target, variant, *sample)
+        out(f"{variant}: {len(flatbuffers[variant]) / 1e6:.2f} MB, max |dprob| vs Keras over {parity_tokens} tokens: {parity[variant]:.2e}")
+    (target / MODEL_JSON).write_text(json.dumps(model_description(run_info, units, parity), indent=1))
+    return parity
+
+
+def parity_sample(run_info: dict, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A real token stream from a validation file of the training data (or a synthetic one)."""
+    from bridge.bar_memory import lookback_inputs
+    from bridge.tokens import TokenizerConfig, Vocabulary
+
+    from .dataset import list_midi_files, load_parts, select, tokenize_parts
+
+    vocabulary = Vocabulary(TokenizerConfig.from_json(run_info["tokenizer"]["config"]))
+    entries = select(list_midi_files(run_info["data"]), "validation")
+    for _entry, (tokens, positions, _bars) in zip(entries, tokenize_parts(load_parts(entries[:20], quiet=True), vocabulary)):
+        if len(tokens) >= count:
+            return tokens[:count], positions[:count], lookback_inputs(tokens[:count], vocabulary)
+    raise FileNotFoundError("no validation file is long enough for the parity check")
+
+
+def stream_parity(model, model_dir: Path, variant: str, tokens, positions, lookback) -> float:
+    """Max |probability difference| between Keras on the whole sequence and the streamed TFLite model."""
+    from bridge.step_model import StepModel
+
+    reference = model([tokens[None], positions[None], lookback[None]], training=False).numpy()[0]
+    step_model = StepModel(model_dir, variant)
+    streamed = np.stack([step_model.step(int(t), int(p), tuple(b)) for t, p, b in zip(tokens, positions, lookback)])
+    return float(np.max(np.abs(_softmax(reference) - _softmax(streamed))))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)

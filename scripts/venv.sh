@@ -1,0 +1,24 @@
+# Sourced by run.sh and test.sh: create .venv and install the project into it.
+# Re-installs only when pyproject.toml changed or new extras are asked for.
+ensure_venv() {
+    local extras="$1" python="${PYTHON:-python3}" stamp=".venv/.installed"
+    if ! command -v "$python" >/dev/null; then
+        echo "error: $python not found; install Python 3.10-3.13" >&2
+        exit 1
+    fi
+    if [ ! -x .venv/bin/python ]; then
+        "$python" -m venv .venv || {
+            echo "error: could not create .venv (on Debian/Ubuntu: apt-get install python3-venv)" >&2
+            exit 1
+        }
+    fi
+    local want
+    want="$(sha1sum pyproject.toml | cut -d' ' -f1) ${extras}"
+    if [ ! -f "$stamp" ] || ! grep -qxF -- "$want" "$stamp"; then
+        .venv/bin/python -m pip install --quiet --upgrade pip
+        .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+        echo "$want" >> "$stamp"
+    fi
+    # shellcheck disable=SC1091
+    source .venv/bin/activate
+}
