@@ -1,0 +1,1 @@
+"""Runtime of Beat Generation: MIDI files, tokens, the TFLite step model, sampling and the CLI."""

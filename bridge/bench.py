@@ -95,7 +95,7 @@ def notebook_latency(model_dir: Path) -> dict | None:
     lookback_bars = info["lookback"]["bars"]
     keras_model = build_model(len(vocabulary), info["tokenizer"]["position_buckets"], config, lookback_bars)
     with np.load(weights) as stored:
-        keras_model.set_weights([stored[f"w{i}"] for i in range(len(stored.files))])
+        keras_model.set_weights([stored[f"w{i}"].astype(np.float32) for i in range(len(stored.files))])
     window = [
         np.ones((1, NOTEBOOK_WINDOW), np.int32),
         np.zeros((1, NOTEBOOK_WINDOW), np.int32),

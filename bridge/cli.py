@@ -67,8 +67,8 @@ def _bench(args) -> int:
     return run_bench(args.model, args.tokens, args.json, reference=not args.no_reference)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    """Run the chosen subcommand; a user's mistake becomes one line on stderr, not a traceback."""
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
@@ -76,11 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except USER_ERRORS as error:
-        print(f"beatgen {args.command}: error: {error}", file=sys.stderr)
+        print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    return dispatch(build_parser(), argv)
 
 
 if __name__ == "__main__":

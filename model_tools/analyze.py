@@ -132,8 +132,10 @@ def run(folder: str, split: str = "train", write: str | None = None, out=print) 
     _print_inputs(parts, out)
     config, tables = derive_config(parts)
     _print_choices(config, tables, out)
-    vocabulary = Vocabulary(config)
-    _print_token_stats(parts, vocabulary, out)
+    shipped = TokenizerConfig()
+    out(f"derived configuration {'equals' if config == shipped else 'DIFFERS FROM'} the tokenizer in use (bridge/tokens.py)")
+    out(f"with the tokenizer in use, on split '{split}':")
+    _print_token_stats(parts, Vocabulary(shipped), out)
     if write:
         with open(write, "w") as stream:
             json.dump(config.to_json(), stream, indent=1)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import os
 
 from bridge.model_files import DEFAULT_MODEL_DIR
 
 from .config import TrainConfig
+
+# TensorFlow's C++ start-up chatter (CUDA probing, CPU flags) hides our own output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def add_commands(commands) -> None:
@@ -77,16 +80,8 @@ def _evaluate(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bridge.cli import USER_ERRORS
+    from bridge.cli import dispatch
 
     parser = argparse.ArgumentParser(prog="python -m model_tools", description="Train and convert the drum LSTM.")
     add_commands(parser.add_subparsers(dest="command", metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 0
-    try:
-        return args.handler(args)
-    except USER_ERRORS as error:
-        print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    return dispatch(parser, argv)

@@ -19,7 +19,6 @@ import numpy as np
 from bridge.bench import KERAS_WEIGHTS
 from bridge.model_files import MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_JSON, VARIANT_FILES
 
-from . import keras_model as names
 from .train import BEST_MODEL, RUN_INFO
 
 SIGNATURE = "serving_default"
@@ -37,6 +36,8 @@ ATTRIBUTION = {
 
 def folded_weights(model) -> dict[str, np.ndarray]:
     """The step model's weights computed from the trained Keras layers."""
+    from . import keras_model as names
+
     kernel, recurrent, bias = model.get_layer(names.LSTM).get_weights()
     token_table = model.get_layer(names.TOKEN_EMBEDDING).get_weights()[0]
     position_table = model.get_layer(names.POSITION_EMBEDDING).get_weights()[0]
@@ -153,11 +154,11 @@ def model_description(run_info: dict, units: int, parity: dict) -> dict:
 
 def convert(run_dir: str, model_dir: str, parity_tokens: int = 256, out=print) -> dict:
     """Write MODEL_DIR/{model.tflite, model_int8.tflite, model.json}; returns the parity report."""
-    import keras
-
     run = Path(run_dir)
     if not (run / BEST_MODEL).is_file() or not (run / RUN_INFO).is_file():
         raise FileNotFoundError(f"{run}: no finished training run ({BEST_MODEL} and {RUN_INFO} expected)")
+    import keras
+
     model = keras.models.load_model(run / BEST_MODEL)
     run_info = json.loads((run / RUN_INFO).read_text())
     flatbuffers, units = to_tflite(folded_weights(model))
@@ -165,9 +166,10 @@ def convert(run_dir: str, model_dir: str, parity_tokens: int = 256, out=print) -
     target.mkdir(parents=True, exist_ok=True)
     for variant, data in flatbuffers.items():
         (target / VARIANT_FILES[variant]).write_bytes(data)
-    # Kept beside the TFLite files for `beatgen bench`'s Keras reference and parity checks.
-    weights = model.get_weights()
-    np.savez_compressed(target / KERAS_WEIGHTS, **{f"w{i}": w for i, w in enumerate(weights)})
+    # The Keras weights ride along for `beatgen bench`'s notebook-method reference, in
+    # float16 to keep the repository small: the reference is about time, not values.
+    weights = {f"w{i}": w.astype(np.float16) for i, w in enumerate(model.get_weights())}
+    np.savez_compressed(target / KERAS_WEIGHTS, **weights)
     parity = {}
     sample = parity_sample(run_info, parity_tokens)
     (target / MODEL_JSON).write_text(json.dumps(model_description(run_info, units, {}), indent=1))

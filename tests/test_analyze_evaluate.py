@@ -75,3 +75,20 @@ def test_evaluate_reports_bits_and_groove_metrics(groove, tmp_path):
     assert set(report["sampled"]) >= {"hits_per_bar", "syncopation", "microtiming_abs_ms", "seed_similarity", "copy_rate"}
     assert 0 <= report["invalid_share"] <= 1
     assert "KN 3-gram + cache" in result.stdout
+
+
+def test_model_tools_runs_as_a_module_with_clean_errors(tmp_path):
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "model_tools", "convert", tmp_path / "no-run", "-o", tmp_path / "m"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"python -m model_tools convert: error: {tmp_path / 'no-run'}: no finished training run (best.keras and run.json expected)"
+    ]
+    assert not (tmp_path / "m").exists()
