@@ -7,6 +7,7 @@ import sys
 
 from .midi_files import MidiFileError
 from .model_files import DEFAULT_MODEL_DIR, ModelError
+from .sampling import DEFAULT_ADHERENCE
 
 # Errors a user can cause and fix; anything else is a bug and keeps its traceback.
 USER_ERRORS = (MidiFileError, ModelError, FileNotFoundError, FileExistsError, ValueError, OSError)
@@ -33,6 +34,12 @@ def _add_generate(commands) -> None:
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
     p.add_argument("--top-k", type=int, default=0, help="sample among the K likeliest tokens (0 = all)")
     p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (1.0 = off)")
+    p.add_argument(
+        "--adherence",
+        type=float,
+        default=DEFAULT_ADHERENCE,
+        help=f"0-1: how closely to follow what the last bars did (default {DEFAULT_ADHERENCE}; 0 = the model alone)",
+    )
     p.add_argument("--random-seed", type=int, help="fix the random seed for reproducible output")
     p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
     p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
@@ -46,7 +53,7 @@ def _generate(args) -> int:
     from .sampling import SamplingSettings
     from .step_model import StepModel
 
-    settings = SamplingSettings(args.temperature, args.top_k, args.top_p)
+    settings = SamplingSettings(args.temperature, args.top_k, args.top_p, args.adherence)
     options = GenerateOptions(args.seed_bars, args.bars, settings, args.random_seed, args.include_seed, args.channel - 1)
     model = StepModel(args.model, args.variant)
     return 1 if run_generate(args.inputs, args.output, args.out_dir, model, options) else 0

@@ -32,11 +32,13 @@ class Continuer:
         self.cursor = BarCursor(self.vocabulary, bar_units)
         self.memory = BarMemory(self.vocabulary)
         self.logits: np.ndarray | None = None
+        self.lookback: tuple[int, ...] = ()
 
     def feed(self, token: int) -> None:
         self.memory.record(self.cursor, token)
         self.cursor.advance(token)
-        self.logits = self.model.step(token, self.cursor.position_bucket, self.memory.lookback(self.cursor))
+        self.lookback = self.memory.lookback(self.cursor)
+        self.logits = self.model.step(token, self.cursor.position_bucket, self.lookback)
 
     def prime(self, tokens) -> None:
         """Start over and feed a seed that ends on a bar line (its last token is BAR)."""
@@ -57,7 +59,7 @@ class Continuer:
         tokens, forced, in_bar = [BAR], 0, 0
         while bars > 0:
             mask = self.cursor.allowed_mask()
-            token = BAR if in_bar >= MAX_TOKENS_PER_BAR else sample(self.logits, mask, settings, rng)
+            token = BAR if in_bar >= MAX_TOKENS_PER_BAR else sample(self.logits, mask, settings, rng, self.lookback)
             forced += in_bar >= MAX_TOKENS_PER_BAR
             self.feed(token)
             tokens.append(token)

@@ -6,12 +6,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Chosen on the validation split (docs/model.md): sampled continuations match
+# human ones best on density, syncopation, timing and similarity to the seed
+# with 0.8 (0, 0.3, 0.5, 0.7, 0.8, 0.85 and 0.9 were measured).
+DEFAULT_ADHERENCE = 0.8
+
 
 @dataclass(frozen=True)
 class SamplingSettings:
     temperature: float = 1.0
     top_k: int = 0  # 0 = no limit
     top_p: float = 1.0  # 1 = no nucleus cut
+    # Share of probability moved to what the groove did here in the last bars
+    # (the lookback proposals): 0 = the model alone, 1 = repeat whenever possible.
+    adherence: float = DEFAULT_ADHERENCE
 
     def __post_init__(self) -> None:
         if not self.temperature > 0:
@@ -20,6 +28,8 @@ class SamplingSettings:
             raise ValueError(f"top-k must be >= 0, got {self.top_k}")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top-p must be in (0, 1], got {self.top_p}")
+        if not 0 <= self.adherence <= 1:
+            raise ValueError(f"adherence must be in [0, 1], got {self.adherence}")
 
 
 def probabilities(logits: np.ndarray, mask: np.ndarray, settings: SamplingSettings) -> np.ndarray:
@@ -43,6 +53,19 @@ def _nucleus(weights: np.ndarray, top_p: float) -> np.ndarray:
     return trimmed / trimmed.sum()
 
 
-def sample(logits: np.ndarray, mask: np.ndarray, settings: SamplingSettings, rng: np.random.Generator) -> int:
-    weights = probabilities(logits, mask, settings)
+def with_proposals(weights: np.ndarray, proposals, mask: np.ndarray, adherence: float) -> np.ndarray:
+    """Move `adherence` of the probability onto the allowed proposed tokens (shared equally)."""
+    allowed = [token for token in proposals if token and mask[token]]
+    if not allowed or not adherence:
+        return weights
+    mixed = weights * (1 - adherence)
+    for token in allowed:
+        mixed[token] += adherence / len(allowed)
+    return mixed
+
+
+def sample(
+    logits: np.ndarray, mask: np.ndarray, settings: SamplingSettings, rng: np.random.Generator, proposals=()
+) -> int:
+    weights = with_proposals(probabilities(logits, mask, settings), proposals, mask, settings.adherence)
     return int(np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right").clip(0, len(weights) - 1))

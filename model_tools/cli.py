@@ -6,6 +6,7 @@ import argparse
 import os
 
 from bridge.model_files import DEFAULT_MODEL_DIR
+from bridge.sampling import DEFAULT_ADHERENCE
 
 from .config import TrainConfig
 
@@ -43,6 +44,7 @@ def add_commands(commands) -> None:
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=0)
     p.add_argument("--top-p", type=float, default=1.0)
+    p.add_argument("--adherence", type=float, default=DEFAULT_ADHERENCE)
     p.add_argument("--random-seed", type=int, default=0)
     p.add_argument("--max-windows", type=int, default=0, help="evaluate at most this many windows (0 = all)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")

@@ -171,7 +171,7 @@ def format_report(result: dict) -> str:
 
 def run_evaluation(args) -> dict:
     model = StepModel(args.model, args.variant)
-    settings = SamplingSettings(args.temperature, args.top_k, args.top_p)
+    settings = SamplingSettings(args.temperature, args.top_k, args.top_p, args.adherence)
     result = evaluate(args.folder, args.split, model, args.samples, settings, args.random_seed, args.max_windows)
     print(format_report(result))
     if args.json:

@@ -32,17 +32,14 @@ def microtiming_ms(bar: list[Hit], bpm: float) -> np.ndarray:
 
 
 def syncopation(bar: list[Hit]) -> float:
-    """LHL-style: a note on a weak 16th followed by silence (in that voice) on the next stronger one."""
+    """Longuet-Higgins & Lee on the bar's combined onsets (any drum): an onset on a weak 16th
+    followed by silence up to and including the next stronger position adds the weight difference."""
+    steps = {step for _drum, step in grid_steps(bar) if step < 16}
     total = 0.0
-    steps_by_drum: dict[int, set[int]] = {}
-    for drum, step in grid_steps(bar):
-        if step < 16:
-            steps_by_drum.setdefault(drum, set()).add(step)
-    for steps in steps_by_drum.values():
-        for step in steps:
-            stronger = next((q for q in range(step + 1, 16) if METRICAL_WEIGHTS[q] > METRICAL_WEIGHTS[step]), None)
-            if stronger is not None and not any(s in steps for s in range(step + 1, stronger + 1)):
-                total += METRICAL_WEIGHTS[stronger] - METRICAL_WEIGHTS[step]
+    for step in steps:
+        stronger = next((q for q in range(step + 1, 16) if METRICAL_WEIGHTS[q] > METRICAL_WEIGHTS[step]), None)
+        if stronger is not None and not any(s in steps for s in range(step + 1, stronger + 1)):
+            total += METRICAL_WEIGHTS[stronger] - METRICAL_WEIGHTS[step]
     return total
 
 

@@ -58,7 +58,8 @@ def test_cache_mixture_is_a_distribution_that_favours_repeats():
 def test_groove_metrics_on_known_bars():
     backbeat = [Hit(0, 0, 100), Hit(1, 1, 100), Hit(2, 0, 100), Hit(3, 1, 100)]
     assert syncopation(backbeat) == 0
-    assert syncopation([Hit(0.75, 0, 100)]) == 1  # a kick on the last 16th of beat 1, nothing on beat 2
+    assert syncopation([Hit(0.75, 0, 100)]) == 2  # a kick on the last 16th of beat 1, nothing on beat 2
+    assert syncopation([Hit(0.75, 0, 100), Hit(1.0, 3, 80), Hit(2.0, 3, 80)]) == 0  # resolved on beats 2 and 3
     assert similarity(backbeat, backbeat) == 1.0 and similarity(backbeat, [Hit(0.5, 3, 80)]) == 0.0
     assert overlap(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 1.0
     assert overlap(np.array([0.0, 0.1]), np.array([5.0, 5.1])) == 0.0

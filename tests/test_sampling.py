@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bridge.sampling import SamplingSettings, probabilities, sample
+from bridge.sampling import SamplingSettings, probabilities, sample, with_proposals
 
 LOGITS = np.log(np.array([0.05, 0.4, 0.3, 0.2, 0.05]))
 ALL = np.ones(5, dtype=bool)
@@ -53,3 +53,26 @@ def test_empirical_frequencies_follow_probabilities():
 def test_bad_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
         SamplingSettings(**kwargs)
+
+
+def test_adherence_moves_probability_to_allowed_proposals():
+    weights = probabilities(LOGITS, ALL, SamplingSettings())
+    mask = np.array([False, True, True, True, True])
+    mixed = with_proposals(weights, (3, 0), mask, 0.8)
+    assert mixed[3] == pytest.approx(0.2 * 0.2 + 0.8)
+    assert mixed.sum() == pytest.approx(weights.sum())
+    assert with_proposals(weights, (0, 0), mask, 0.8) is weights  # nothing proposed: the model alone
+    assert with_proposals(weights, (0,), ~ALL, 0.8) is weights  # a proposal the grammar forbids is dropped
+
+
+def test_full_adherence_repeats_the_proposal():
+    rng = np.random.default_rng(0)
+    picks = {sample(LOGITS, ALL, SamplingSettings(adherence=1.0), rng, proposals=(4, 4)) for _ in range(200)}
+    assert picks == {4}
+
+
+def test_a_proposal_the_grammar_forbids_is_ignored():
+    mask = np.array([False, True, True, False, False])
+    rng = np.random.default_rng(0)
+    picks = {sample(LOGITS, mask, SamplingSettings(adherence=1.0), rng, proposals=(4,)) for _ in range(200)}
+    assert picks <= {1, 2}
