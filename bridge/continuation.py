@@ -68,7 +68,6 @@ class Continuer:
         return GeneratedBars(tokens, forced)
 
 
-
 def seed_tokens(part: DrumPart, seed_bars: int, vocabulary) -> np.ndarray:
     """Tokens of the part's first `seed_bars` bars, ending with the bar line where generation starts."""
     lines = part.bar_lines[: seed_bars + 1]
