@@ -15,7 +15,9 @@ DEFAULT_BPM = 120.0
 DEFAULT_TIME_SIGNATURE = (4, 4)
 GM_DRUM_CHANNEL = 9  # channel 10 counted from 1
 NOTE_LENGTH_BEATS = 0.125
-BAR_END_MARGIN_BEATS = 0.125  # drums are one-shots; a 32nd note is long enough to trigger
+BAR_END_MARGIN_BEATS = 0.125
+SMPTE_DIVISION_FLAG = 0x8000  # top bit of the header's division word
+MAX_PART_BEATS = 100_000  # about 14 hours at 120 BPM: anything longer is a broken file  # drums are one-shots; a 32nd note is long enough to trigger
 
 
 class MidiFileError(ValueError):
@@ -69,6 +71,8 @@ def read_drum_part(path: str | os.PathLike) -> DrumPart:
         raise MidiFileError(f"{path}: none of its notes are drum pitches this tool knows")
     signature_beats = [(tick / midi.ticks_per_beat, sig) for tick, sig in signatures]
     end = max(hit.time for hit in hits)
+    if end > MAX_PART_BEATS:
+        raise MidiFileError(f"{path}: notes run for {end:.0f} beats; parts longer than {MAX_PART_BEATS} beats are refused")
     bar_lines = _bar_lines(signature_beats or [(0.0, DEFAULT_TIME_SIGNATURE)], end)
     bpm = mido.tempo2bpm(tempos[0][1]) if tempos else DEFAULT_BPM
     first_signature = signatures[0][1] if signatures else DEFAULT_TIME_SIGNATURE
@@ -79,9 +83,14 @@ def _open_midi(path: str | os.PathLike) -> mido.MidiFile:
     if not Path(path).is_file():
         raise MidiFileError(f"{path}: no such file")
     try:
-        return mido.MidiFile(path)
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
+        midi = mido.MidiFile(path)
+    except EOFError:
+        raise MidiFileError(f"{path}: not a readable MIDI file (it ends too early: empty or truncated)") from None
+    except (OSError, ValueError, KeyError, IndexError) as error:
         raise MidiFileError(f"{path}: not a readable MIDI file ({error})") from None
+    if midi.ticks_per_beat >= SMPTE_DIVISION_FLAG or midi.ticks_per_beat <= 0:
+        raise MidiFileError(f"{path}: uses SMPTE time-code timing, which has no beats; export it with PPQ timing")
+    return midi
 
 
 def _collect_events(midi: mido.MidiFile):
