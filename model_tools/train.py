@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from bridge.bar_memory import LOOKBACK_BARS, lookback_inputs, lookback_signature
-from bridge.tokens import PAD, POSITION_BUCKETS, Vocabulary
+from bridge.tokens import PAD, POSITION_BUCKETS, TokenizerConfig, Vocabulary
 
 from .config import TrainConfig
 from .dataset import list_midi_files, load_parts, select, tokenize_parts
@@ -81,7 +81,7 @@ def train(folder: str, run_dir: str, config: TrainConfig, resume: bool = False, 
         raise FileExistsError(f"{run}: already holds a run; pass --resume to continue it or choose another folder")
     run.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
-    vocabulary = Vocabulary(_tokenizer_config())
+    vocabulary = Vocabulary(TokenizerConfig())
     train_parts = load_split_parts(folder, "train", config.max_files)
     validation_parts = load_split_parts(folder, "validation", config.max_files)
     train_sequences, train_files = tokenize_parts(train_parts, vocabulary), len(train_parts)
@@ -120,12 +120,6 @@ def train(folder: str, run_dir: str, config: TrainConfig, resume: bool = False, 
     }
     (run / RUN_INFO).write_text(json.dumps(info, indent=1))
     return run / BEST_MODEL
-
-
-def _tokenizer_config():
-    from bridge.tokens import TokenizerConfig
-
-    return TokenizerConfig()
 
 
 def _resume_point(run: Path):
