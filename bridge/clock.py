@@ -1,0 +1,127 @@
+"""Follow an incoming MIDI clock: song position in ticks (24 per quarter note) and tempo.
+
+A plain object fed (message, arrival time) pairs, so tests drive it with
+numbers.  Conventions (MIDI 1.0 spec, and what Ableton Live sends):
+
+- Start (0xFA): the song restarts at 0; the *next* clock tick is tick 0.
+- Song Position Pointer (0xF2): position in 16th notes (6 ticks each); the
+  next tick after Continue is that position.  Live's "Song" clock type sends
+  SPP + Continue; its "Pattern" type sends only Start.
+- Continue (0xFB): resume from the current position.
+- Stop (0xFC): halt; the position is kept for Continue.
+- Clock (0xF8): 24 per quarter note; advances the position only while running.
+
+Tempo is the mean of the last 24 tick intervals (one beat): jitter averages
+out and a tempo change is followed within a beat.  An interval far longer than
+the current estimate (the clock paused without Stop) restarts the estimate
+instead of dragging it.  A running clock whose ticks stop arriving for longer
+than STALL_BEATS beats (at least MIN_STALL_SECONDS) counts as stalled.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+TICKS_PER_BEAT = 24
+TICKS_PER_SIXTEENTH = 6
+CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
+# A gap this many times the current tick interval means the clock paused.
+GAP_FACTOR = 4.0
+STALL_BEATS = 1.0
+MIN_STALL_SECONDS = 0.25
+MIN_BPM, MAX_BPM = 20.0, 400.0
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    """A snapshot for the UI and the log."""
+
+    running: bool
+    stalled: bool
+    position_ticks: int
+    bpm: float | None
+
+
+class ClockTracker:
+    def __init__(self) -> None:
+        self.running = False
+        self.position = -1  # tick index of the last tick counted; -1: the next tick is tick 0
+        self.last_tick_time: float | None = None
+        self._intervals: deque[float] = deque(maxlen=TICKS_PER_BEAT)
+
+    def feed(self, message: bytes | list[int] | tuple[int, ...], time: float) -> str | None:
+        """Apply one realtime/common message; returns its name when it changed the transport."""
+        status = message[0]
+        if status == CLOCK:
+            self._tick(time)
+            return None
+        if status == START:
+            self.running, self.position = True, -1
+            return "start"
+        if status == CONTINUE:
+            self.running = True
+            return "continue"
+        if status == STOP:
+            self.running = False
+            return "stop"
+        if status == SONG_POSITION and len(message) >= 3:
+            sixteenths = (message[1] & 0x7F) | ((message[2] & 0x7F) << 7)
+            self.position = sixteenths * TICKS_PER_SIXTEENTH - 1
+            return "position"
+        return None
+
+    def _tick(self, time: float) -> None:
+        if self.last_tick_time is not None:
+            interval = time - self.last_tick_time
+            if interval > 0:
+                self._add_interval(interval)
+        self.last_tick_time = time
+        if self.running:
+            self.position += 1
+
+    def _add_interval(self, interval: float) -> None:
+        estimate = self.tick_interval
+        if estimate is not None and interval > GAP_FACTOR * estimate:
+            self._intervals.clear()  # a pause, not a tempo: start measuring afresh
+            return
+        self._intervals.append(interval)
+
+    @property
+    def tick_interval(self) -> float | None:
+        """Seconds per tick, or None before two ticks have arrived."""
+        if not self._intervals:
+            return None
+        return sum(self._intervals) / len(self._intervals)
+
+    @property
+    def bpm(self) -> float | None:
+        interval = self.tick_interval
+        if interval is None:
+            return None
+        bpm = 60.0 / (interval * TICKS_PER_BEAT)
+        return bpm if MIN_BPM <= bpm <= MAX_BPM else None
+
+    def stalled(self, now: float) -> bool:
+        """True when running but ticks stopped arriving (a clock that died without Stop)."""
+        if not self.running or self.last_tick_time is None:
+            return False
+        interval = self.tick_interval or 60.0 / (120.0 * TICKS_PER_BEAT)
+        limit = max(STALL_BEATS * TICKS_PER_BEAT * interval, MIN_STALL_SECONDS)
+        return now - self.last_tick_time > limit
+
+    def position_at(self, time: float) -> float:
+        """Song position in (fractional) ticks at `time`: the last tick plus the elapsed share of a tick.
+
+        The fraction is capped below one tick: a note cannot be placed past a
+        tick that has not arrived yet.
+        """
+        base = max(self.position, 0)
+        interval = self.tick_interval
+        if not self.running or interval is None or self.last_tick_time is None:
+            return float(base)
+        fraction = (time - self.last_tick_time) / interval
+        return base + min(max(fraction, 0.0), 0.999)
+
+    def status(self, now: float) -> ClockStatus:
+        return ClockStatus(self.running, self.stalled(now), max(self.position, 0), self.bpm)

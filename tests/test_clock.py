@@ -1,0 +1,127 @@
+"""Clock following: transport messages, song position, tempo estimate, jitter, pauses and stalls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bridge.clock import CLOCK, CONTINUE, SONG_POSITION, START, STOP, TICKS_PER_BEAT, ClockTracker
+
+
+def ticks(tracker: ClockTracker, count: int, bpm: float, start: float, jitter: float = 0.0, seed: int = 0) -> float:
+    """Feed `count` clock ticks at `bpm` from time `start`; returns the time of the next tick."""
+    interval = 60.0 / (bpm * TICKS_PER_BEAT)
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        tracker.feed([CLOCK], start + index * interval + rng.uniform(-jitter, jitter))
+    return start + count * interval
+
+
+def test_start_makes_the_next_tick_zero():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    ticks(clock, 1, 120, 0.0)
+    assert clock.position == 0
+    ticks(clock, 47, 120, 0.02)
+    assert clock.position == 47
+
+
+def test_ticks_before_start_do_not_move_the_song():
+    clock = ClockTracker()
+    ticks(clock, 30, 120, 0.0)
+    assert (clock.running, clock.position) == (False, -1)
+    assert clock.bpm == pytest.approx(120)
+
+
+def test_tempo_from_steady_clock():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    ticks(clock, 50, 93.0, 0.0)
+    assert clock.bpm == pytest.approx(93.0, rel=1e-9)
+
+
+def test_tempo_with_jitter_stays_close():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    ticks(clock, 200, 128.0, 0.0, jitter=0.001)  # +-1 ms on a 19.5 ms tick
+    assert clock.bpm == pytest.approx(128.0, rel=0.01)
+
+
+def test_tempo_change_is_followed_within_a_beat():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    t = ticks(clock, 48, 120.0, 0.0)
+    ticks(clock, TICKS_PER_BEAT + 1, 140.0, t)
+    assert clock.bpm == pytest.approx(140.0, rel=1e-6)
+
+
+def test_song_position_then_continue():
+    clock = ClockTracker()
+    clock.feed([SONG_POSITION, 16, 0], 0.0)  # 16 sixteenths = bar 2 of 4/4
+    clock.feed([CONTINUE], 0.0)
+    ticks(clock, 1, 120, 0.0)
+    assert clock.position == 96
+
+
+def test_song_position_uses_both_data_bytes():
+    clock = ClockTracker()
+    clock.feed([SONG_POSITION, 0x05, 0x02], 0.0)  # 2 * 128 + 5 sixteenths
+    clock.feed([CONTINUE], 0.0)
+    ticks(clock, 1, 120, 0.0)
+    assert clock.position == (2 * 128 + 5) * 6
+
+
+def test_stop_keeps_position_and_continue_resumes():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    t = ticks(clock, 30, 120, 0.0)
+    clock.feed([STOP], t)
+    t = ticks(clock, 10, 120, t)  # clock keeps running while stopped (as many DAWs do)
+    assert clock.position == 29 and not clock.running
+    clock.feed([CONTINUE], t)
+    ticks(clock, 2, 120, t)
+    assert clock.position == 31
+
+
+def test_start_without_stop_restarts_from_zero():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    t = ticks(clock, 50, 120, 0.0)
+    clock.feed([START], t)
+    ticks(clock, 1, 120, t)
+    assert clock.position == 0
+
+
+def test_a_pause_does_not_drag_the_tempo():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    t = ticks(clock, 48, 120.0, 0.0)
+    ticks(clock, 3, 120.0, t + 2.0)  # two seconds of silence, then the same tempo
+    assert clock.bpm == pytest.approx(120.0)
+
+
+def test_stalled_clock_is_detected():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    t = ticks(clock, 48, 120.0, 0.0)
+    assert not clock.stalled(t)
+    assert clock.stalled(t + 0.6)  # more than a beat (0.5 s) without a tick
+    clock.feed([STOP], t + 0.6)
+    assert not clock.stalled(t + 5.0)
+
+
+def test_position_between_ticks_has_a_sub_tick_fraction():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    ticks(clock, 25, 120.0, 0.0)  # tick 24 (beat 1) at 0.5 s; a tick lasts 1/48 s
+    assert clock.position_at(0.5 + 0.25 / 48) == pytest.approx(24.25)
+    assert clock.position_at(0.5 + 3.0 / 48) == pytest.approx(24.999)  # capped before the next tick
+
+
+def test_garbage_status_bytes_change_nothing():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    ticks(clock, 5, 120, 0.0)
+    for message in ([0xF4], [0xF9], [SONG_POSITION], [0x90, 36, 100]):
+        assert clock.feed(message, 0.2) is None
+    assert clock.position == 4 and clock.running
