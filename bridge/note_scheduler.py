@@ -1,0 +1,87 @@
+"""Turn generated hits into timed note-on/note-off messages; never leave a note sounding.
+
+Positions are song ticks (24 per quarter note, fractional allowed).  The
+engine asks `due(position)` as the clock advances and sends what comes back.
+Every note-on the scheduler releases is remembered until its note-off has been
+released too, so `silence()` (Stop, exit, port error) and `panic()` can always
+switch off exactly what is sounding.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+NOTE_ON, NOTE_OFF, CONTROL_CHANGE = 0x90, 0x80, 0xB0
+ALL_SOUND_OFF = 120
+ALL_NOTES_OFF = 123
+DEFAULT_NOTE_TICKS = 3.0  # a 32nd note: drums are one-shots, long enough for any sampler
+
+
+@dataclass(order=True)
+class _Event:
+    position: float
+    order: int  # note-offs (0) before note-ons (1) at the same position
+    sequence: int
+    message: tuple[int, ...] = field(compare=False)
+
+
+class NoteScheduler:
+    def __init__(self, channel: int = 9, note_ticks: float = DEFAULT_NOTE_TICKS) -> None:
+        self.channel = channel
+        self.note_ticks = note_ticks
+        self._queue: list[_Event] = []
+        self._sequence = 0
+        self.sounding: set[tuple[int, int]] = set()  # (channel, note) switched on and not yet off
+
+    def schedule(self, position: float, note: int, velocity: int) -> None:
+        """Queue one hit; its note-off follows after note_ticks."""
+        self._push(position, 1, (NOTE_ON | self.channel, note, max(1, min(127, velocity))))
+        self._push(position + self.note_ticks, 0, (NOTE_OFF | self.channel, note, 0))
+
+    def _push(self, position: float, order: int, message: tuple[int, ...]) -> None:
+        self._sequence += 1
+        heapq.heappush(self._queue, _Event(position, order, self._sequence, message))
+
+    def due(self, position: float) -> list[tuple[int, ...]]:
+        """Messages whose time has come at `position`, in order.
+
+        A note-on for a note that is still sounding is preceded by its note-off
+        (a retrigger), so the receiver never sees two note-ons without an off.
+        """
+        messages: list[tuple[int, ...]] = []
+        while self._queue and self._queue[0].position <= position:
+            messages.extend(self._release(heapq.heappop(self._queue).message))
+        return messages
+
+    def _release(self, message: tuple[int, ...]) -> list[tuple[int, ...]]:
+        key = (message[0] & 0x0F, message[1])
+        if message[0] & 0xF0 == NOTE_ON:
+            released = [(NOTE_OFF | key[0], key[1], 0)] if key in self.sounding else []
+            self.sounding.add(key)
+            return released + [message]
+        if key not in self.sounding:
+            return []  # already switched off by a retrigger or silence()
+        self.sounding.discard(key)
+        return [message]
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def clear(self) -> None:
+        """Forget what has not been sent yet (sounding notes stay tracked)."""
+        self._queue.clear()
+
+    def silence(self) -> list[tuple[int, ...]]:
+        """Note-offs for every sounding note, then All Notes Off on each channel used; clears the queue."""
+        self.clear()
+        channels = {channel for channel, _note in self.sounding} | {self.channel}
+        messages = [(NOTE_OFF | channel, note, 0) for channel, note in sorted(self.sounding)]
+        self.sounding.clear()
+        return messages + [(CONTROL_CHANGE | channel, ALL_NOTES_OFF, 0) for channel in sorted(channels)]
+
+    def panic(self) -> list[tuple[int, ...]]:
+        """silence() plus All Sound Off, for hung notes the receiver may hold from elsewhere."""
+        messages = self.silence()
+        channels = sorted({m[0] & 0x0F for m in messages if m[0] & 0xF0 == CONTROL_CHANGE})
+        return messages + [(CONTROL_CHANGE | channel, ALL_SOUND_OFF, 0) for channel in channels]
