@@ -55,20 +55,16 @@ def test_tempo_change_is_followed_within_a_beat():
     assert clock.bpm == pytest.approx(140.0, rel=1e-6)
 
 
-def test_song_position_then_continue():
+@pytest.mark.parametrize(
+    "lsb, msb, expected_tick",
+    [(16, 0, 96), (0x05, 0x02, (2 * 128 + 5) * 6)],  # bar 2 of 4/4; a position needing both data bytes
+)
+def test_song_position_then_continue(lsb, msb, expected_tick):
     clock = ClockTracker()
-    clock.feed([SONG_POSITION, 16, 0], 0.0)  # 16 sixteenths = bar 2 of 4/4
+    clock.feed([SONG_POSITION, lsb, msb], 0.0)
     clock.feed([CONTINUE], 0.0)
     ticks(clock, 1, 120, 0.0)
-    assert clock.position == 96
-
-
-def test_song_position_uses_both_data_bytes():
-    clock = ClockTracker()
-    clock.feed([SONG_POSITION, 0x05, 0x02], 0.0)  # 2 * 128 + 5 sixteenths
-    clock.feed([CONTINUE], 0.0)
-    ticks(clock, 1, 120, 0.0)
-    assert clock.position == (2 * 128 + 5) * 6
+    assert clock.position == expected_tick
 
 
 def test_stop_keeps_position_and_continue_resumes():
