@@ -17,6 +17,13 @@ def ticks(tracker: ClockTracker, count: int, bpm: float, start: float, jitter: f
     return start + count * interval
 
 
+def running(count: int, bpm: float = 120.0) -> tuple[ClockTracker, float]:
+    """A clock after Start and `count` ticks; returns it with the time of the next tick."""
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    return clock, ticks(clock, count, bpm, 0.0)
+
+
 def test_start_makes_the_next_tick_zero():
     clock = ClockTracker()
     clock.feed([START], 0.0)
@@ -48,9 +55,7 @@ def test_tempo_with_jitter_stays_close():
 
 
 def test_tempo_change_is_followed_within_a_beat():
-    clock = ClockTracker()
-    clock.feed([START], 0.0)
-    t = ticks(clock, 48, 120.0, 0.0)
+    clock, t = running(48)
     ticks(clock, TICKS_PER_BEAT + 1, 140.0, t)
     assert clock.bpm == pytest.approx(140.0, rel=1e-6)
 
@@ -68,9 +73,7 @@ def test_song_position_then_continue(lsb, msb, expected_tick):
 
 
 def test_stop_keeps_position_and_continue_resumes():
-    clock = ClockTracker()
-    clock.feed([START], 0.0)
-    t = ticks(clock, 30, 120, 0.0)
+    clock, t = running(30)
     clock.feed([STOP], t)
     t = ticks(clock, 10, 120, t)  # clock keeps running while stopped (as many DAWs do)
     assert clock.position == 29 and not clock.running
@@ -80,26 +83,20 @@ def test_stop_keeps_position_and_continue_resumes():
 
 
 def test_start_without_stop_restarts_from_zero():
-    clock = ClockTracker()
-    clock.feed([START], 0.0)
-    t = ticks(clock, 50, 120, 0.0)
+    clock, t = running(50)
     clock.feed([START], t)
     ticks(clock, 1, 120, t)
     assert clock.position == 0
 
 
 def test_a_pause_does_not_drag_the_tempo():
-    clock = ClockTracker()
-    clock.feed([START], 0.0)
-    t = ticks(clock, 48, 120.0, 0.0)
+    clock, t = running(48)
     ticks(clock, 3, 120.0, t + 2.0)  # two seconds of silence, then the same tempo
     assert clock.bpm == pytest.approx(120.0)
 
 
 def test_stalled_clock_is_detected():
-    clock = ClockTracker()
-    clock.feed([START], 0.0)
-    t = ticks(clock, 48, 120.0, 0.0)
+    clock, t = running(48)
     assert not clock.stalled(t)
     assert clock.stalled(t + 0.6)  # more than a beat (0.5 s) without a tick
     clock.feed([STOP], t + 0.6)
