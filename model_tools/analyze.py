@@ -92,10 +92,11 @@ def derive_config(parts) -> tuple[TokenizerConfig, dict]:
 
 def round_trip_errors(parts, vocabulary: Vocabulary) -> dict:
     """Encode then decode each part; timing error (ms at the file's tempo) and velocity error per hit."""
-    timing, velocity, merged = [], [], 0
+    timing, velocity, merged, token_count = [], [], 0, 0
     upb = vocabulary.config.units_per_beat
     for _entry, part in parts:
         tokens, _positions = encode(part.hits, part.bar_lines, vocabulary)
+        token_count += len(tokens)
         lengths = [round((b - a) * upb) for a, b in zip(part.bar_lines, part.bar_lines[1:])]
         decoded = decode(tokens, vocabulary, lengths)
         merged += len(part.hits) - len(decoded)
@@ -112,6 +113,7 @@ def round_trip_errors(parts, vocabulary: Vocabulary) -> dict:
     timing, velocity = np.array(timing), np.array(velocity)
     return {
         "hits": int(len(timing)),
+        "tokens": token_count,
         "timing_ms_mean": float(timing.mean()),
         "timing_ms_p99": float(np.percentile(timing, 99)),
         "timing_ms_max": float(timing.max()),
@@ -176,11 +178,11 @@ def _fine_limit(sizes) -> int:
 
 
 def _print_token_stats(parts, vocabulary: Vocabulary, out) -> None:
-    lengths = [len(encode(p.hits, p.bar_lines, vocabulary)[0]) for _e, p in parts]
+    errors = round_trip_errors(parts, vocabulary)
+    tokens = errors["tokens"]
     bars = sum(p.bar_count for _e, p in parts)
     hits = sum(len(p.hits) for _e, p in parts)
-    out(f"vocabulary: {len(vocabulary)} tokens   tokens: {sum(lengths)}   per bar: {sum(lengths) / bars:.1f}   per hit: {sum(lengths) / hits:.2f}")
-    errors = round_trip_errors(parts, vocabulary)
+    out(f"vocabulary: {len(vocabulary)} tokens   tokens: {tokens}   per bar: {tokens / bars:.1f}   per hit: {tokens / hits:.2f}")
     out(
         "round trip: timing |error| ms mean {timing_ms_mean:.2f} p99 {timing_ms_p99:.2f} max {timing_ms_max:.2f}; "
         "velocity |error| mean {velocity_mean:.2f} p99 {velocity_p99:.0f}; merged hits {merged_share:.4f}".format(**errors)

@@ -107,13 +107,14 @@ def sampled_stats(model: StepModel, window: Window, settings, rng) -> tuple[dict
 
 def evaluate(folder: str, split: str, model: StepModel, samples: int, settings, random_seed: int, max_windows: int = 0) -> dict:
     vocabulary = model.vocabulary
-    parts = load_parts(select(list_midi_files(folder), split, beats_only=True, four_four=True), quiet=True)
+    entries = list_midi_files(folder)
+    parts = load_parts(select(entries, split, beats_only=True, four_four=True), quiet=True)
     windows = [w for _entry, part in parts for w in windows_of(part, vocabulary)]
     if max_windows:
         windows = windows[:max_windows]
     if not windows:
         raise FileNotFoundError(f"{folder}: no 4-bar windows of 4/4 beats in split '{split}'")
-    train_parts = load_parts(select(list_midi_files(folder), "train"), quiet=True)
+    train_parts = load_parts(select(entries, "train"), quiet=True)
     train_sequences = [tokens for tokens, _p, _b in tokenize_parts(train_parts, vocabulary)]
     started = time.perf_counter()
     bits = {"lstm": np.concatenate([lstm_bits(model, w) for w in windows])}
