@@ -7,10 +7,12 @@ import sys
 
 from .midi_files import MidiFileError
 from .model_files import DEFAULT_MODEL_DIR, ModelError
+from .ports import PortError
+from .presets import PresetError
 from .sampling import DEFAULT_ADHERENCE
 
 # Errors a user can cause and fix; anything else is a bug and keeps its traceback.
-USER_ERRORS = (MidiFileError, ModelError, FileNotFoundError, FileExistsError, ValueError, OSError)
+USER_ERRORS = (MidiFileError, ModelError, PortError, PresetError, FileNotFoundError, FileExistsError, ValueError, OSError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_generate(commands)
     _add_bench(commands)
+    from .live_cli import add_commands as add_live_commands
+
+    add_live_commands(commands)
     from model_tools.cli import add_commands
 
     add_commands(commands)

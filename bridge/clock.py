@@ -12,7 +12,10 @@ numbers.  Conventions (MIDI 1.0 spec, and what Ableton Live sends):
 - Clock (0xF8): 24 per quarter note; advances the position only while running.
 
 Tempo is the mean of the last 24 tick intervals (one beat): jitter averages
-out and a tempo change is followed within a beat.  An interval far longer than
+out and a tempo change is followed within a beat.  Times of future positions
+come from a line through the last beat of ticks (slope = that tempo), not
+from the last tick alone, so one tick that arrives late (drivers deliver
+ticks in audio-period batches) does not shift every note after it.  An interval far longer than
 the current estimate (the clock paused without Stop) restarts the estimate
 instead of dragging it.  A running clock whose ticks stop arriving for longer
 than STALL_BEATS beats (at least MIN_STALL_SECONDS) counts as stalled.
@@ -49,6 +52,8 @@ class ClockTracker:
         self.position = -1  # tick index of the last tick counted; -1: the next tick is tick 0
         self.last_tick_time: float | None = None
         self._intervals: deque[float] = deque(maxlen=TICKS_PER_BEAT)
+        # (position, time) of recent ticks while running, without a jump in between.
+        self._anchors: deque[tuple[int, float]] = deque(maxlen=TICKS_PER_BEAT)
 
     def feed(self, message: bytes | list[int] | tuple[int, ...], time: float) -> str | None:
         """Apply one realtime/common message; returns its name when it changed the transport."""
@@ -58,9 +63,11 @@ class ClockTracker:
             return None
         if status == START:
             self.running, self.position = True, -1
+            self._anchors.clear()
             return "start"
         if status == CONTINUE:
             self.running = True
+            self._anchors.clear()
             return "continue"
         if status == STOP:
             self.running = False
@@ -68,6 +75,7 @@ class ClockTracker:
         if status == SONG_POSITION and len(message) >= 3:
             sixteenths = (message[1] & 0x7F) | ((message[2] & 0x7F) << 7)
             self.position = sixteenths * TICKS_PER_SIXTEENTH - 1
+            self._anchors.clear()
             return "position"
         return None
 
@@ -79,11 +87,13 @@ class ClockTracker:
         self.last_tick_time = time
         if self.running:
             self.position += 1
+            self._anchors.append((self.position, time))
 
     def _add_interval(self, interval: float) -> None:
         estimate = self.tick_interval
         if estimate is not None and interval > GAP_FACTOR * estimate:
             self._intervals.clear()  # a pause, not a tempo: start measuring afresh
+            self._anchors.clear()
             return
         self._intervals.append(interval)
 
@@ -110,18 +120,38 @@ class ClockTracker:
         limit = max(STALL_BEATS * TICKS_PER_BEAT * interval, MIN_STALL_SECONDS)
         return now - self.last_tick_time > limit
 
-    def position_at(self, time: float) -> float:
-        """Song position in (fractional) ticks at `time`: the last tick plus the elapsed share of a tick.
+    def _origin(self, interval: float) -> float:
+        """Time of position 0 on the line fitted through the recent ticks (least squares, fixed slope)."""
+        if self._anchors:
+            return sum(t - p * interval for p, t in self._anchors) / len(self._anchors)
+        return self.last_tick_time - max(self.position, 0) * interval
 
-        The fraction is capped below one tick: a note cannot be placed past a
-        tick that has not arrived yet.
+    def time_of(self, position: float) -> float | None:
+        """Predicted monotonic time of a song position (ticks), or None before the tempo is known."""
+        interval = self.tick_interval
+        if interval is None or self.last_tick_time is None:
+            return None
+        return self._origin(interval) + position * interval
+
+    def position_estimate(self, time: float) -> float:
+        """Song position at `time` on the fitted line, not capped (for sending ahead with an offset)."""
+        interval = self.tick_interval
+        if interval is None or self.last_tick_time is None:
+            return float(max(self.position, 0))
+        return (time - self._origin(interval)) / interval
+
+    def position_at(self, time: float) -> float:
+        """Song position in (fractional) ticks at `time`, from the fitted line.
+
+        Capped below the next tick that has not arrived yet (a note cannot be
+        placed past it) and at most a tick before the last one (a late tick).
         """
         base = max(self.position, 0)
         interval = self.tick_interval
         if not self.running or interval is None or self.last_tick_time is None:
             return float(base)
-        fraction = (time - self.last_tick_time) / interval
-        return base + min(max(fraction, 0.0), 0.999)
+        estimate = (time - self._origin(interval)) / interval
+        return min(max(estimate, base - 1.0), base + 0.999)
 
     def status(self, now: float) -> ClockStatus:
         return ClockStatus(self.running, self.stalled(now), max(self.position, 0), self.bpm)

@@ -59,7 +59,9 @@ class Continuer:
         tokens, forced, in_bar = [BAR], 0, 0
         while bars > 0:
             mask = self.cursor.allowed_mask()
-            token = BAR if in_bar >= MAX_TOKENS_PER_BAR else sample(self.logits, mask, settings, rng, self.lookback)
+            token = BAR if in_bar >= MAX_TOKENS_PER_BAR else sample(
+                self.logits, mask, settings, rng, self.lookback, self.vocabulary.first_hit
+            )
             forced += in_bar >= MAX_TOKENS_PER_BAR
             self.feed(token)
             tokens.append(token)

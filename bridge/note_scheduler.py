@@ -33,6 +33,7 @@ class NoteScheduler:
         self._queue: list[_Event] = []
         self._sequence = 0
         self.sounding: set[tuple[int, int]] = set()  # (channel, note) switched on and not yet off
+        self.released_note_ons: list[float] = []  # positions of the note-ons the last due() released
 
     def schedule(self, position: float, note: int, velocity: int) -> None:
         """Queue one hit; its note-off follows after note_ticks."""
@@ -50,9 +51,36 @@ class NoteScheduler:
         (a retrigger), so the receiver never sees two note-ons without an off.
         """
         messages: list[tuple[int, ...]] = []
+        self.released_note_ons = []
         while self._queue and self._queue[0].position <= position:
-            messages.extend(self._release(heapq.heappop(self._queue).message))
+            event = heapq.heappop(self._queue)
+            if event.order:
+                self.released_note_ons.append(event.position)
+            messages.extend(self._release(event.message))
         return messages
+
+    def next_position(self) -> float | None:
+        """Position of the next queued message, None when nothing is queued."""
+        return self._queue[0].position if self._queue else None
+
+    def drop_from(self, position: float) -> None:
+        """Forget note-ons queued at or after `position` (a re-seed replaces them).
+
+        Note-offs stay: those of sounding notes must still come; the others
+        are skipped when due because their note is not sounding.
+        """
+        self._queue = [e for e in self._queue if not (e.order and e.position >= position)]
+        heapq.heapify(self._queue)
+
+    def pass_through(self, message: tuple[int, ...]) -> list[tuple[int, ...]]:
+        """An input note echoed to the output (thru), tracked so silence() can switch it off too."""
+        key = (message[0] & 0x0F, message[1])
+        if message[0] & 0xF0 == NOTE_ON and message[2] > 0:
+            released = [(NOTE_OFF | key[0], key[1], 0)] if key in self.sounding else []
+            self.sounding.add(key)
+            return released + [message]
+        self.sounding.discard(key)
+        return [message]
 
     def _release(self, message: tuple[int, ...]) -> list[tuple[int, ...]]:
         key = (message[0] & 0x0F, message[1])

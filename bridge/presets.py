@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .drums import DRUM_NAMES
+from .note_maps import available_note_maps
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
@@ -21,7 +24,7 @@ FACTORY_PRESETS_DIR = Path(__file__).resolve().parent.parent / "presets"
 DEFAULT_PRESET = "call-and-response"
 MODES = ("call_response", "continuous", "loop")
 CLOCK_SOURCES = ("auto", "external", "internal")
-NOTE_MAPS = ("gm", "ableton")
+NOTE_MAPS = available_note_maps()  # files in presets/note-maps/
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,6 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
         "silence_beats": Field(float, 0.0, 0, 32, help="answer after this many silent beats (0 = bar count only)"),
         "response_bars": Field(int, 2, 1, 64, help="bars generated per answer (call & response)"),
         "loop_bars": Field(int, 4, 1, 16, help="bars generated once and repeated (loop)"),
-        "seed_bars": Field(int, 2, 1, 8, help="most recent bars of input the model hears"),
     },
     "clock": {
         "source": Field(str, "auto", choices=CLOCK_SOURCES, help="follow MIDI clock, use the internal one, or auto"),
@@ -94,9 +96,16 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
         "cc": Field(int, -1, -1, 127, help="CC number that triggers generation (-1 = none)"),
     },
     "midi_cc": {
-        name: Field(int, -1, -1, 127, help=f"CC number controlling {name} (-1 = none)")
-        for name in ("temperature", "adherence", "density", "swing", "humanize_ms", "quantize", "velocity_scale")
-    },
+        name: Field(int, -1, -1, 127, help=help_text)
+        for name, help_text in [
+            *((n, f"CC number that sweeps {n} over its range (-1 = none)") for n in (
+                "temperature", "top_k", "top_p", "adherence", "density",
+                "velocity_scale", "swing", "humanize_ms", "quantize", "offset_ms")),
+            ("random_seed", "CC number whose value (0-127) becomes the random seed (-1 = none)"),
+            *((f"mute_{d}", f"CC number muting {d} at values >= 64 (-1 = none)") for d in DRUM_NAMES),
+            *((f"lock_{d}", f"CC number locking {d} at values >= 64 (-1 = none)") for d in DRUM_NAMES),
+        ]
+    },  # fmt: skip
 }
 
 
@@ -176,8 +185,6 @@ def _checked(field: Field, value: Any, where: str) -> Any:
 
 
 def _check_drum_names(names: list, where: str) -> None:
-    from .drums import DRUM_NAMES
-
     unknown = [name for name in names if name not in DRUM_NAMES]
     if unknown:
         raise PresetError(f"{where} has unknown drums {unknown}; drums are: {', '.join(DRUM_NAMES)}")

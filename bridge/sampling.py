@@ -20,6 +20,9 @@ class SamplingSettings:
     # Share of probability moved to what the groove did here in the last bars
     # (the lookback proposals): 0 = the model alone, 1 = repeat whenever possible.
     adherence: float = DEFAULT_ADHERENCE
+    # Multiplies the probability of every hit token (then renormalised): 0.5 plays
+    # about half as many onsets, 2 about twice as many, and the model hears it.
+    density: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.temperature > 0:
@@ -30,6 +33,8 @@ class SamplingSettings:
             raise ValueError(f"top-p must be in (0, 1], got {self.top_p}")
         if not 0 <= self.adherence <= 1:
             raise ValueError(f"adherence must be in [0, 1], got {self.adherence}")
+        if self.density < 0:
+            raise ValueError(f"density must be >= 0, got {self.density}")
 
 
 def probabilities(logits: np.ndarray, mask: np.ndarray, settings: SamplingSettings) -> np.ndarray:
@@ -64,8 +69,27 @@ def with_proposals(weights: np.ndarray, proposals, mask: np.ndarray, adherence: 
     return mixed
 
 
+def _with_density(weights: np.ndarray, mask: np.ndarray, first_hit: int, density: float) -> np.ndarray:
+    """Scale the hit tokens' share; applied after the lookback mix so density 0 really means no hits."""
+    scaled = weights.copy()
+    scaled[first_hit:] *= density
+    if not scaled.sum():  # only hits had any probability: fall back to anything the grammar allows
+        scaled = (mask & (np.arange(len(mask)) < first_hit)).astype(np.float64)
+        if not scaled.sum():
+            return weights
+    return scaled
+
+
 def sample(
-    logits: np.ndarray, mask: np.ndarray, settings: SamplingSettings, rng: np.random.Generator, proposals=()
+    logits: np.ndarray,
+    mask: np.ndarray,
+    settings: SamplingSettings,
+    rng: np.random.Generator,
+    proposals=(),
+    first_hit: int | None = None,
 ) -> int:
+    """One token id; `first_hit` (the id of the first hit token) is needed for density != 1."""
     weights = with_proposals(probabilities(logits, mask, settings), proposals, mask, settings.adherence)
+    if settings.density != 1.0 and first_hit is not None:
+        weights = _with_density(weights, mask, first_hit, settings.density)
     return int(np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right").clip(0, len(weights) - 1))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 
 import numpy as np
 
+from .native_output import native_stderr_silenced
 from .model_files import DEFAULT_MODEL_DIR, ModelError, load_model_info, model_file
 
 
@@ -23,23 +22,6 @@ def _interpreter_class():
     return Interpreter
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """LiteRT's C++ logger prints an INFO line per interpreter; keep stderr for our messages."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable stderr descriptor (embedded use): nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 class StepModel:
     """One interpreter, one recurrent state; not thread-safe (one owner thread)."""
 
@@ -49,7 +31,7 @@ class StepModel:
         self.variant = variant
         interpreter_class = _interpreter_class()
         try:
-            with _native_stderr_silenced():
+            with native_stderr_silenced():  # LiteRT prints an INFO line per interpreter
                 self._interpreter = interpreter_class(model_path=str(self.path), num_threads=threads)
                 self._interpreter.allocate_tensors()
             self._bind_tensors()

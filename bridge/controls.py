@@ -1,0 +1,139 @@
+"""Live controls: the settings a producer tweaks while the bridge plays, and how they shape each bar.
+
+`Controls` is immutable; a change (TUI, MIDI CC) builds a new one and the
+engine swaps it in, so the worker never sees half an update.  Sampling
+controls (temperature, top-k/p, adherence, density) act inside the model's
+stream, so the model hears what it played; the feel controls (mute, lock,
+quantize, swing, humanize, velocity) shape the notes on their way out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from .drums import DRUM_NAMES
+from .midi_files import Hit
+from .presets import PRESET_SCHEMA, Preset
+from .sampling import SamplingSettings
+
+SIXTEENTHS_PER_BEAT = 4
+# Fields a CC moves continuously over the preset schema's range, and their section.
+CONTINUOUS_CC = {
+    "temperature": "generation",
+    "top_k": "generation",
+    "top_p": "generation",
+    "adherence": "generation",
+    "density": "generation",
+    "velocity_scale": "feel",
+    "swing": "feel",
+    "humanize_ms": "feel",
+    "quantize": "feel",
+    "offset_ms": "output",
+}
+
+
+@dataclass(frozen=True)
+class Controls:
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    adherence: float = 0.8
+    density: float = 1.0
+    random_seed: int = -1
+    velocity_scale: float = 1.0
+    swing: float = 0.0
+    humanize_ms: float = 0.0
+    quantize: float = 0.0
+    mute: frozenset = frozenset()  # drum class indexes
+    lock: frozenset = frozenset()
+    offset_ms: float = 0.0
+    thru: bool = False
+
+    @classmethod
+    def from_preset(cls, preset: Preset) -> "Controls":
+        g, f, d, o = preset["generation"], preset["feel"], preset["drums"], preset["output"]
+        return cls(
+            g["temperature"], g["top_k"], g["top_p"], g["adherence"], g["density"], g["random_seed"],
+            f["velocity_scale"], f["swing"], f["humanize_ms"], f["quantize"],
+            frozenset(DRUM_NAMES.index(n) for n in d["mute"]), frozenset(DRUM_NAMES.index(n) for n in d["lock"]),
+            o["offset_ms"], o["thru"],
+        )  # fmt: skip
+
+    def sampling(self) -> SamplingSettings:
+        return SamplingSettings(self.temperature, self.top_k, self.top_p, self.adherence, self.density)
+
+    def with_changes(self, **changes) -> "Controls":
+        return dataclasses.replace(self, **changes)
+
+
+def control_from_cc(controls: Controls, name: str, value: int) -> Controls:
+    """The controls after CC value 0-127 arrived for control `name` (a key of the preset's [midi_cc])."""
+    value = max(0, min(127, value))
+    if name in CONTINUOUS_CC:
+        field = PRESET_SCHEMA[CONTINUOUS_CC[name]][name]
+        scaled = field.low + (field.high - field.low) * value / 127
+        if field.kind is int:
+            scaled = round(scaled)
+        if name == "temperature":
+            scaled = max(scaled, field.low)
+        return controls.with_changes(**{name: scaled})
+    if name == "random_seed":
+        return controls.with_changes(random_seed=value)
+    kind, _, drum = name.partition("_")
+    if kind in ("mute", "lock") and drum in DRUM_NAMES:
+        current = getattr(controls, kind)
+        index = DRUM_NAMES.index(drum)
+        return controls.with_changes(**{kind: current | {index} if value >= 64 else current - {index}})
+    raise KeyError(name)
+
+
+def shape_bar(
+    hits: list[Hit],
+    controls: Controls,
+    bpm: float,
+    rng: np.random.Generator,
+    locked_source: list[Hit] = (),
+    beats_per_bar: float = 4.0,
+) -> list[Hit]:
+    """The notes to send for one generated bar (times in beats from the bar start)."""
+    kept = [hit for hit in hits if hit.drum not in controls.lock]
+    kept += [hit for hit in locked_source if hit.drum in controls.lock]
+    shaped = []
+    for hit in sorted(kept, key=lambda h: (h.time, h.drum)):
+        if hit.drum in controls.mute:
+            continue
+        velocity = round(hit.velocity * controls.velocity_scale)
+        if velocity < 1:
+            continue
+        beat = _swung(_quantized(hit.time, controls.quantize), controls.swing)
+        if controls.humanize_ms:
+            spread_beats = controls.humanize_ms / 1000 * bpm / 60
+            beat += float(np.clip(rng.normal(0, spread_beats / 2), -spread_beats, spread_beats))
+        beat = min(max(beat, 0.0), beats_per_bar - 1e-6)
+        shaped.append(Hit(beat, hit.drum, min(velocity, 127)))
+    return shaped
+
+
+def _quantized(beat: float, amount: float) -> float:
+    if not amount:
+        return beat
+    grid = round(beat * SIXTEENTHS_PER_BEAT) / SIXTEENTHS_PER_BEAT
+    return beat + amount * (grid - beat)
+
+
+def _swung(beat: float, swing: float) -> float:
+    """Warp time inside each eighth note so its off-beat 16th moves towards the triplet position.
+
+    swing 1 puts the second 16th at 2/3 of the eighth (triplet feel); eighths stay put.
+    """
+    if not swing:
+        return beat
+    eighth = 0.5
+    start = (beat // eighth) * eighth
+    x = (beat - start) / eighth  # 0..1 inside the eighth
+    middle = 0.5 + swing / 6  # where the off-beat 16th lands
+    warped = x * middle / 0.5 if x <= 0.5 else middle + (x - 0.5) * (1 - middle) / 0.5
+    return start + warped * eighth

@@ -1,0 +1,476 @@
+"""The live engine: one thread that follows the clock, records the seed, runs the mode and sends notes.
+
+Everything that touches timing happens on this thread, fed by one inbox:
+MIDI messages stamped by the port driver, commands (TUI, CLI, signals) and
+bars from the inference worker.  Between messages the thread sleeps exactly
+until the next thing that must happen: a note to send, a bar line's "cut"
+(the moment the bar's input is closed and the mode decides), a tick of the
+internal clock, or a stall check.
+
+Time is kept in song ticks (24 per quarter note) and turned into seconds only
+when sending, with the clock's tempo line: a note is sent at
+time_of(tick) + offset, so a negative offset sends early by that many ms.
+
+A bar line's cut happens CUT_AHEAD_S before the line (plus the negative
+offset): hits arriving after it belong to the next bar (they are a downbeat
+played early), and the model gets the whole window to write the answer's
+first notes.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .clock import CLOCK, CONTINUE, SONG_POSITION, START, STOP, TICKS_PER_BEAT, ClockTracker
+from .controls import Controls, control_from_cc, shape_bar
+from .inference_worker import GeneratedBar, InferenceWorker, Job, WorkerError
+from .midi_files import Hit
+from .modes import Conductor, ModeSettings, Plan
+from .note_maps import load_note_map
+from .note_scheduler import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, NoteScheduler
+from .presets import Preset
+from .seed_recorder import SeedRecorder
+from .step_model import StepModel
+
+BEATS_PER_BAR = 4  # the model plays 4/4 (docs/model.md)
+TICKS_PER_BAR = BEATS_PER_BAR * TICKS_PER_BEAT
+CUT_AHEAD_S = 0.015
+SEND_EARLY_S = 0.0002  # wake-up latency: release a note this much before its time rather than after
+LATE_S = 0.003  # a note sent later than this after its time counts as late
+IDLE_WAKE_S = 0.05  # stall checks when nothing else is due
+OWN_ECHO_S = 0.2  # a note-on equal to one we sent this recently is our own output coming back
+REALTIME = {CLOCK, START, CONTINUE, STOP, SONG_POSITION}
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """A consistent snapshot for the TUI and the log."""
+
+    clock: str  # "internal", "external", "waiting"
+    running: bool
+    stalled: bool
+    bpm: float | None
+    position_ticks: int
+    mode_state: str
+    armed: bool
+    notes_sent: int
+    late_notes: int
+    bars_generated: int
+    late_bars: int
+    controls: Controls
+
+    @property
+    def bar_beat(self) -> tuple[int, int]:
+        bar, tick = divmod(self.position_ticks, TICKS_PER_BAR)
+        return bar + 1, tick // TICKS_PER_BEAT + 1
+
+
+class Engine:
+    def __init__(
+        self,
+        preset: Preset,
+        model: StepModel,
+        send: Callable[[tuple[int, ...]], None],
+        log: Callable[[str], None] = lambda line: None,
+        clock_source: str | None = None,
+    ) -> None:
+        self.preset = preset
+        self.send_midi, self.log = send, log
+        self.controls = Controls.from_preset(preset)
+        self.conductor = Conductor(ModeSettings.from_preset(preset))
+        self.clock_source = clock_source or preset["clock"]["source"]
+        self.internal_bpm = preset["clock"]["bpm"]
+        self.input_channel = preset["input"]["channel"]  # 0 = all
+        self.output_notes = load_note_map(preset["output"]["note_map"]).output_notes
+        channels = None if self.input_channel == 0 else {self.input_channel - 1}
+        self.recorder = SeedRecorder(load_note_map(preset["input"]["note_map"]).input_classes, channels)
+        self.scheduler = NoteScheduler(channel=preset["output"]["channel"] - 1)
+        self.trigger_note, self.trigger_cc = preset["triggers"]["note"], preset["triggers"]["cc"]
+        self.cc_controls: dict[int, list[str]] = {}
+        for name, number in preset["midi_cc"].items():
+            if number >= 0:
+                self.cc_controls.setdefault(number, []).append(name)
+
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.worker = InferenceWorker(model, self.inbox)
+        self.clock = ClockTracker()
+        self.following_external = self.clock_source == "external"
+        self.internal_next_tick: float | None = None
+        self.armed = True
+        self.stalled = False
+        self.next_line: int | None = None  # the next bar line whose cut is pending
+        self.last_hit_tick: float | None = None
+        self.epoch = 0
+        self.call_bars: dict[int, list[Hit]] = {}  # line -> hits the producer played (for lock)
+        self.loop_bars: dict[int, list[Hit]] = {}
+        self.pending_loop_bars: dict[int, list[Hit]] = {}
+        self.pending_loop_start = 0
+        self.recent_sends: deque[tuple[float, int, int]] = deque(maxlen=64)
+        self.rng = np.random.default_rng()
+        self.counts = {"notes_sent": 0, "late_notes": 0, "bars_generated": 0, "late_bars": 0}
+        self._status_lock = threading.Lock()
+        self._status: EngineStatus | None = None
+        self._thread = threading.Thread(target=self._run, name="beatgen-engine", daemon=True)
+        self._stopping = threading.Event()
+
+    # -- public, thread-safe ---------------------------------------------------------
+
+    def start(self) -> None:
+        self.worker.start()
+        self._thread.start()
+
+    def post_midi(self, message, timestamp: float) -> None:
+        """Called by the port driver thread for every incoming message."""
+        self.inbox.put(("midi", list(message), timestamp))
+
+    def command(self, name: str, value=None) -> None:
+        """trigger, listen, arm, disarm, panic, controls (value: Controls), bpm (value: float)."""
+        self.inbox.put(("command", name, value))
+
+    def status(self) -> EngineStatus:
+        with self._status_lock:
+            return self._status or self._snapshot(time.monotonic())
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the threads; every sounding note is switched off before this returns."""
+        self._stopping.set()
+        self.inbox.put(("wake", None, None))
+        self._thread.join(timeout)
+        self.worker.shutdown()
+        self.worker.join(timeout)
+
+    # -- the engine thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        now = time.monotonic()
+        if self.clock_source in ("internal", "auto"):
+            self._start_internal_clock(now)
+        try:
+            while not self._stopping.is_set():
+                timeout = max(0.0, self._next_deadline(now) - time.monotonic())
+                try:
+                    item = self.inbox.get(timeout=timeout)
+                except queue.Empty:
+                    item = None
+                while item is not None:
+                    self._handle(item)
+                    try:
+                        item = self.inbox.get_nowait()
+                    except queue.Empty:
+                        item = None
+                now = time.monotonic()
+                self._service(now)
+                self._publish(now)
+        except Exception as error:  # noqa: BLE001 - a bug must still leave the synth silent
+            self.log(f"engine error: {type(error).__name__}: {error}; silencing")
+            raise
+        finally:
+            self._send_all(self.scheduler.silence())
+
+    def _handle(self, item) -> None:
+        if isinstance(item, GeneratedBar):
+            self._on_generated(item)
+        elif isinstance(item, WorkerError):
+            self.log(item.message)
+        elif item[0] == "midi":
+            self._on_midi(item[1], item[2])
+        elif item[0] == "command":
+            self._on_command(item[1], item[2])
+
+    def _service(self, now: float) -> None:
+        self._run_internal_clock(now)
+        if self.clock.running and not self.stalled and self.clock.stalled(now):
+            self.stalled = True
+            self.log("clock stalled (no ticks for a beat without Stop): silenced, waiting for the clock")
+            self._reset_performance()
+        self._run_cuts(now)
+        self._send_due(now)
+
+    def _next_deadline(self, now: float) -> float:
+        deadlines = [time.monotonic() + IDLE_WAKE_S]
+        if self.internal_next_tick is not None and not self.following_external:
+            deadlines.append(self.internal_next_tick)
+        if self.clock.running and not self.stalled:
+            next_position = self.scheduler.next_position()
+            if next_position is not None:
+                when = self.clock.time_of(next_position)
+                if when is not None:
+                    deadlines.append(when + self._offset_s() - SEND_EARLY_S)
+            if self.next_line is not None:
+                when = self._cut_time(self.next_line)
+                if when is not None:
+                    deadlines.append(when)
+        return min(deadlines)
+
+    # -- incoming MIDI ---------------------------------------------------------------------
+
+    def _on_midi(self, message: list[int], timestamp: float) -> None:
+        if not message:
+            return
+        status = message[0]
+        if status in REALTIME:
+            self._on_clock_message(message, timestamp)
+            return
+        if status < 0x80 or status >= 0xF0:
+            return  # stray data bytes, other system messages: nothing for a drum bridge
+        channel = status & 0x0F
+        if self.input_channel and channel != self.input_channel - 1:
+            return
+        kind = status & 0xF0
+        if kind == CONTROL_CHANGE and len(message) >= 3:
+            self._on_control_change(message[1] & 0x7F, message[2] & 0x7F)
+        elif kind in (NOTE_ON, NOTE_OFF) and len(message) >= 3:
+            self._on_note(message, timestamp)
+
+    def _on_note(self, message: list[int], timestamp: float) -> None:
+        is_on = message[0] & 0xF0 == NOTE_ON and message[2] > 0
+        if is_on and self._is_own_echo(message, timestamp):
+            return
+        if message[1] == self.trigger_note:
+            if is_on:
+                self._on_command("trigger", None)
+            return
+        if self.controls.thru:
+            self._send_all(self.scheduler.pass_through(tuple(message[:3])))
+        if is_on and self.clock.running and not self.stalled:
+            position = self.clock.position_at(timestamp)
+            if self.recorder.feed(message, position) is not None:
+                self.last_hit_tick = position
+
+    def _is_own_echo(self, message: list[int], timestamp: float) -> bool:
+        key = (message[0] & 0x0F, message[1])
+        return any(timestamp - sent < OWN_ECHO_S and (ch, note) == key for sent, ch, note in self.recent_sends)
+
+    def _on_control_change(self, number: int, value: int) -> None:
+        if number == self.trigger_cc:
+            if value >= 64:
+                self._on_command("trigger", None)
+            return
+        for name in self.cc_controls.get(number, ()):
+            self.controls = control_from_cc(self.controls, name, value)
+            self.log(f"CC {number} = {value}: {name} -> {getattr(self.controls, name, value)}")
+
+    def _on_clock_message(self, message: list[int], timestamp: float) -> None:
+        if not self.following_external:
+            if self.clock_source == "internal":
+                return
+            self.log("MIDI clock arrived: following it instead of the internal clock")
+            self.following_external, self.internal_next_tick = True, None
+            self._reset_performance()
+            self.clock = ClockTracker()
+        was_running = self.clock.running
+        change = self.clock.feed(message, timestamp)
+        if message[0] == CLOCK and self.stalled and self.clock.running:
+            self.stalled = False
+            self.log("clock back")
+            self._restart_at_current_position()
+        if change in ("start", "continue") or (change == "position" and was_running):
+            self._reset_performance()
+            if change == "start":
+                self._restart_at(0)
+            elif change == "continue":
+                self._restart_at(self.clock.position + 1)
+            else:
+                self._restart_at(self.clock.position + 1)
+            self.log(f"transport {change} at bar {max(self.clock.position + 1, 0) // TICKS_PER_BAR + 1}")
+        elif change == "stop":
+            self._reset_performance()
+            self.log("transport stop: silenced")
+
+    # -- internal clock --------------------------------------------------------------------
+
+    def _start_internal_clock(self, now: float) -> None:
+        self.clock.feed([START], now)
+        self._restart_at(0)
+        self.internal_next_tick = now
+        self.log(f"internal clock at {self.internal_bpm:g} BPM")
+
+    def _run_internal_clock(self, now: float) -> None:
+        if self.following_external or self.internal_next_tick is None:
+            return
+        interval = 60.0 / (self.internal_bpm * TICKS_PER_BEAT)
+        while self.internal_next_tick <= now + SEND_EARLY_S:
+            self.clock.feed([CLOCK], self.internal_next_tick)  # the ideal time: the internal clock has no jitter
+            self.internal_next_tick += interval
+
+    # -- bar lines and the mode ----------------------------------------------------------------
+
+    def _offset_s(self) -> float:
+        return self.controls.offset_ms / 1000.0
+
+    def _cut_time(self, line: int) -> float | None:
+        when = self.clock.time_of(line * TICKS_PER_BAR)
+        return None if when is None else when - CUT_AHEAD_S + min(0.0, self._offset_s())
+
+    def _run_cuts(self, now: float) -> None:
+        if not self.clock.running or self.stalled or self.next_line is None:
+            return
+        while True:
+            line = self.next_line
+            when = self._cut_time(line)
+            reached = self.clock.position >= line * TICKS_PER_BAR
+            if not reached and (when is None or when > now):
+                return
+            self.next_line += 1
+            self._cut(line)
+
+    def _cut(self, line: int) -> None:
+        bar = line - 1
+        start = bar * TICKS_PER_BAR
+        hits = [
+            Hit(min(max((position - start) / TICKS_PER_BEAT, 0.0), BEATS_PER_BAR - 1e-6), drum, velocity)
+            for position, drum, velocity in sorted(self.recorder.hits)
+        ]
+        self.recorder.clear()
+        silent = (line * TICKS_PER_BAR - self.last_hit_tick) / TICKS_PER_BEAT if self.last_hit_tick is not None else 1e9
+        if not self.armed:
+            return
+        before = self.conductor.state
+        plan = self.conductor.bar_ended(bar, hits, silent)
+        if self.conductor.state != before:
+            self.log(f"{self.conductor.state} at bar {line + 1}")
+        self._carry_out(plan, line)
+
+    def _carry_out(self, plan: Plan, line: int) -> None:
+        if not plan:
+            return
+        if plan.drop_from is not None:
+            self.epoch = self.worker.cancel()
+            self.scheduler.drop_from(plan.drop_from * TICKS_PER_BAR)
+        if plan.reset_at is not None:
+            self.call_bars = {}
+        for bar_line, hits in plan.hear:
+            self.call_bars[bar_line] = hits
+        if plan.loop_swap and plan.generate_from is None:
+            self.loop_bars, self.pending_loop_bars = self.pending_loop_bars, {}
+        if plan.loop:
+            self.pending_loop_bars, self.pending_loop_start = {}, plan.generate_from
+            if plan.loop_swap:  # the first loop: current from the start
+                self.loop_bars = self.pending_loop_bars
+        if plan.play_loop_line is not None and plan.loop_index in self.loop_bars:
+            self._schedule_bar(plan.play_loop_line, self.loop_bars[plan.loop_index], fresh=False)
+        if plan.hear or plan.generate_from is not None or plan.reset_at is not None or plan.rewind_to is not None:
+            c = self.controls
+            self.worker.submit(
+                Job(self.epoch, c.sampling(), c.random_seed, plan.reset_at, plan.rewind_to, plan.hear,
+                    plan.generate_from, plan.bars, plan.loop)
+            )  # fmt: skip
+
+    def _on_generated(self, bar: GeneratedBar) -> None:
+        if bar.epoch < self.epoch:
+            return  # planned before a Stop, jump or re-seed
+        self.counts["bars_generated"] += 1
+        if bar.loop:
+            self.pending_loop_bars[bar.line - self.pending_loop_start] = bar.hits
+        self._schedule_bar(bar.line, bar.hits, fresh=True)
+
+    def _schedule_bar(self, line: int, hits: list[Hit], fresh: bool) -> None:
+        bpm = self.clock.bpm or self.internal_bpm
+        lock_source = self._lock_source(line)
+        start = line * TICKS_PER_BAR
+        if fresh and self.clock.position >= start:
+            self.counts["late_bars"] += 1
+        for hit in shape_bar(hits, self.controls, bpm, self.rng, lock_source, BEATS_PER_BAR):
+            self.scheduler.schedule(start + hit.time * TICKS_PER_BEAT, self.output_notes[hit.drum], hit.velocity)
+
+    def _lock_source(self, line: int) -> list[Hit]:
+        if not self.controls.lock or not self.call_bars:
+            return []
+        lines = sorted(self.call_bars)
+        return self.call_bars[lines[(line - lines[0]) % len(lines)]]
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _send_due(self, now: float) -> None:
+        if not self.clock.running or self.stalled or self.clock.tick_interval is None:
+            return
+        offset = self._offset_s()
+        horizon = self.clock.position_estimate(now + SEND_EARLY_S - offset)
+        # Never run ahead of the clock by more than the early-send lead: a stalled clock is caught by the stall check.
+        lead_ticks = max(0.0, -offset) / self.clock.tick_interval + 1.0
+        horizon = min(horizon, self.clock.position + lead_ticks)
+        messages = self.scheduler.due(horizon)
+        if not messages:
+            return
+        for message in messages:
+            if message[0] & 0xF0 == NOTE_ON:
+                self.counts["notes_sent"] += 1
+                self.recent_sends.append((now, message[0] & 0x0F, message[1]))
+        self._send_all(messages)
+        self._count_late(now, offset)
+
+    def _count_late(self, now: float, offset: float) -> None:
+        for position in self.scheduler.released_note_ons:
+            when = self.clock.time_of(position)
+            if when is not None and now - (when + offset) > LATE_S:
+                self.counts["late_notes"] += 1
+
+    def _send_all(self, messages) -> None:
+        for message in messages:
+            try:
+                self.send_midi(message)
+            except Exception as error:  # noqa: BLE001 - a dead port must not kill the engine
+                self.log(f"output port error: {error}")
+                return
+
+    # -- commands and transport ----------------------------------------------------------------
+
+    def _on_command(self, name: str, value) -> None:
+        line = self.clock.position // TICKS_PER_BAR
+        if name == "trigger":
+            self._carry_out(self.conductor.trigger(line), line)
+        elif name == "listen":
+            self._carry_out(self.conductor.listen(line + 1), line)
+        elif name in ("arm", "disarm"):
+            self.armed = name == "arm"
+            if not self.armed:
+                self._carry_out(self.conductor.listen(line + 1), line)
+        elif name == "panic":
+            self.epoch = self.worker.cancel()
+            self._send_all(self.scheduler.panic())
+            self.conductor.listen(line + 1)
+            self.log("panic: all notes off")
+        elif name == "controls":
+            self.controls = value
+        elif name == "bpm":
+            self.internal_bpm = float(value)
+
+    def _reset_performance(self) -> None:
+        """Stop, jump, stall: silence now, forget planned notes and the seed being recorded."""
+        self.epoch = self.worker.cancel()
+        self._send_all(self.scheduler.silence())
+        self.recorder.clear()
+        self.last_hit_tick = None
+        self.next_line = None
+
+    def _restart_at_current_position(self) -> None:
+        self._restart_at(self.clock.position + 1)
+
+    def _restart_at(self, first_tick: int) -> None:
+        """The song (re)starts at `first_tick`: the first cut is the next bar line after it."""
+        self.next_line = first_tick // TICKS_PER_BAR + 1
+        line = -(-first_tick // TICKS_PER_BAR)
+        self._carry_out(self.conductor.resume(line), line)
+
+    # -- status ------------------------------------------------------------------------------
+
+    def _snapshot(self, now: float) -> EngineStatus:
+        source = "external" if self.following_external else ("internal" if self.internal_next_tick else "waiting")
+        c = self.counts
+        return EngineStatus(
+            source, self.clock.running, self.stalled, self.clock.bpm, max(self.clock.position, 0),
+            self.conductor.state if self.armed else "disarmed", self.armed,
+            c["notes_sent"], c["late_notes"], c["bars_generated"], c["late_bars"], self.controls,
+        )  # fmt: skip
+
+    def _publish(self, now: float) -> None:
+        snapshot = self._snapshot(now)
+        with self._status_lock:
+            self._status = snapshot

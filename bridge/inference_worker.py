@@ -1,0 +1,102 @@
+"""The inference worker: a thread that owns the model stream and turns plans into generated bars.
+
+The engine thread must never wait for the model, so every model call happens
+here.  Jobs arrive on a queue in order; each generated bar goes back to the
+engine's inbox as soon as it is written (the first bar of an answer is ready
+in a few milliseconds).  `cancel()` makes every queued or running job stop
+between bars: the engine calls it on Stop, on a jump, and when a re-seed
+replaces bars already planned.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .live_stream import LiveStream
+from .midi_files import Hit
+from .sampling import SamplingSettings
+from .step_model import StepModel
+
+
+@dataclass
+class Job:
+    epoch: int
+    settings: SamplingSettings
+    random_seed: int = -1  # applied when the job starts a fresh stream; -1 = not fixed
+    reset_at: int | None = None
+    rewind_to: int | None = None
+    hear: list[tuple[int, list[Hit]]] = field(default_factory=list)
+    generate_from: int | None = None
+    bars: int = 0
+    loop: bool = False
+
+
+@dataclass(frozen=True)
+class GeneratedBar:
+    epoch: int
+    line: int
+    hits: list[Hit]
+    loop: bool
+
+
+@dataclass(frozen=True)
+class WorkerError:
+    message: str
+
+
+class InferenceWorker(threading.Thread):
+    def __init__(self, model: StepModel, results: queue.SimpleQueue) -> None:
+        super().__init__(name="beatgen-inference", daemon=True)
+        self.stream = LiveStream(model)
+        self.results = results
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.epoch = 0  # jobs from an older epoch are dropped (written by the engine thread only)
+        self.rng = np.random.default_rng()
+        self.busy = threading.Event()
+
+    def submit(self, job: Job) -> None:
+        self.jobs.put(job)
+
+    def cancel(self) -> int:
+        """Drop everything queued or running; returns the new epoch for the next jobs."""
+        self.epoch += 1
+        return self.epoch
+
+    def shutdown(self) -> None:
+        self.cancel()
+        self.jobs.put(None)
+
+    def run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            if job.epoch < self.epoch:
+                continue
+            self.busy.set()
+            try:
+                self._run(job)
+            except Exception as error:  # noqa: BLE001 - report to the engine, keep serving
+                self.results.put(WorkerError(f"generation failed: {type(error).__name__}: {error}"))
+            finally:
+                self.busy.clear()
+
+    def _run(self, job: Job) -> None:
+        stream = self.stream
+        if job.reset_at is not None:
+            stream.reset(job.reset_at)
+            self.rng = np.random.default_rng(job.random_seed if job.random_seed >= 0 else None)
+        if job.rewind_to is not None and not stream.rewind(job.rewind_to):
+            stream.reset(job.rewind_to)  # too far back to remember: the model starts fresh there
+        for line, hits in job.hear:
+            if stream.line is None:
+                stream.reset(line)
+            stream.hear_bar(hits)
+        if stream.line is None:
+            stream.reset(job.generate_from or 0)
+        for index in range(job.bars):
+            if job.epoch < self.epoch:
+                return
+            hits = stream.play_bar(job.settings, self.rng)
+            self.results.put(GeneratedBar(job.epoch, job.generate_from + index, hits, job.loop))

@@ -1,0 +1,116 @@
+"""`beatgen run` (the headless bridge) and `beatgen ports`."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .model_files import DEFAULT_MODEL_DIR
+from .ports import DEFAULT_IN_NAME, DEFAULT_OUT_NAME, BACKEND_APIS, PortError, auto_backends, list_ports, open_ports
+from .presets import DEFAULT_PRESET
+
+# The engine thread must get the GIL back within this long when the inference
+# worker is busy (CPython's default is 5 ms, longer than our timing budget).
+SWITCH_INTERVAL_S = 0.0005
+BACKEND_CHOICES = ["auto", *BACKEND_APIS]
+
+
+def add_commands(commands) -> None:
+    p = commands.add_parser("run", help="the live bridge: continue what comes in on a MIDI port, in time with its clock")
+    p.add_argument("--preset", default=DEFAULT_PRESET, metavar="NAME|PATH", help=f"preset (default {DEFAULT_PRESET})")
+    p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES, help="MIDI system (default auto)")
+    p.add_argument("--in", dest="in_name", default=DEFAULT_IN_NAME, metavar="NAME", help="input port name")
+    p.add_argument("--out", dest="out_name", default=DEFAULT_OUT_NAME, metavar="NAME", help="output port name")
+    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
+    p.add_argument("--log", metavar="FILE", help="also append the log to FILE")
+    p.add_argument("--clock", choices=["auto", "external", "internal"], help="override the preset's clock source")
+    p.set_defaults(handler=_run)
+
+    p = commands.add_parser("ports", help="list the MIDI inputs and outputs each backend sees")
+    p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES, help="one backend (default: all on this OS)")
+    p.set_defaults(handler=_ports)
+
+
+class Log:
+    """Timestamped lines on stderr and, with --log, appended to a file."""
+
+    def __init__(self, path: str | None) -> None:
+        self.file = open(Path(path), "a", encoding="utf-8", buffering=1) if path else None  # noqa: SIM115
+        self._lock = threading.Lock()
+
+    def __call__(self, line: str) -> None:
+        stamp = time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d}"
+        with self._lock:
+            print(f"{stamp} {line}", file=sys.stderr, flush=True)
+            if self.file:
+                self.file.write(f"{stamp} {line}\n")
+
+    def close(self) -> None:
+        if self.file:
+            self.file.close()
+
+
+def _run(args) -> int:
+    from .engine import Engine
+    from .presets import load_preset
+    from .step_model import StepModel
+
+    preset = load_preset(args.preset)
+    model = StepModel(args.model, args.variant)
+    log = Log(args.log)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    outbox: list = []  # the port, once open; the engine sends through it
+    engine = Engine(preset, model, lambda message: outbox[0].send(message), log, args.clock)
+    try:
+        ports = open_ports(engine.post_midi, args.backend, args.in_name, args.out_name)
+    except PortError:
+        log.close()
+        raise
+    outbox.append(ports)
+    log(f"preset {preset.name}: {preset['preset']['description'] or preset['mode']['kind']}")
+    log(f"ports ready ({ports.describe()}); Ctrl-C to stop")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    engine.start()
+    try:
+        _watch(engine, log, stop)
+    finally:
+        engine.close()
+        ports.close()
+        status = engine.status()
+        log(f"stopped: all notes off ({status.notes_sent} notes sent, {status.late_notes} late)")
+        log.close()
+    return 0
+
+
+def _watch(engine, log, stop: threading.Event) -> None:
+    """Log the tempo the clock settles on (state changes are logged by the engine itself)."""
+    logged_bpm = None
+    while not stop.wait(0.5):
+        status = engine.status()
+        if status.bpm and (logged_bpm is None or abs(status.bpm - logged_bpm) >= 0.5) and status.running:
+            log(f"clock locked: {status.bpm:.1f} BPM ({status.clock})" if logged_bpm is None else f"tempo {status.bpm:.1f} BPM")
+            logged_bpm = status.bpm
+        elif not status.running:
+            logged_bpm = None
+
+
+def _ports(args) -> int:
+    backends = auto_backends() if args.backend == "auto" else (args.backend,)
+    found = False
+    for backend in backends:
+        try:
+            inputs, outputs = list_ports(backend)
+        except PortError as error:
+            print(f"unavailable - {error}")
+            continue
+        found = True
+        print(f"{backend}:")
+        print("  inputs (we can listen to):  " + (", ".join(inputs) or "none"))
+        print("  outputs (we can send to):   " + (", ".join(outputs) or "none"))
+    return 0 if found else 1
