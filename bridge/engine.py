@@ -32,6 +32,7 @@ from .clock import CLOCK, CONTINUE, SONG_POSITION, START, STOP, TICKS_PER_BEAT, 
 from .controls import Controls, control_from_cc, shape_bar
 from .inference_worker import GeneratedBar, InferenceWorker, Job, WorkerError
 from .midi_files import Hit
+from .midi_packets import split_packet
 from .modes import Conductor, ModeSettings, Plan
 from .note_maps import load_note_map
 from .note_scheduler import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, NoteScheduler
@@ -211,9 +212,14 @@ class Engine:
 
     # -- incoming MIDI ---------------------------------------------------------------------
 
-    def _on_midi(self, message: list[int], timestamp: float) -> None:
-        if not message:
+    def _on_midi(self, packet: list[int], timestamp: float) -> None:
+        if len(packet) == 1 or (len(packet) == 3 and 0x80 <= packet[0] < 0xF0 and packet[1] < 0x80 > packet[2]):
+            self._on_message(packet, timestamp)  # the common case: one whole message
             return
+        for message in split_packet(packet):
+            self._on_message(message, timestamp)
+
+    def _on_message(self, message: list[int], timestamp: float) -> None:
         status = message[0]
         if status in REALTIME:
             self._on_clock_message(message, timestamp)

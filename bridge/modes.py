@@ -92,7 +92,7 @@ class Conductor:
 
     def trigger(self, current_line: int) -> Plan:
         """Answer now (end of this bar), or in loop mode regenerate for the next loop boundary."""
-        if self.state == HEARING:
+        if self.state in (LISTENING, HEARING):  # listening: answers if this bar brings a call
             self.triggered = True
         elif self.state == LOOPING and self.seed_line is not None:
             start = self.pending_loop_start or self.loop_start

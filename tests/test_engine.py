@@ -1,0 +1,211 @@
+"""The live engine in-process: real model and threads, a clock posted in real time, sends captured.
+
+These drive the engine exactly as the port driver does (post_midi with a
+monotonic timestamp) without a MIDI system, so they run anywhere; the same
+behaviour through real JACK ports is tested in test_live_jack.py.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bridge.engine import TICKS_PER_BAR, Engine
+from bridge.presets import Preset, validate
+from bridge.step_model import StepModel
+
+BPM = 240.0  # one bar per second keeps the tests short
+TICK = 60.0 / BPM / 24
+KICK, SNARE, HAT = 36, 38, 42
+
+
+@pytest.fixture(scope="module")
+def model():
+    return StepModel()
+
+
+class Session:
+    """An engine fed a steady external clock; every message it sends is kept with its send time."""
+
+    def __init__(self, model, preset_values: dict) -> None:
+        preset = Preset("test", None, validate(preset_values))
+        self.sent: list[tuple[float, tuple[int, ...]]] = []
+        self.logs: list[str] = []
+        self.engine = Engine(preset, model, lambda m: self.sent.append((time.monotonic(), tuple(m))), self.logs.append, "external")
+        self.engine.start()
+        self.ticks: list[float] = []  # arrival time of song tick i
+        self.start_time = time.monotonic() + 0.02
+
+    def post(self, message) -> None:
+        self.engine.post_midi(list(message), time.monotonic())
+
+    def play(self, first_tick: int, last_tick: int, notes=(), start: bool = False) -> None:
+        """Send ticks first_tick..last_tick-1 in real time; notes: {tick: [(note, velocity), ...]}."""
+        notes = dict(notes)
+        if start:
+            self.post([0xFA])
+        for tick in range(first_tick, last_tick):
+            target = self.start_time + tick * TICK
+            while (now := time.monotonic()) < target:
+                time.sleep(min(0.0005, target - now))
+            self.post([0xF8])
+            self.ticks.append(time.monotonic())
+            for note, velocity in notes.get(tick, ()):
+                self.post([0x99, note, velocity])
+                self.post([0x89, note, 0])
+
+    def note_ons(self, after: float = 0.0) -> list[tuple[float, tuple[int, ...]]]:
+        return [(t, m) for t, m in self.sent if m[0] & 0xF0 == 0x90 and m[2] > 0 and t >= after]
+
+    def tick_of(self, when: float) -> int:
+        return min(range(len(self.ticks)), key=lambda i: abs(self.ticks[i] - when))
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def seed_notes(bars: int, first_bar: int = 0) -> dict[int, list[tuple[int, int]]]:
+    """A plain rock beat on 8ths: kick on 1 and 3, snare on 2 and 4."""
+    notes = {}
+    for bar in range(first_bar, first_bar + bars):
+        for eighth in range(8):
+            tick = bar * TICKS_PER_BAR + eighth * 12
+            hits = [(HAT, 80)]
+            if eighth in (0, 4):
+                hits.append((KICK, 100))
+            if eighth in (2, 6):
+                hits.append((SNARE, 100))
+            notes[tick] = hits
+    return notes
+
+
+def assert_every_note_switched_off(sent) -> None:
+    sounding = set()
+    for _t, message in sent:
+        key = (message[0] & 0x0F, message[1])
+        if message[0] & 0xF0 == 0x90 and message[2] > 0:
+            sounding.add(key)
+        elif message[0] & 0xF0 == 0x80 or (message[0] & 0xF0 == 0x90 and message[2] == 0):
+            sounding.discard(key)
+    assert not sounding, f"notes left sounding: {sorted(sounding)}"
+
+
+def test_call_and_response_answers_on_the_next_bar_line_on_the_grid(model):
+    session = Session(model, {"mode": {"kind": "call_response", "listen_bars": 2, "response_bars": 2}, "feel": {"quantize": 1.0}})
+    try:
+        session.play(0, 5 * TICKS_PER_BAR, seed_notes(2), start=True)
+        session.post([0xFC])
+        time.sleep(0.05)
+    finally:
+        session.close()
+    answer = session.note_ons()
+    assert answer, f"no answer; log: {session.logs}"
+    ticks = [session.tick_of(t) for t, _m in answer]
+    assert ticks[0] == 2 * TICKS_PER_BAR, "the answer starts on the bar line after the 2-bar call"
+    assert max(ticks) < 4 * TICKS_PER_BAR, "a 2-bar answer stays inside bars 3-4"
+    assert all(tick % 6 == 0 for tick in ticks), "quantize 1 puts every note on a 16th"
+    errors = [abs(t - session.ticks[session.tick_of(t)]) for t, _m in answer]
+    assert max(errors) < 0.002, f"notes sent {max(errors) * 1000:.2f} ms away from their tick"
+    assert all(m[0] == 0x99 for _t, m in answer), "output on channel 10"
+    assert_every_note_switched_off(session.sent)
+    assert session.engine.status().late_notes == 0
+
+
+def test_stop_silences_and_nothing_plays_after_it(model):
+    session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}})
+    try:
+        session.play(0, int(2.5 * TICKS_PER_BAR), seed_notes(1), start=True)
+        stop_time = time.monotonic()
+        session.post([0xFC])
+        time.sleep(0.3)
+    finally:
+        session.close()
+    assert session.note_ons(), "continuous mode played after the seed"
+    assert not session.note_ons(after=stop_time + 0.001), "a note-on after Stop"
+    after_stop = [m for t, m in session.sent if t >= stop_time]
+    assert (0xB9, 123, 0) in after_stop, "Stop sends All Notes Off"
+    assert_every_note_switched_off(session.sent)
+
+
+def test_input_during_continuous_play_reseeds_the_model(model):
+    session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}})
+    try:
+        session.play(0, 3 * TICKS_PER_BAR, {**seed_notes(1), **seed_notes(1, first_bar=2)}, start=True)
+        session.play(3 * TICKS_PER_BAR, 5 * TICKS_PER_BAR)
+    finally:
+        session.close()
+    log = "\n".join(session.logs)
+    assert "continuing" in log
+    # Bar 3 (index 2) was played over the model: the engine re-planned from bar 4 on and kept playing.
+    assert any(session.tick_of(t) >= 4 * TICKS_PER_BAR for t, _m in session.note_ons()), log
+    assert session.engine.status().bars_generated >= 4
+    assert_every_note_switched_off(session.sent)
+
+
+def test_loop_repeats_the_same_bars(model):
+    session = Session(model, {"mode": {"kind": "loop", "listen_bars": 1, "loop_bars": 1}, "generation": {"random_seed": 7}})
+    try:
+        session.play(0, 5 * TICKS_PER_BAR, seed_notes(1), start=True)
+    finally:
+        session.close()
+    by_bar: dict[int, list] = {}
+    for t, message in session.note_ons():
+        tick = session.tick_of(t)
+        by_bar.setdefault(tick // TICKS_PER_BAR, []).append((tick % TICKS_PER_BAR, message[1]))
+    assert {1, 2, 3} <= set(by_bar), f"bars with output: {sorted(by_bar)}"
+    assert by_bar[1] == by_bar[2] == by_bar[3], "a one-bar loop repeats note for note"
+    assert session.engine.status().bars_generated == 1
+
+
+def test_trigger_note_answers_early_and_is_not_part_of_the_seed(model):
+    values = {"mode": {"kind": "call_response", "listen_bars": 4, "response_bars": 1}, "triggers": {"note": 60}}
+    session = Session(model, values)
+    notes = seed_notes(1)
+    notes[90] = [(60, 100)]  # the trigger, late in bar 1
+    try:
+        session.play(0, 3 * TICKS_PER_BAR, notes, start=True)
+    finally:
+        session.close()
+    ticks = [session.tick_of(t) for t, _m in session.note_ons()]
+    assert ticks and min(ticks) >= TICKS_PER_BAR and max(ticks) < 2 * TICKS_PER_BAR, "answered in bar 2, not after 4 bars"
+    assert all(m[1] != 60 for _t, m in session.note_ons())
+
+
+def test_midi_cc_changes_a_control_live(model):
+    session = Session(model, {"midi_cc": {"temperature": 21, "mute_kick": 22}})
+    try:
+        session.play(0, 2)
+        session.post([0xB0, 21, 127])
+        session.post([0xB0, 22, 127])
+        session.play(2, 4)
+        controls = session.engine.status().controls
+    finally:
+        session.close()
+    assert controls.temperature == pytest.approx(3.0)
+    assert 0 in controls.mute
+
+
+def test_thru_echoes_notes_but_never_clock(model):
+    session = Session(model, {"output": {"thru": True}, "mode": {"listen_bars": 16}})
+    try:
+        session.play(0, 30, {6: [(KICK, 99)]}, start=True)
+    finally:
+        session.close()
+    messages = [m for _t, m in session.sent]
+    assert (0x99, KICK, 99) in messages and (0x89, KICK, 0) in messages
+    assert not any(m[0] >= 0xF8 for m in messages)
+
+
+def test_garbage_packets_change_nothing(model):
+    session = Session(model, {"mode": {"kind": "call_response", "listen_bars": 1, "response_bars": 1}})
+    garbage = [[0x12, 0x90], [0x93], [0xF0, 1, 2, 3], [0xF2, 0x7F, 0x7F], [0x99, 36], [0xE0], [0xFF, 0xFE], [0x80, 200, 300]]
+    try:
+        session.play(0, 10, start=True)
+        for packet in garbage:
+            session.post(packet)
+        session.play(10, 3 * TICKS_PER_BAR, {t: n for t, n in seed_notes(1).items() if t >= 12})
+    finally:
+        session.close()
+    assert session.note_ons(), f"the bridge still answered after garbage; log: {session.logs}"
+    assert_every_note_switched_off(session.sent)
