@@ -69,6 +69,7 @@ class Conductor:
         self.loop_start: int | None = None
         self.seed_line: int | None = None  # loop: the stream line where the seed ends
         self.pending_loop_start: int | None = None
+        self.first_pass_until = 0  # loop: lines before this are scheduled as they are generated
         self.triggered = False
 
     # -- events -----------------------------------------------------------------
@@ -109,7 +110,7 @@ class Conductor:
     def resume(self, line: int) -> Plan:
         """The transport restarted (Start, Continue, a jump): listen afresh, but a loop keeps playing."""
         if self.state == LOOPING and self.loop_start is not None:
-            self.loop_start, self.pending_loop_start = line, None
+            self.loop_start, self.pending_loop_start, self.first_pass_until = line, None, line
             return Plan(play_loop_line=line, loop_index=0)
         self.__init__(self.settings)
         return Plan()
@@ -130,6 +131,7 @@ class Conductor:
             self.state, self.generated_until, plan.bars = CONTINUING, line + AHEAD_BARS, AHEAD_BARS
         else:
             self.state, self.loop_start, self.seed_line = LOOPING, line, line
+            self.first_pass_until = line + s.loop_bars
             plan.bars, plan.loop, plan.loop_swap = s.loop_bars, True, True
         return plan
 
@@ -145,8 +147,9 @@ class Conductor:
     def _loop_bar(self, line: int) -> Plan:
         if self.pending_loop_start == line:
             self.loop_start, self.pending_loop_start = line, None
+            self.first_pass_until = line + self.settings.loop_bars
             return Plan(loop_swap=True)  # the new loop's first pass was scheduled as it was generated
-        offset = line - self.loop_start
-        if offset < self.settings.loop_bars:
+        if line < self.first_pass_until:
             return Plan()  # first pass: scheduled as generated
+        offset = line - self.loop_start
         return Plan(play_loop_line=line, loop_index=offset % self.settings.loop_bars)

@@ -33,7 +33,7 @@ class SamplingSettings:
             raise ValueError(f"top-p must be in (0, 1], got {self.top_p}")
         if not 0 <= self.adherence <= 1:
             raise ValueError(f"adherence must be in [0, 1], got {self.adherence}")
-        if self.density < 0:
+        if not (0 <= self.density < float("inf")):  # also refuses NaN
             raise ValueError(f"density must be >= 0, got {self.density}")
 
 

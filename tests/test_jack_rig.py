@@ -1,0 +1,201 @@
+"""End-to-end checks of bridge.jack_rig against a real, private jackd (dummy driver).
+
+They need jackd2 and jack-midi-clock (apt).  Without them they fail rather
+than skip: the live-bridge tests stand on this rig.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from bridge.jack_rig import (
+    CLOCK,
+    CONTINUE,
+    SONG_POSITION,
+    START,
+    STOP,
+    ClockedPlayer,
+    JackRig,
+    RigError,
+    parse_dump_line,
+)
+
+RATE = 48000
+# Without realtime scheduling, period 64 makes xruns on a 2-CPU machine;
+# 256 runs clean and still resolves what these tests measure.
+PERIOD = 256
+TICK_120 = RATE * 60 / 120 / 24  # 1000 frames
+
+
+@pytest.fixture(scope="module")
+def rig():
+    with JackRig(rate=RATE, period=PERIOD).start() as rig:
+        yield rig
+
+
+@pytest.fixture
+def clock(rig):
+    """A fresh jack_midi_clock at 120 BPM, transport stopped at frame 0."""
+    port = rig.start_clock(120)
+    rig.transport("stop", "locate 0")
+    yield port
+    rig.transport("stop")
+
+
+def frames_of(events, status):
+    return [frame for frame, data in events if data[0] == status]
+
+
+def non_clock(events):
+    return [data for _frame, data in events if data[0] != CLOCK]
+
+
+def processes_of(server: str) -> list[str]:
+    """Live processes whose command line names the server or whose environment selects it."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:  # gone, or not ours to read
+            continue
+        if server.encode() in cmdline or f"JACK_DEFAULT_SERVER={server}".encode() in environ:
+            found.append(f"{pid}: {b' '.join(cmdline).decode(errors='replace')}")
+    return found
+
+
+def test_parse_dump_line():
+    assert parse_dump_line("  27264: f8") == (27264, b"\xf8")
+    line = "  29440: 99 24 64 note on  (channel  9): pitch  36, velocity 100"
+    assert parse_dump_line(line) == (29440, bytes([0x99, 36, 100]))
+    assert parse_dump_line("  66816: f2 0c 00") == (66816, bytes([0xF2, 12, 0]))
+    assert parse_dump_line("jack_midi_dump: something else") is None
+    assert parse_dump_line("") is None
+
+
+def test_clock_runs_at_120_bpm_from_start_to_stop(rig, clock):
+    recorder = rig.record(clock)
+    rig.transport("play")
+    time.sleep(1.5)
+    rig.transport("stop")
+    events = recorder.stop()
+    frames = recorder.frame_events()
+
+    assert non_clock(frames) == [bytes([START]), bytes([STOP])], f"xruns: {rig.xruns()}"
+    (start,) = frames_of(frames, START)
+    (stop,) = frames_of(frames, STOP)
+    ticks = frames_of(frames, CLOCK)
+    assert len(ticks) >= 60
+    assert start < ticks[0] <= start + 2 * PERIOD  # tick 0 comes one cycle after Start
+    assert ticks[-1] < stop
+    intervals = [b[0] - a[0] for a, b in zip(events, events[1:]) if a[1][0] == b[1][0] == CLOCK]
+    assert statistics.median(intervals) == pytest.approx(60 / 120 / 24, rel=0.01)
+    # Ticks are placed at their exact frame, not at period starts.
+    assert statistics.median(b - a for a, b in zip(ticks, ticks[1:])) == TICK_120
+
+
+def test_play_from_the_middle_sends_stop_and_continue(rig, clock):
+    recorder = rig.record(clock)
+    rig.transport("play")
+    time.sleep(0.2)
+    rig.transport("stop")
+    assert rig.transport_state().frame > 0
+    rig.transport("play")
+    time.sleep(0.2)
+    rig.transport("stop", "locate 0")
+    recorder.stop()
+    frames = recorder.frame_events()
+
+    # No timebase master, so no Song Position Pointer: a "continue" is Stop + Continue.
+    assert non_clock(frames) == [bytes([m]) for m in (START, STOP, STOP, CONTINUE, STOP)], f"xruns: {rig.xruns()}"
+    (resume,) = frames_of(frames, CONTINUE)
+    first_tick_after = min(f for f in frames_of(frames, CLOCK) if f > resume)
+    assert first_tick_after - resume == TICK_120
+
+
+def test_clocked_player_plays_on_the_ticks(rig, clock):
+    notes = [(0, 36, 100), (6, 42, 60), (12, 38, 90), (24, 46, 70), (30, 49, 80), (45, 51, 50)]
+    player = ClockedPlayer(notes, rig=rig)
+    clock_in, notes_out = player.open()  # also points this process's rtmidi at the rig
+    rig.connect(clock, clock_in)
+    recorder = rig.record(clock, notes_out)  # one recorder: one time base
+    rig.transport("play")
+    time.sleep(1.15)  # 55 ticks; the last note-off is at tick 48
+    rig.transport("stop")
+    recorder.stop()
+    player.close()
+    frames = recorder.frame_events()
+
+    (start,) = frames_of(frames, START)
+    ticks = [f for f in frames_of(frames, CLOCK) if f > start]
+    note_ons = {data[1]: (frame, data[2]) for frame, data in frames if data[0] == 0x99}
+    note_offs = {data[1]: frame for frame, data in frames if data[0] == 0x89}
+    assert sorted(note_ons) == sorted(note for _tick, note, _velocity in notes)
+    for tick, note, velocity in notes:
+        frame, heard_velocity = note_ons[note]
+        assert heard_velocity == velocity
+        # rtmidi sends at frame 0 of the cycle with the tick or the next one.
+        assert abs(frame - ticks[tick]) <= 2 * PERIOD, f"note {note} at tick {tick}; xruns: {rig.xruns()}"
+        assert abs(note_offs[note] - ticks[tick + 3]) <= 2 * PERIOD
+    assert [tick for tick, data in player.sent if data[0] == 0x99] == [tick for tick, _n, _v in notes]
+
+
+def test_tempo_makes_a_timebase_master_that_the_clock_follows():
+    with JackRig(rate=RATE, period=PERIOD).start() as rig:
+        recorder = rig.record(rig.start_clock(120))
+        rig.transport("tempo 90")
+        assert rig.transport_state().bbt and rig.transport_state().bpm == 90
+        rig.transport("play")
+        time.sleep(0.5)
+        rig.transport("stop")
+        recorder.stop()
+        frames = recorder.frame_events()
+        ticks = frames_of(frames, CLOCK)
+        assert statistics.median(b - a for a, b in zip(ticks, ticks[1:])) == pytest.approx(RATE * 60 / 90 / 24, abs=1)
+        assert [data[0] for data in non_clock(frames)] == [START, STOP, SONG_POSITION]  # a master's stop carries SPP
+        with pytest.raises(RigError, match="stop first"):
+            rig.transport("play", "locate 0")
+
+
+def test_close_leaves_no_process_behind():
+    saved = os.environ.get("JACK_DEFAULT_SERVER")
+    rig = JackRig(rate=RATE, period=PERIOD).start()
+    try:
+        rig.record(rig.start_clock(100))
+        rig.transport("tempo 100", "play")
+        ClockedPlayer([(0, 36, 100)], rig=rig).open()
+        children = rig.processes()
+        assert len(children) == 5  # jackd, jack_midi_clock, jack_midi_dump, jack_transport, transport agent
+        assert len(processes_of(rig.name)) == 5
+        assert os.environ["JACK_DEFAULT_SERVER"] == rig.name
+    finally:
+        rig.close()
+    rig.close()  # idempotent
+
+    assert all(child.returncode is not None for child in children)
+    assert processes_of(rig.name) == []
+    assert not [p.name for p in Path("/dev/shm").iterdir() if f"_{rig.name}_" in p.name]  # jackd cleaned up
+    assert os.environ.get("JACK_DEFAULT_SERVER") == saved
+    probe = subprocess.run(["jack_lsp", "-s", rig.name], capture_output=True, env=dict(os.environ, JACK_NO_START_SERVER="1"))
+    assert probe.returncode != 0
+
+
+def test_a_server_that_cannot_start_raises_with_its_output():
+    broken = JackRig(rate=RATE, period=-5)
+    with pytest.raises(RigError, match="Options for driver 'dummy'"):
+        broken.start()
+    assert broken.processes() == []
+
+
+def test_a_second_server_of_the_same_name_is_refused(rig):
+    with pytest.raises(RigError, match="already running"):
+        JackRig(rate=RATE, period=PERIOD, name=rig.name).start()
+    assert rig.ports("system:")  # the first server is unharmed

@@ -1,0 +1,154 @@
+"""The live stream over the shipped model: hear bars, play bars, rewind to a remembered bar line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bridge.live_stream import KEEP_SNAPSHOTS, LiveStream
+from bridge.midi_files import Hit
+from bridge.sampling import SamplingSettings
+from bridge.step_model import StepModel
+
+GROOVE = [Hit(0.0, 0, 100), Hit(0.5, 3, 70), Hit(1.0, 1, 110), Hit(1.5, 3, 60), Hit(2.0, 0, 90), Hit(2.5, 3, 70),
+          Hit(3.0, 1, 105), Hit(3.5, 3, 60)]  # fmt: skip
+BREAK = [Hit(0.0, 9, 120), Hit(0.75, 0, 100), Hit(1.25, 6, 90), Hit(2.25, 7, 90), Hit(3.0, 8, 100), Hit(3.25, 1, 80)]
+FREE = SamplingSettings(temperature=1.3, adherence=0.3)  # loose enough that different seeds give different bars
+
+
+@pytest.fixture(scope="module")
+def model() -> StepModel:
+    return StepModel()
+
+
+@pytest.fixture
+def stream(model) -> LiveStream:
+    return LiveStream(model)
+
+
+def seeded(stream: LiveStream, line: int = 0, bars=(GROOVE, GROOVE)) -> LiveStream:
+    stream.reset(line)
+    for bar in bars:
+        stream.hear_bar(bar)
+    return stream
+
+
+def play(stream: LiveStream, bars: int, seed: int, settings: SamplingSettings = FREE) -> list[list[Hit]]:
+    rng = np.random.default_rng(seed)
+    return [stream.play_bar(settings, rng) for _ in range(bars)]
+
+
+def test_no_line_before_reset(stream):
+    assert stream.line is None
+    assert stream.bar_units == 384
+
+
+def test_reset_stands_on_the_line(stream):
+    stream.reset(7)
+    assert stream.line == 7
+    assert stream.rewind(7)
+
+
+def test_hear_bar_advances_one_line(stream):
+    stream.reset(3)
+    stream.hear_bar(GROOVE)
+    assert stream.line == 4
+    stream.hear_bar([])
+    assert stream.line == 5
+
+
+def test_play_bar_returns_one_bar_of_hits_and_advances(stream):
+    seeded(stream, 10)
+    rng = np.random.default_rng(0)
+    for expected_line in (13, 14, 15):
+        hits = stream.play_bar(SamplingSettings(), rng)
+        assert stream.line == expected_line
+        assert hits and all(0.0 <= hit.time < 4.0 for hit in hits)
+        assert all(0 <= hit.drum < 12 and 1 <= hit.velocity <= 127 for hit in hits)
+
+
+def test_a_steady_groove_is_continued_with_full_adherence(stream):
+    seeded(stream, 0, [GROOVE] * 3)
+    (bar,) = play(stream, 1, 0, SamplingSettings(adherence=1.0))
+    assert [(hit.time, hit.drum) for hit in bar] == [(hit.time, hit.drum) for hit in GROOVE]
+
+
+def test_rewind_then_same_seed_reproduces_the_same_bars(stream):
+    seeded(stream, 4)
+    assert stream.line == 6
+    first = play(stream, 3, seed=1)
+    assert stream.line == 9
+    assert stream.rewind(6)
+    assert stream.line == 6
+    assert play(stream, 3, seed=1) == first
+
+
+def test_rewind_restores_the_state_not_just_the_line(stream):
+    seeded(stream, 0)
+    first = play(stream, 2, seed=1)
+    play(stream, 4, seed=99)  # the state moves on
+    assert stream.rewind(2)
+    assert play(stream, 2, seed=1) == first
+
+
+def test_the_snapshot_at_a_middle_line_is_the_state_the_stream_had_there(stream):
+    seeded(stream, 0)
+    play(stream, 4, seed=3)  # lines 2..6 remembered
+    assert stream.rewind(4)
+    from_snapshot = play(stream, 2, seed=8)
+    # The same history played straight through, on a fresh stream (sharing the model is fine: one at a time).
+    reference = seeded(LiveStream(stream.continuer.model), 0)
+    play(reference, 2, seed=3)
+    assert reference.line == 4
+    assert play(reference, 2, seed=8) == from_snapshot
+
+
+def test_hearing_a_different_bar_after_rewind_replaces_the_models_bar(stream):
+    # Continuous mode: the producer played over bar 2; the model hears it instead of its own.
+    seeded(stream, 0)
+    play(stream, 2, seed=1)
+    assert stream.rewind(2)
+    stream.hear_bar(BREAK)
+    assert stream.line == 3
+    replaced = play(stream, 1, seed=5)
+    reference = seeded(LiveStream(stream.continuer.model), 0, (GROOVE, GROOVE, BREAK))
+    assert play(reference, 1, seed=5) == replaced
+
+
+def test_rewind_forgets_the_lines_after_it(stream):
+    seeded(stream, 0)
+    play(stream, 3, seed=1)
+    assert stream.rewind(3)
+    assert not stream.rewind(5)
+    assert stream.line == 3
+    assert stream.rewind(1)
+
+
+def test_rewind_to_an_unknown_line_is_refused_and_changes_nothing(stream):
+    seeded(stream, 5)
+    assert not stream.rewind(4)  # before the reset
+    assert not stream.rewind(8)  # never reached
+    assert stream.line == 7
+    after = play(stream, 1, seed=2)
+    seeded(stream, 5)
+    assert play(stream, 1, seed=2) == after
+
+
+def test_reset_forgets_the_old_stream(stream):
+    seeded(stream, 0)
+    play(stream, 2, seed=1)
+    stream.reset(10)
+    assert not stream.rewind(2)
+    assert stream.line == 10
+
+
+def test_snapshots_are_bounded(stream):
+    stream.reset(0)
+    for _ in range(KEEP_SNAPSHOTS + 10):
+        stream.hear_bar([])
+    line = KEEP_SNAPSHOTS + 10
+    assert stream.line == line
+    assert len(stream._snapshots) == KEEP_SNAPSHOTS
+    assert not stream.rewind(line - KEEP_SNAPSHOTS)  # the oldest are gone
+    assert stream.rewind(line - KEEP_SNAPSHOTS + 1)  # the oldest still kept
+    assert stream.line == line - KEEP_SNAPSHOTS + 1
