@@ -7,13 +7,21 @@ Windows' MME API has no virtual ports, so there the bridge opens existing
 ports (loopMIDI or Windows MIDI Services loopbacks) whose names contain the
 requested names, and says so.
 
-Incoming messages are stamped with time.monotonic() the moment the driver
-hands them over and passed to a callback; the engine never polls.
+Incoming messages are stamped with time.monotonic() as soon as they are
+handed over and passed to a callback.  ALSA, CoreMIDI and WinMM call back
+from a driver thread of their own.  JACK would call back from its realtime
+process thread, where waiting for Python's GIL makes the whole JACK graph
+miss its deadline (xruns, lost clock ticks), so on JACK a small thread of
+ours polls rtmidi's lock-free queue instead, every POLL_INTERVAL_S.  The
+poll time would add up to that interval of jitter, so polled messages are
+stamped from rtmidi's own delta times (taken in the JACK thread) anchored to
+time.monotonic() by the earliest possible anchor (see _Poller).
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -41,6 +49,10 @@ HINTS = {
 }
 
 MessageCallback = Callable[[list, float], None]
+POLL_INTERVAL_S = 0.001
+# The anchor may move later by this much per second (clock drift between JACK and monotonic).
+ANCHOR_RELAX_PER_S = 1e-5
+POLLED_BACKENDS = ("jack",)
 
 
 class PortError(OSError):
@@ -79,6 +91,7 @@ class MidiPorts:
     virtual: bool
     _midi_in: object = field(repr=False)
     _midi_out: object = field(repr=False)
+    _poller: "_Poller | None" = field(default=None, repr=False)
 
     def send(self, message) -> None:
         self._midi_out.send_message(message)
@@ -88,6 +101,8 @@ class MidiPorts:
         return f"{self.backend}: {kind} in={self.input_name!r} out={self.output_name!r}"
 
     def close(self) -> None:
+        if self._poller is not None:
+            self._poller.stop()
         for port in (self._midi_in, self._midi_out):
             try:
                 port.cancel_callback() if port is self._midi_in else None
@@ -139,8 +154,54 @@ def _open_on(backend: str, on_message: MessageCallback, in_name: str, out_name: 
         raise PortError(f"{backend}: cannot open ports ({error})") from None
     # Sysex and active sensing are never drums or clock; clock (timing) must come through.
     midi_in.ignore_types(sysex=True, timing=False, active_sense=True)
+    if backend in POLLED_BACKENDS:
+        poller = _Poller(midi_in, on_message)
+        return MidiPorts(backend, names[0], names[1], virtual, midi_in, midi_out, poller)
     midi_in.set_callback(lambda event, _data: on_message(event[0], time.monotonic()))
     return MidiPorts(backend, names[0], names[1], virtual, midi_in, midi_out)
+
+
+class _Poller(threading.Thread):
+    """Drains rtmidi's input queue from a thread of ours (see the module docstring for why)."""
+
+    def __init__(self, midi_in, on_message: MessageCallback) -> None:
+        super().__init__(name="beatgen-midi-in", daemon=True)
+        self.midi_in, self.on_message = midi_in, on_message
+        self._stop = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        """Stamp = sum of rtmidi deltas + anchor; the anchor is the smallest (poll time - sum) seen.
+
+        A message is polled after it arrived, so poll time - sum is never
+        below the true anchor; its minimum converges on it within a few polls.
+        """
+        get_message, sleep, now = self.midi_in.get_message, time.sleep, time.monotonic
+        elapsed = 0.0  # sum of deltas since the first message
+        anchor = None
+        last_poll = now()
+        while not self._stop.is_set():
+            event = get_message()
+            if event is not None:
+                polled = now()
+                batch = []
+                while event is not None:
+                    elapsed += event[1] if anchor is not None or batch else 0.0
+                    batch.append((event[0], elapsed))
+                    event = get_message()
+                candidate = polled - elapsed
+                if anchor is None or candidate < anchor:
+                    anchor = candidate
+                else:
+                    anchor = min(anchor + ANCHOR_RELAX_PER_S * (polled - last_poll), candidate)
+                last_poll = polled
+                for message, offset in batch:
+                    self.on_message(message, anchor + offset)
+            sleep(POLL_INTERVAL_S)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join(1.0)
 
 
 def _open_existing(midi_in, midi_out, in_name: str, out_name: str) -> tuple[str, str]:

@@ -1,0 +1,113 @@
+"""`beatgen bench-live`: the bridge's timing through real JACK ports at 90, 120 and 174 BPM.
+
+For each tempo: a private JACK server (dummy driver, 48 kHz, 64-frame
+periods by default), jack_midi_clock, the seed groove played on the clock,
+the bridge in continuous mode with quantize = 1, and one recorder hearing
+the clock and the bridge.  Every output note should sit exactly on a 16th
+of the clock grid, so its distance from that tick is the bridge's timing
+error.  The baseline, measured in the same run, is the player: a minimal
+rtmidi client that sends its notes from inside the clock callback.  Also
+reported: late notes (> 3 ms after the grid), bars with no output, CPU
+and memory of the bridge process, how soon its ports were ready, and the
+server's xruns (cycles that ran late; their timings are suspect).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+from .live_session import TICKS_PER_BAR, LiveSession, analyze
+
+LATE_MS = 3.0
+SEED_BARS = 2
+BENCH_PRESET = """
+[mode]
+kind = "continuous"
+listen_bars = 2
+[feel]
+quantize = 1.0
+[clock]
+source = "external"
+"""
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def _summary(errors_ms: list[float]) -> dict:
+    magnitudes = [abs(e) for e in errors_ms]
+    return {
+        "notes": len(errors_ms),
+        "median_ms": statistics.median(magnitudes) if magnitudes else float("nan"),
+        "p99_ms": _percentile(magnitudes, 0.99),
+        "max_ms": max(magnitudes, default=float("nan")),
+    }
+
+
+def measure_tempo(bpm: float, bars: int, period: int) -> dict:
+    # The player ("the DAW") sends on channel 1 so the recording tells its notes from the bridge's.
+    with LiveSession(BENCH_PRESET, bpm=bpm, period=period, player_channel=0) as session:
+        xruns_before = session.rig.xruns()
+        cpu_before, started = session.cpu_seconds(), time.monotonic()
+        session.rig.transport("locate 0", "play")
+        session.wait_bars(SEED_BARS + bars + 0.5)
+        cpu = (session.cpu_seconds() - cpu_before) / (time.monotonic() - started) * 100
+        session.rig.transport("stop")
+        time.sleep(0.3)
+        peak_rss, own_rss = session.memory()
+        events = session.recorder.stop()
+        xruns = session.rig.xruns() - xruns_before
+        ready = session.ready_seconds
+        log = session.log()
+    result = analyze(events)
+    baseline = analyze(events, channel=0, grid_ticks=1).errors_ms  # the player sends on the tick itself
+    first_generated = SEED_BARS
+    expected = set(range(first_generated, first_generated + bars))
+    return {
+        "bpm": bpm,
+        "bridge": _summary(result.errors_ms),
+        "baseline": _summary(baseline),
+        "late_notes": sum(e > LATE_MS for e in result.errors_ms),
+        "early_notes": sum(e < -LATE_MS for e in result.errors_ms),
+        "missing_bars": len(expected - result.bars_with_notes()),
+        "unmatched_note_ons": result.unmatched_note_ons,
+        "cpu_percent": cpu,
+        "peak_rss_mb": peak_rss / 2**20,
+        "rss_without_jack_shm_mb": own_rss / 2**20,
+        "ports_ready_s": ready,
+        "xruns": xruns,
+        "engine_late_notes": _engine_late(log),
+    }
+
+
+def _engine_late(log: str) -> int | None:
+    for line in reversed(log.splitlines()):
+        if "late)" in line:
+            try:
+                return int(line.rsplit(",", 1)[1].split()[0])
+            except (IndexError, ValueError):
+                return None
+    return None
+
+
+def run_bench_live(bpms=(90.0, 120.0, 174.0), bars: int = 16, period: int = 64, as_json: bool = False) -> int:
+    results = [measure_tempo(bpm, bars, period) for bpm in bpms]
+    if as_json:
+        print(json.dumps({"period": period, "rate": 48000, "bars": bars, "results": results}, indent=2))
+        return 0
+    print(f"bench-live: JACK dummy 48 kHz, {period}-frame periods ({period / 48:.2f} ms), {bars} generated bars, quantize 1")
+    header = "BPM   notes  |err| median  p99    max    baseline p99/max  late  missing bars  CPU %  peak RSS (own)  ready  xruns"
+    print(header)
+    for r in results:
+        b, base = r["bridge"], r["baseline"]
+        print(
+            f"{r['bpm']:<5g} {b['notes']:>5}  {b['median_ms']:>8.3f} ms {b['p99_ms']:>6.3f} {b['max_ms']:>6.3f}"
+            f"    {base['p99_ms']:>6.3f}/{base['max_ms']:.3f}    {r['late_notes']:>4}  {r['missing_bars']:>12}"
+            f"  {r['cpu_percent']:>5.1f}  {r['peak_rss_mb']:>5.0f} MB ({r['rss_without_jack_shm_mb']:.0f})"
+            f"  {r['ports_ready_s']:.2f} s  {r['xruns']:>5}"
+        )
+    return 0
