@@ -50,7 +50,7 @@ def _summary(errors_ms: list[float]) -> dict:
 
 def measure_tempo(bpm: float, bars: int, period: int) -> dict:
     # The player ("the DAW") sends on channel 1 so the recording tells its notes from the bridge's.
-    with LiveSession(BENCH_PRESET, bpm=bpm, period=period, player_channel=0) as session:
+    with LiveSession(BENCH_PRESET, bpm=bpm, period=period) as session:
         xruns_before = session.rig.xruns()
         cpu_before, started = session.cpu_seconds(), time.monotonic()
         session.rig.transport("locate 0", "play")
@@ -63,8 +63,9 @@ def measure_tempo(bpm: float, bars: int, period: int) -> dict:
         xruns = session.rig.xruns() - xruns_before
         ready = session.ready_seconds
         log = session.log()
-    result = analyze(events)
-    baseline = analyze(events, channel=0, grid_ticks=1).errors_ms  # the player sends on the tick itself
+    tick_seconds = 60.0 / bpm / 24  # jack_midi_clock keeps its ticks exactly this far apart on average
+    result = analyze(events, tick_seconds=tick_seconds)
+    baseline = analyze(events, channel=0, grid_ticks=1, tick_seconds=tick_seconds).errors_ms  # sent on the tick
     first_generated = SEED_BARS
     expected = set(range(first_generated, first_generated + bars))
     return {

@@ -11,6 +11,7 @@ from .ports import PortError
 from .presets import PresetError
 from .sampling import DEFAULT_ADHERENCE
 
+NO_MIDI_EXIT = 3  # no usable MIDI system: run.sh falls back to offline generation
 # Errors a user can cause and fix; anything else is a bug and keeps its traceback.
 USER_ERRORS = (MidiFileError, ModelError, PortError, PresetError, FileNotFoundError, FileExistsError, ValueError, OSError)
 
@@ -89,7 +90,7 @@ def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
         return args.handler(args)
     except USER_ERRORS as error:
         print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return NO_MIDI_EXIT if isinstance(error, PortError) else 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

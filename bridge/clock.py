@@ -11,11 +11,12 @@ numbers.  Conventions (MIDI 1.0 spec, and what Ableton Live sends):
 - Stop (0xFC): halt; the position is kept for Continue.
 - Clock (0xF8): 24 per quarter note; advances the position only while running.
 
-Tempo is the mean of the last 24 tick intervals (one beat): jitter averages
-out and a tempo change is followed within a beat.  Times of future positions
-come from a line through the last beat of ticks (slope = that tempo), not
-from the last tick alone, so one tick that arrives late (drivers deliver
-ticks in audio-period batches) does not shift every note after it.  An interval far longer than
+Tempo and the times of future positions come from a least-squares line
+through the last beat of ticks (24 while running, refitted without ticks
+that arrived far off the line): jitter averages out, one tick delivered late
+(drivers hand ticks over in audio-period batches, a busy machine delays a
+batch) barely moves it, and a tempo change is followed within a beat.
+Until six ticks have arrived, the mean tick interval stands in.  An interval far longer than
 the current estimate (the clock paused without Stop) restarts the estimate
 instead of dragging it.  A running clock whose ticks stop arriving for longer
 than STALL_BEATS beats (at least MIN_STALL_SECONDS) counts as stalled.
@@ -34,6 +35,8 @@ GAP_FACTOR = 4.0
 STALL_BEATS = 1.0
 MIN_STALL_SECONDS = 0.25
 MIN_BPM, MAX_BPM = 20.0, 400.0
+MIN_FIT_TICKS = 6
+OUTLIER_SECONDS = 0.002  # ticks further than this (and 4x the median) off the line are not fitted
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class ClockTracker:
         self._intervals: deque[float] = deque(maxlen=TICKS_PER_BEAT)
         # (position, time) of recent ticks while running, without a jump in between.
         self._anchors: deque[tuple[int, float]] = deque(maxlen=TICKS_PER_BEAT)
+        self._fitted: tuple[float, float] | None = None  # (seconds per tick, time of position 0), cached
 
     def feed(self, message: bytes | list[int] | tuple[int, ...], time: float) -> str | None:
         """Apply one realtime/common message; returns its name when it changed the transport."""
@@ -64,10 +68,12 @@ class ClockTracker:
         if status == START:
             self.running, self.position = True, -1
             self._anchors.clear()
+            self._fitted = None
             return "start"
         if status == CONTINUE:
             self.running = True
             self._anchors.clear()
+            self._fitted = None
             return "continue"
         if status == STOP:
             self.running = False
@@ -76,6 +82,7 @@ class ClockTracker:
             sixteenths = (message[1] & 0x7F) | ((message[2] & 0x7F) << 7)
             self.position = sixteenths * TICKS_PER_SIXTEENTH - 1
             self._anchors.clear()
+            self._fitted = None
             return "position"
         return None
 
@@ -88,21 +95,40 @@ class ClockTracker:
         if self.running:
             self.position += 1
             self._anchors.append((self.position, time))
+        self._fitted = None
 
     def _add_interval(self, interval: float) -> None:
         estimate = self.tick_interval
         if estimate is not None and interval > GAP_FACTOR * estimate:
             self._intervals.clear()  # a pause, not a tempo: start measuring afresh
             self._anchors.clear()
+            self._fitted = None
             return
         self._intervals.append(interval)
 
     @property
     def tick_interval(self) -> float | None:
         """Seconds per tick, or None before two ticks have arrived."""
+        fit = self._fit()
+        if fit is not None:
+            return fit[0]
         if not self._intervals:
             return None
         return sum(self._intervals) / len(self._intervals)
+
+    def _fit(self) -> tuple[float, float] | None:
+        """(slope, intercept) of time against position over the recent ticks; None with too few."""
+        if self._fitted is None and len(self._anchors) >= MIN_FIT_TICKS:
+            points = list(self._anchors)
+            slope, intercept = _least_squares(points)
+            residuals = [abs(t - (intercept + p * slope)) for p, t in points]
+            limit = max(OUTLIER_SECONDS, 4 * sorted(residuals)[len(residuals) // 2])
+            kept = [point for point, residual in zip(points, residuals) if residual <= limit]
+            if MIN_FIT_TICKS <= len(kept) < len(points):
+                slope, intercept = _least_squares(kept)
+            if slope > 0:
+                self._fitted = (slope, intercept)
+        return self._fitted
 
     @property
     def bpm(self) -> float | None:
@@ -121,7 +147,10 @@ class ClockTracker:
         return now - self.last_tick_time > limit
 
     def _origin(self, interval: float) -> float:
-        """Time of position 0 on the line fitted through the recent ticks (least squares, fixed slope)."""
+        """Time of position 0 on the line fitted through the recent ticks."""
+        fit = self._fit()
+        if fit is not None:
+            return fit[1]
         if self._anchors:
             return sum(t - p * interval for p, t in self._anchors) / len(self._anchors)
         return self.last_tick_time - max(self.position, 0) * interval
@@ -155,3 +184,13 @@ class ClockTracker:
 
     def status(self, now: float) -> ClockStatus:
         return ClockStatus(self.running, self.stalled(now), max(self.position, 0), self.bpm)
+
+
+def _least_squares(points: list[tuple[int, float]]) -> tuple[float, float]:
+    """Slope and intercept of time = intercept + slope * position."""
+    n = len(points)
+    mean_p = sum(p for p, _t in points) / n
+    mean_t = sum(t for _p, t in points) / n
+    spread = sum((p - mean_p) ** 2 for p, _t in points)
+    slope = sum((p - mean_p) * (t - mean_t) for p, t in points) / spread if spread else 0.0
+    return slope, mean_t - slope * mean_p

@@ -108,7 +108,7 @@ def shape_bar(
         velocity = round(hit.velocity * controls.velocity_scale)
         if velocity < 1:
             continue
-        beat = _swung(_quantized(hit.time, controls.quantize), controls.swing)
+        beat = _swung(_quantized(hit.time, controls.quantize, beats_per_bar), controls.swing)
         if controls.humanize_ms:
             spread_beats = controls.humanize_ms / 1000 * bpm / 60
             beat += float(np.clip(rng.normal(0, spread_beats / 2), -spread_beats, spread_beats))
@@ -117,10 +117,13 @@ def shape_bar(
     return shaped
 
 
-def _quantized(beat: float, amount: float) -> float:
+def _quantized(beat: float, amount: float, beats_per_bar: float = 4.0) -> float:
+    """Pull towards the nearest 16th; a hit just before the bar line goes to the bar's last 16th,
+    not onto the next bar's downbeat (which belongs to the next bar)."""
     if not amount:
         return beat
-    grid = round(beat * SIXTEENTHS_PER_BEAT) / SIXTEENTHS_PER_BEAT
+    last = beats_per_bar - 1 / SIXTEENTHS_PER_BEAT
+    grid = min(round(beat * SIXTEENTHS_PER_BEAT) / SIXTEENTHS_PER_BEAT, last)
     return beat + amount * (grid - beat)
 
 

@@ -47,6 +47,7 @@ SEND_EARLY_S = 0.0002  # wake-up latency: release a note this much before its ti
 LATE_S = 0.003  # a note sent later than this after its time counts as late
 IDLE_WAKE_S = 0.05  # stall checks when nothing else is due
 OWN_ECHO_S = 0.2  # a note-on equal to one we sent this recently is our own output coming back
+MAX_LEAD_TICKS = 0.25  # notes never go out more than this ahead of the last tick received (plus the offset)
 REALTIME = {CLOCK, START, CONTINUE, STOP, SONG_POSITION}
 
 
@@ -400,7 +401,7 @@ class Engine:
         offset = self._offset_s()
         horizon = self.clock.position_estimate(now + SEND_EARLY_S - offset)
         # Never run ahead of the clock by more than the early-send lead: a stalled clock is caught by the stall check.
-        lead_ticks = max(0.0, -offset) / self.clock.tick_interval + 1.0
+        lead_ticks = max(0.0, -offset) / self.clock.tick_interval + MAX_LEAD_TICKS
         horizon = min(horizon, self.clock.position + lead_ticks)
         messages = self.scheduler.due(horizon)
         if not messages:

@@ -3,8 +3,8 @@
 For end-to-end tests and live benchmarks of the bridge over real JACK MIDI
 ports.  Standalone on purpose (stdlib + python-rtmidi, nothing else from
 `bridge`), so it can test the bridge without sharing its bugs.  Needs the
-Debian packages jackd2 and jack-midi-clock (jackd, jack_lsp, jack_connect,
-jack_transport, jack_midi_dump, jack_midi_clock) and libjack.so.0.
+Debian packages jackd2 and jack-midi-clock (jackd, jack_lsp, jack_transport,
+jack_midi_dump, jack_midi_clock) and libjack.so.0.
 
     with JackRig(period=256).start() as rig:
         clock = rig.start_clock(120)          # "jack_midi_clock:mclk_out"
@@ -43,10 +43,15 @@ JackRig(rate=48000, period=64, name=None)  context manager; __exit__ closes.
                                  JACK has applied it.
   .transport_state() -> TransportState(state, frame, bbt, bpm)
   .log() -> str, .xruns() -> int jackd's output; its lines about xruns.
-  .ports(pattern="") -> [names]  jack_lsp lines containing pattern.
+  .ports(pattern="") -> [names]  port names containing pattern (listed by the
+                                 transport agent's client, not by jack_lsp).
   .wait_for_port(pattern, timeout=5.0) -> full port name (an exact match
                                  wins; otherwise exactly one must contain it).
-  .connect(source, destination)  jack_connect.
+  .connect(source, destination, timeout=2.0)   through the agent's client;
+                                 retried while JACK refuses it (a client's
+                                 ports appear before it is active).
+  .unfinished_clients() -> [names]   clients jackd's log names as late or dead
+                                 ("was not finished"); also in transport errors.
   .record(*sources) -> MidiRecorder   jack_midi_dump -a, sources connected.
   .close()                       players, recorders, clock, transport helper,
                                  then jackd; idempotent, also run at exit.
@@ -124,6 +129,25 @@ JACK facts that shaped the rig
   client in this process; transport control runs in a child (this file
   with --transport-agent).  Close one rig's rtmidi clients before opening
   another rig's in the same process.
+- Never a short-lived client (jack_lsp, jack_connect) while the rig runs:
+  ports are listed and connected by the transport agent's long-lived client.
+  libjack (JACK 1.9.21, and the copy in python-rtmidi's wheel) keeps one
+  table of other clients' wake-up futexes per process, indexed by refnum.
+  A client that closes while a process is inside jack_client_open stays in
+  that table (JackLibClient ignores a remove notification that arrives
+  before its own open has completed, and connecting a used slot is a
+  no-op).  If the process then opens a second client, as `beatgen run` and
+  ClockedPlayer do (an rtmidi MidiIn, then a MidiOut), that client gets the
+  freed refnum and waits on the dead client's futex forever: /proc/PID/maps
+  shows "jack_sem..._lsp (deleted)" and no futex of its own.  With the
+  rig's old jack_lsp polling in wait_for_port this hit about 1 LiveSession
+  in 4: the bridge's output client never ran a cycle (jackd: "client = Beat
+  Generation-01 was not finished"), the graph advanced only every 0.5 s
+  (the client time-out), and the transport stayed in Starting until JACK's
+  10 s sync time-out, since every active client with a process callback
+  must run a cycle before Starting turns into Rolling.  (No client here
+  registers a slow-sync callback, and retrying play cannot revive the dead
+  client.)
 - JACK's server registry has 8 slots; a killed jackd keeps its slot until a
   server of the same name starts again, hence the reusable default names.
 - jackd needs 1-2 s to exit on SIGTERM, about 5 s more if one of its
@@ -137,7 +161,10 @@ from __future__ import annotations
 import atexit
 import ctypes
 import ctypes.util
+import dataclasses
+import errno
 import itertools
+import json
 import os
 import select
 import shutil
@@ -151,7 +178,7 @@ from dataclasses import dataclass
 
 TICKS_PER_QUARTER = 24
 CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
-TOOLS = ("jackd", "jack_lsp", "jack_connect", "jack_transport", "jack_midi_dump", "jack_midi_clock")
+TOOLS = ("jackd", "jack_lsp", "jack_transport", "jack_midi_dump", "jack_midi_clock")
 
 # JACK transport states (jack/transport.h) and option bits (jack/types.h).
 STOPPED, ROLLING, STARTING = 0, 1, 3
@@ -181,7 +208,8 @@ class TransportState:
 
 
 def list_ports(env: dict | None = None, pattern: str = "") -> list[str]:
-    """Port names from jack_lsp on the server named in env (default os.environ)."""
+    """Port names from jack_lsp on the server named in env (default os.environ).
+    A JackRig lists its ports with rig.ports() instead (see "JACK facts")."""
     # Never let jack_lsp start a server of its own (the default one, on a
     # machine without a sound card, fails noisily and leaves files behind).
     env = dict(os.environ if env is None else env, JACK_NO_START_SERVER="1")
@@ -276,14 +304,23 @@ def _libjack() -> ctypes.CDLL:
     lib.jack_transport_query.argtypes = [client, ctypes.POINTER(_Position)]
     lib.jack_frame_time.argtypes = [client]
     lib.jack_frame_time.restype = ctypes.c_uint32
+    # char** that the caller frees with jack_free: kept as a plain pointer.
+    lib.jack_get_ports.restype = ctypes.c_void_p
+    lib.jack_get_ports.argtypes = [client, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong]
+    lib.jack_free.argtypes = [ctypes.c_void_p]
+    lib.jack_free.restype = None
+    lib.jack_connect.argtypes = [client, ctypes.c_char_p, ctypes.c_char_p]
     return lib
 
 
 class _TransportClient:
     """A libjack client (never activated) that starts, stops, locates and
-    queries the transport.  Direct calls rather than jack_transport, because
-    they can be followed by polling until JACK has applied them.  Used only
-    inside the agent process (see _TransportAgent)."""
+    queries the transport, lists ports and connects them.  Direct calls
+    rather than jack_transport, because they can be followed by polling until
+    JACK has applied them; and one long-lived client rather than a jack_lsp
+    or jack_connect per call, because every short-lived client can leave a
+    multi-client process with a dead client (see "JACK facts" in the module
+    docstring).  Used only inside the agent process (see _TransportAgent)."""
 
     def __init__(self, server: str) -> None:
         self._lib = _libjack()
@@ -315,6 +352,25 @@ class _TransportClient:
         if self._lib.jack_transport_locate(self._client, frame) != 0:
             raise RigError(f"jack_transport_locate({frame}) was refused")
 
+    def ports(self) -> list[str]:
+        """Every port's full name, in the server's order (as jack_lsp lists them)."""
+        names = self._lib.jack_get_ports(self._client, None, None, 0)
+        if not names:
+            return []
+        try:
+            array = ctypes.cast(names, ctypes.POINTER(ctypes.c_char_p))
+            listed = itertools.takewhile(bool, (array[i] for i in itertools.count()))  # NULL-terminated
+            return [name.decode(errors="replace") for name in listed]
+        finally:
+            self._lib.jack_free(names)
+
+    def connect(self, source: str, destination: str) -> None:
+        result = self._lib.jack_connect(self._client, source.encode(), destination.encode())
+        if result == errno.EEXIST:
+            raise RigError("already connected")
+        if result != 0:
+            raise RigError(f"refused ({result}): no such ports, not output -> input, or a client not active")
+
     def close(self) -> None:
         if self._client:
             self._lib.jack_client_close(self._client)
@@ -322,37 +378,40 @@ class _TransportClient:
 
 
 def _agent_main(server: str) -> None:
-    """The agent's loop: one command line in, one reply line out."""
-    import sys
+    """The agent's loop: one JSON request line in ([verb, *arguments]), one
+    JSON reply line out (["ok", result] or ["error", message])."""
+    # The replies get a descriptor of their own; descriptor 1 is pointed at
+    # stderr, so what libjack prints itself (all of it with `jackd -v`)
+    # cannot end up in a reply.
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+
+    def answer(status: str, result=None) -> None:
+        replies.write(json.dumps([status, result]) + "\n")
 
     try:
         client = _TransportClient(server)
     except RigError as error:
-        print(f"error {error}", flush=True)
+        answer("error", str(error))
         return
-    print("ready", flush=True)
+    answer("ok", "ready")
+    commands = {
+        "query": lambda: dataclasses.astuple(client.query()),
+        "frame_time": client.frame_time,
+        "start": client.start,
+        "stop": client.stop,
+        "locate": client.locate,
+        "ports": client.ports,
+        "connect": client.connect,
+    }
     for line in sys.stdin:
-        verb, _, argument = line.strip().partition(" ")
+        verb, *arguments = json.loads(line)
         try:
-            if verb == "query":
-                s = client.query()
-                reply = f"{s.state} {s.frame} {int(s.bbt)} {s.bpm or 0.0!r}"
-            elif verb == "frame_time":
-                reply = str(client.frame_time())
-            elif verb == "start":
-                client.start()
-                reply = "ok"
-            elif verb == "stop":
-                client.stop()
-                reply = "ok"
-            elif verb == "locate":
-                client.locate(int(argument))
-                reply = "ok"
-            else:
-                reply = f"error unknown command {verb!r}"
+            if verb not in commands:
+                raise RigError(f"unknown command {verb!r}")
+            answer("ok", commands[verb](*arguments))
         except RigError as error:
-            reply = f"error {error}"
-        print(reply, flush=True)
+            answer("error", str(error))
     client.close()
 
 
@@ -364,6 +423,7 @@ class _TransportAgent:
 
     def __init__(self, env: dict, server: str) -> None:
         self._pending = b""
+        self._lock = threading.Lock()  # one request and its reply at a time
         self.process = subprocess.Popen(
             [sys.executable, "-I", os.path.abspath(__file__), "--transport-agent", server],
             env=env,
@@ -372,8 +432,8 @@ class _TransportAgent:
             stderr=subprocess.DEVNULL,  # libjack's own complaints
             bufsize=0,
         )
-        reply = self._reply(timeout=10)
-        if reply != "ready":
+        status, reply = json.loads(self._reply(timeout=10))
+        if status != "ok":
             raise RigError(f"transport agent: {reply}")
 
     def _reply(self, timeout: float = 5.0) -> str:
@@ -389,19 +449,19 @@ class _TransportAgent:
         line, self._pending = self._pending.split(b"\n", 1)
         return line.decode()
 
-    def call(self, command: str) -> str:
-        self.process.stdin.write(command.encode() + b"\n")
-        reply = self._reply()
-        if reply.startswith("error"):
-            raise RigError(f"transport agent: {reply}")
-        return reply
+    def call(self, verb: str, *arguments):
+        with self._lock:
+            self.process.stdin.write(json.dumps([verb, *arguments]).encode() + b"\n")
+            status, result = json.loads(self._reply())
+        if status != "ok":
+            raise RigError(f"transport agent: {result}")
+        return result
 
     def query(self) -> TransportState:
-        state, frame, bbt, bpm = self.call("query").split()
-        return TransportState(int(state), int(frame), bbt == "1", float(bpm) if bbt == "1" else None)
+        return TransportState(*self.call("query"))
 
     def frame_time(self) -> int:
-        return int(self.call("frame_time"))
+        return self.call("frame_time")
 
     def start(self) -> None:
         self.call("start")
@@ -410,7 +470,13 @@ class _TransportAgent:
         self.call("stop")
 
     def locate(self, frame: int) -> None:
-        self.call(f"locate {frame}")
+        self.call("locate", frame)
+
+    def ports(self) -> list[str]:
+        return self.call("ports")
+
+    def connect(self, source: str, destination: str) -> None:
+        self.call("connect", source, destination)
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -626,8 +692,10 @@ class JackRig:
     # -- ports ------------------------------------------------------------
 
     def ports(self, pattern: str = "") -> list[str]:
+        """Port names containing pattern, listed by the transport agent's
+        long-lived client (never by a jack_lsp: see "JACK facts" above)."""
         self._require_running()
-        return list_ports(self.env(), pattern)
+        return [name for name in self._transport.ports() if pattern in name]
 
     def wait_for_port(self, pattern: str, timeout: float = 5.0, process: subprocess.Popen | None = None) -> str:
         """The port named pattern, or the one port containing it; waits for it to appear.
@@ -647,12 +715,22 @@ class JackRig:
                 raise RigError(f"no JACK port matching {pattern!r} after {timeout} s; ports: {self.ports()}")
             time.sleep(0.02)
 
-    def connect(self, source: str, destination: str) -> None:
+    def connect(self, source: str, destination: str, timeout: float = 2.0) -> None:
+        """Connect two ports through the transport agent's client (no
+        jack_connect process).  A client's ports appear before it activates,
+        and JACK refuses to connect an inactive client's ports, so a refusal
+        is retried until timeout."""
         self._require_running()
-        command = ["jack_connect", source, destination]
-        result = subprocess.run(command, env=self.env(), capture_output=True, text=True, timeout=10)
-        if result.returncode != 0:
-            raise RigError(f"jack_connect {source} {destination}: {(result.stdout + result.stderr).strip()}")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._transport.connect(source, destination)
+                return
+            except RigError as error:
+                reason = str(error).removeprefix("transport agent: ")
+                if reason == "already connected" or time.monotonic() > deadline:
+                    raise RigError(f"connect {source} {destination}: {reason}") from None
+            time.sleep(0.005)
 
     # -- clock and transport ------------------------------------------------
 
@@ -742,8 +820,22 @@ class JackRig:
         deadline = time.monotonic() + timeout
         while not done(state := self._transport.query()):
             if time.monotonic() > deadline:
-                raise RigError(f"transport {command!r} not applied after {timeout} s: {state}")
+                stuck = self.unfinished_clients()
+                hint = f"; clients jackd reports as not finishing their cycles: {stuck}" if stuck else ""
+                raise RigError(f"transport {command!r} not applied after {timeout} s: {state}{hint}")
             time.sleep(0.001)
+
+    def unfinished_clients(self, lines: int = 200) -> list[str]:
+        """Clients named in jackd's last log lines as "was not finished": late
+        ones, or dead ones that hold the transport in Starting (module docstring)."""
+        names = []
+        for line in self.log().splitlines()[-lines:]:
+            head, found, rest = line.partition("client = ")
+            if found and "XRun" in head and " was not finished" in rest:
+                name = rest.split(" was not finished")[0]
+                if name not in names:
+                    names.append(name)
+        return names
 
     # -- recording ------------------------------------------------------------
 
@@ -869,7 +961,10 @@ class ClockedPlayer:
             raise RigError("ClockedPlayer is already open")
         if self.rig:
             self.rig.activate_in_this_process()  # rtmidi reads the server name from os.environ
-        before = set(list_ports())
+        # With a rig, list through its agent: a jack_lsp closing while the
+        # two clients below open could leave the second one dead (module docstring).
+        list_ports_now = self.rig.ports if self.rig else list_ports
+        before = set(list_ports_now())
         self._midi_in = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name=self.client_name)
         # Keep timing messages (clock, start, stop...); drop sysex and active sensing.
         self._midi_in.ignore_types(sysex=True, timing=False, active_sense=True)
@@ -881,7 +976,7 @@ class ClockedPlayer:
             self.rig._players.append(self)
         deadline = time.monotonic() + 5
         while True:
-            new = set(list_ports()) - before
+            new = set(list_ports_now()) - before
             clock_in = [p for p in new if p.endswith(":clock_in")]
             notes_out = [p for p in new if p.endswith(":notes_out")]
             if len(clock_in) == 1 and len(notes_out) == 1:

@@ -55,7 +55,9 @@ class LiveSession:
     period: int = 256
     seed: list[tuple[int, int, int]] = field(default_factory=seed_notes)
     extra_args: tuple[str, ...] = ()
-    player_channel: int = 9  # 0-15; the bench moves the player off channel 10 to record it apart
+    player_channel: int = 0  # the "DAW" plays on channel 1 so the recording tells its notes from the bridge's (channel 10)
+    player_loop_ticks: int | None = None  # repeat the seed (a DAW looping a clip)
+    resync_delay: float | None = None  # jack_midi_clock -d: seconds between SPP and Continue
 
     def __enter__(self) -> "LiveSession":
         self.folder = Path(tempfile.mkdtemp(prefix="beatgen-live-"))
@@ -72,7 +74,7 @@ class LiveSession:
 
     def _start(self) -> None:
         rig = self.rig
-        self.clock = rig.start_clock(self.bpm)
+        self.clock = rig.start_clock(self.bpm, resync_delay=self.resync_delay)
         launched = time.monotonic()
         command = beatgen_command() + ["run", "--backend", "jack", "--preset", str(self.preset_path), *self.extra_args]
         self.stderr = open(self.log_path, "w")  # noqa: SIM115 - closed in close()
@@ -80,7 +82,7 @@ class LiveSession:
         self.bridge_in = rig.wait_for_port("Beat Generation In", timeout=15, process=self.process)
         self.bridge_out = rig.wait_for_port("Beat Generation Out", timeout=15, process=self.process)
         self.ready_seconds = time.monotonic() - launched
-        self.player = ClockedPlayer(self.seed, rig=rig, channel=self.player_channel)
+        self.player = ClockedPlayer(self.seed, rig=rig, channel=self.player_channel, loop_ticks=self.player_loop_ticks)
         player_in, player_out = self.player.open()
         self.recorder = rig.record(self.clock, self.bridge_out, player_out)
         for source, destination in ((self.clock, player_in), (self.clock, self.bridge_in), (player_out, self.bridge_in)):
@@ -135,41 +137,66 @@ class LiveSession:
 
 @dataclass
 class Analysis:
-    ticks: list[float]  # time of song tick i (from the last Start)
-    note_ons: list[tuple[float, int, int]]  # (time, note, velocity) sent by the bridge
-    errors_ms: list[float]  # signed: note time minus the nearest 16th of the clock grid
-    grid_ticks: list[int]  # that 16th, as a song tick
+    ticks: list[tuple[float, int]]  # (time, song position in ticks) of every clock tick while running
+    note_ons: list[tuple[float, int, int]]  # (time, note, velocity) on the analysed channel
+    errors_ms: list[float]  # signed: note time minus the nearest grid tick
+    grid_ticks: list[int]  # that grid tick, as a song position
     unmatched_note_ons: int  # note-ons never followed by their note-off
-    stop_time: float | None
+    stop_time: float | None  # first Stop after the clock ran
 
     def bars_with_notes(self) -> set[int]:
         return {tick // TICKS_PER_BAR for tick in self.grid_ticks}
 
 
-def analyze(events: list[tuple[float, bytes]], channel: int = 9, grid_ticks: int = GRID_TICKS) -> Analysis:
-    """Split a recording into clock ticks and one channel's notes, measured against a grid of ticks."""
-    ticks: list[float] = []
-    note_ons = []
-    sounding: dict[int, int] = {}
-    stop_time = None
+def song_ticks(events: list[tuple[float, bytes]]) -> list[tuple[float, int]]:
+    """Clock ticks with their song position, following Start, Stop, Continue and Song Position Pointer."""
+    ticks, running, position = [], False, 0
     for when, data in events:
         status = data[0]
         if status == START:
-            ticks = []
-        elif status == CLOCK:
-            ticks.append(when)
-        elif status == STOP and stop_time is None and ticks:
+            running, position = True, 0
+        elif status == CONTINUE:
+            running = True
+        elif status == STOP:
+            running = False
+        elif status == SONG_POSITION and len(data) >= 3:
+            position = ((data[1] & 0x7F) | (data[2] & 0x7F) << 7) * GRID_TICKS
+        elif status == CLOCK and running:
+            ticks.append((when, position))
+            position += 1
+    return ticks
+
+
+def analyze(
+    events: list[tuple[float, bytes]], channel: int = 9, grid_ticks: int = GRID_TICKS, tick_seconds: float | None = None
+) -> Analysis:
+    """One channel's notes measured against the clock: each against the nearest tick on the grid.
+
+    With `tick_seconds` (a steady clock of known tempo, as in the benchmark)
+    the ticks are placed from the first one at exact intervals, so a tick the
+    recorder itself dropped under load cannot shift the grid.
+    """
+    ticks = song_ticks(events)
+    if tick_seconds and ticks:
+        first_time, first_position = ticks[0]
+        last = round((ticks[-1][0] - first_time) / tick_seconds)
+        ticks = [(first_time + i * tick_seconds, first_position + i) for i in range(last + 1)]
+    grid = [(when, position) for when, position in ticks if position % grid_ticks == 0]
+    grid_times = [when for when, _position in grid]
+    note_ons, sounding, stop_time = [], {}, None
+    for when, data in events:
+        status = data[0]
+        if status == STOP and stop_time is None and ticks and when > ticks[0][0]:
             stop_time = when
         elif status == 0x90 | channel and len(data) >= 3 and data[2] > 0:
             note_ons.append((when, data[1], data[2]))
             sounding[data[1]] = sounding.get(data[1], 0) + 1
-        elif len(data) >= 3 and (status == 0x80 | channel or status == 0x90 | channel) and sounding.get(data[1]):
+        elif len(data) >= 3 and status in (0x80 | channel, 0x90 | channel) and sounding.get(data[1]):
             sounding[data[1]] -= 1
-    errors, grid = [], []
-    for when, _note, _velocity in note_ons if ticks else ():
-        index = bisect.bisect_left(ticks, when)
-        index = min((i for i in (index - 1, index) if 0 <= i < len(ticks)), key=lambda i: abs(ticks[i] - when))
-        nearest = min(round(index / grid_ticks) * grid_ticks, (len(ticks) - 1) // grid_ticks * grid_ticks)
-        errors.append((when - ticks[nearest]) * 1000)
-        grid.append(nearest)
-    return Analysis(ticks, note_ons, errors, grid, sum(sounding.values()), stop_time)
+    errors, positions = [], []
+    for when, _note, _velocity in note_ons if grid else ():
+        index = bisect.bisect_left(grid_times, when)
+        index = min((i for i in (index - 1, index) if 0 <= i < len(grid)), key=lambda i: abs(grid_times[i] - when))
+        errors.append((when - grid_times[index]) * 1000)
+        positions.append(grid[index][1])
+    return Analysis(ticks, note_ons, errors, positions, sum(sounding.values()), stop_time)

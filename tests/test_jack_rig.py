@@ -9,17 +9,21 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+import bridge.jack_rig as jack_rig
 from bridge.jack_rig import (
     CLOCK,
     CONTINUE,
     SONG_POSITION,
     START,
     STOP,
+    ROLLING,
+    STOPPED,
     ClockedPlayer,
     JackRig,
     RigError,
@@ -199,3 +203,66 @@ def test_a_second_server_of_the_same_name_is_refused(rig):
     with pytest.raises(RigError, match="already running"):
         JackRig(rate=RATE, period=PERIOD, name=rig.name).start()
     assert rig.ports("system:")  # the first server is unharmed
+
+
+def test_ports_and_connections_open_no_short_lived_jack_client(rig, clock, monkeypatch):
+    # A client that closes while another process opens its clients can leave
+    # that process's next client dead (module docstring, "JACK facts"), so
+    # listing, waiting for and connecting ports must not run jack_lsp or
+    # jack_connect: the transport agent's client does it.
+    recorder = rig.record()
+    spawned = []
+
+    def spy(original):
+        def run(command, *args, **kwargs):
+            spawned.append(command)
+            return original(command, *args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(jack_rig.subprocess, "run", spy(subprocess.run))
+    monkeypatch.setattr(jack_rig.subprocess, "Popen", spy(subprocess.Popen))
+    assert clock in rig.ports()
+    assert rig.ports("mclk_out") == [clock]
+    assert rig.wait_for_port(":mclk_out") == clock
+    rig.connect(clock, recorder.port)
+    with pytest.raises(RigError, match="already connected"):
+        rig.connect(clock, recorder.port)
+    with pytest.raises(RigError, match="no-such:port"):
+        rig.connect("no-such:port", recorder.port, timeout=0.1)
+    assert spawned == []
+    recorder.stop()
+
+
+# The bridge opens two rtmidi JACK clients (MidiIn, then MidiOut) while the rig waits for its ports.
+TWO_CLIENTS = """
+import sys, rtmidi
+midi_in = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="pair")
+midi_in.open_virtual_port("pair_in")
+midi_out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="pair")
+midi_out.open_virtual_port("pair_out")
+sys.stdin.read()
+midi_out.delete()
+midi_in.delete()
+"""
+
+
+def test_a_process_opening_two_clients_while_the_rig_waits_keeps_both_alive(rig, clock):
+    # Regression: with jack_lsp polling, about 1 in 4 such starts left the
+    # second client dead, and play then hung in Starting for JACK's 10 s sync time-out.
+    for attempt in range(8):
+        child = subprocess.Popen(
+            [sys.executable, "-c", TWO_CLIENTS], env=rig.env(), stdin=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        try:
+            rig.wait_for_port(":pair_in", process=child)
+            rig.wait_for_port(":pair_out", process=child)
+            started = time.monotonic()
+            rig.transport("play")  # RigError after 5 s if a client never runs its cycle
+            assert time.monotonic() - started < 1.0, f"attempt {attempt}"
+            assert rig.transport_state().state == ROLLING
+            rig.transport("stop", "locate 0")
+            assert rig.transport_state().state == STOPPED
+        finally:
+            child.stdin.close()
+            child.wait(timeout=10)

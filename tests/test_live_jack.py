@@ -1,0 +1,174 @@
+"""End to end through real JACK MIDI ports: `beatgen run` as a user runs it, clocked by jack_midi_clock.
+
+Each test starts a private JACK server (dummy driver), the bridge as its own
+process, a "DAW" that plays the example groove on the clock, and one
+recorder hearing the clock and the bridge; assertions are on what the
+bridge really sent.  256-frame periods (5.3 ms) keep a 2-core CI machine
+free of xruns.  The timing budget here is two periods plus 1.5 ms: a JACK
+client's output is written at the start of the cycle after it was sent, so
+it lands up to two periods after its time (10.7 ms at 256 frames; 2.7 ms at
+the 64 frames the benchmark uses).  Precise timing at 64 frames is
+measured by `beatgen bench-live`, not asserted.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+
+import pytest
+import rtmidi
+
+from bridge.live_session import TICKS_PER_BAR, LiveSession, analyze
+
+PERIOD = 256
+BUDGET_MS = 2 * PERIOD / 48 + 1.5
+CALL_AND_RESPONSE = """
+[mode]
+kind = "call_response"
+listen_bars = 2
+response_bars = 2
+[feel]
+quantize = 1.0
+[clock]
+source = "external"
+"""
+CONTINUOUS = CALL_AND_RESPONSE.replace('"call_response"', '"continuous"')
+
+
+def note_ons_after(analysis, when: float) -> list:
+    return [note for note in analysis.note_ons if note[0] > when]
+
+
+def assert_clean_exit(session: LiveSession, signum=signal.SIGTERM) -> str:
+    assert session.terminate(signum) == 0, session.log()
+    log = session.log()
+    assert "Traceback" not in log, log
+    assert "stopped: all notes off" in log, log
+    return log
+
+
+def test_call_and_response_answers_on_the_bar_line_then_stop_silences():
+    with LiveSession(CALL_AND_RESPONSE, bpm=150, period=PERIOD) as session:
+        session.rig.transport("locate 0", "play")
+        session.wait_bars(5)
+        session.rig.transport("stop")
+        time.sleep(0.5)
+        log = assert_clean_exit(session)
+        events = session.recorder.stop()
+    result = analyze(events)
+    assert result.note_ons, log
+    assert result.grid_ticks[0] == 2 * TICKS_PER_BAR, "the answer starts on the bar line right after the 2-bar call"
+    assert all(2 * TICKS_PER_BAR <= tick < 4 * TICKS_PER_BAR for tick in result.grid_ticks), "2 bars of answer, no more"
+    assert max(abs(e) for e in result.errors_ms) <= BUDGET_MS, sorted(result.errors_ms)[:3] + sorted(result.errors_ms)[-3:]
+    assert result.unmatched_note_ons == 0, "every note-on has its note-off"
+    assert result.stop_time is not None and not note_ons_after(result, result.stop_time)
+    for expected in ("clock locked", "hearing", "answering", "listening", "transport stop"):
+        assert expected in log, log
+
+
+def test_song_position_continue_and_tempo_change_keep_the_grid():
+    """With a timebase master, jack_midi_clock sends Song Position Pointer + Continue (Live's "Song" clock)."""
+    with LiveSession(CONTINUOUS, bpm=150, period=PERIOD, player_loop_ticks=2 * TICKS_PER_BAR, resync_delay=0.5) as session:
+        rig = session.rig
+        rig.transport("tempo 150")  # a timebase master: SPP on locate, Continue on resume
+        rig.transport("locate 0", "play")
+        session.wait_bars(4)
+        rig.transport("tempo 110")
+        session.wait_bars(3)
+        rig.transport("stop")
+        rig.transport(f"locate {48000 * 60 * 4 * 8 // 110}")  # bar 9 at 110 BPM
+        rig.transport("play")
+        session.wait_bars(5.5)
+        # Killed while it plays: it must still switch everything off.
+        log = assert_clean_exit(session, signal.SIGINT)
+        events = session.recorder.stop()
+    result = analyze(events)
+    assert "transport continue" in log or "transport position" in log, log
+    assert result.unmatched_note_ons == 0
+    assert max(abs(e) for e in result.errors_ms) <= BUDGET_MS, sorted(result.errors_ms)[:3] + sorted(result.errors_ms)[-3:]
+    bars = result.bars_with_notes()
+    assert {2, 3} <= bars, f"continued after the 2-bar seed: {sorted(bars)}"
+    assert any(bar >= 4 for bar in bars if bar < 8), f"kept playing across the tempo change: {sorted(bars)}"
+    after_jump = [tick for tick in result.grid_ticks if tick >= 8 * TICKS_PER_BAR]
+    assert after_jump, f"played again after Continue at the new song position: {sorted(bars)}"
+    assert min(after_jump) % TICKS_PER_BAR == 0, "after a jump the new answer starts on a bar line of the song"
+
+
+def _bad_input(rng: random.Random) -> list[list[int]]:
+    """Garbage of every kind except a sysex start without its end (0xF7).
+
+    RtMidi's input treats an unterminated sysex as awaiting continuation and
+    swallows every later packet until one ends in 0xF7; that happens below
+    the bridge (docs/live.md, "Known limits"), so it is left out here.  The
+    in-process engine tests feed unterminated sysex to the engine itself.
+    """
+    packets = []
+    while len(packets) < 300:
+        packet = [rng.randrange(256) for _ in range(rng.randrange(1, 6))]
+        if packet[0] != 0xF0 or packet[-1] == 0xF7:
+            packets.append(packet)
+    packets += [[0x99], [0x99, 36], [0xB9, 7], [0xE9]]  # truncated
+    packets += [[0xF0, 0x7E, 0x7F, 0x09, 0x01, 0xF7]]  # sysex
+    packets += [[0x99, 36, 100, 38, 90, 42, 80], [0x89, 36, 0, 38, 0, 42, 0]]  # running status
+    packets += [[0x90 | ch, 36, 100] for ch in range(16)] + [[0x80 | ch, 36, 0] for ch in range(16)]
+    packets += [[0xF8]] * 200  # a burst of clock
+    packets += [[0xF2, 0x7F, 0x7F], [0xFB]]  # SPP beyond any song, then Continue
+    packets += [[0xFA], [0xFC]] * 50  # Start/Stop storm
+    packets += [[0xFC]]
+    return packets
+
+
+def test_bad_input_through_the_port_changes_nothing():
+    with LiveSession(CALL_AND_RESPONSE, bpm=150, period=PERIOD) as session:
+        rig = session.rig
+        rig.activate_in_this_process()
+        source = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="garbage")
+        try:
+            source.open_virtual_port("noise")
+            rig.connect(rig.wait_for_port(":noise"), session.bridge_in)
+            time.sleep(0.2)
+            for packet in _bad_input(random.Random(3)):
+                try:
+                    source.send_message(packet)
+                except (ValueError, rtmidi.RtMidiError):
+                    continue  # python-rtmidi refuses some byte lists itself; the rest reach the bridge
+                time.sleep(0.0005)
+            time.sleep(0.5)
+            assert session.process.poll() is None, session.log()
+            garbage_end = time.monotonic()
+            # A normal session afterwards works as if nothing happened.
+            rig.transport("locate 0", "play")
+            session.wait_bars(4.5)
+            rig.transport("stop")
+            time.sleep(0.5)
+        finally:
+            source.close_port()
+            source.delete()
+        log = assert_clean_exit(session)
+        events = session.recorder.stop()
+    assert garbage_end
+    result = analyze(events)
+    assert result.unmatched_note_ons == 0, "no stuck note, garbage or not"
+    answer = [tick for tick in result.grid_ticks if tick >= TICKS_PER_BAR]
+    assert answer and min(answer) == 2 * TICKS_PER_BAR, f"answered on time after the garbage; log: {log}"
+
+
+def test_missing_jack_server_is_one_clear_line():
+    from tests.conftest import run_beatgen
+
+    result = run_beatgen("run", "--backend", "jack")
+    assert result.returncode == 3, "exit 3 = no MIDI system (run.sh then falls back to offline generation)"
+    assert "JACK" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("preset_text, message", [("[mode]\nkind = 'loops'\n", "mode.kind"), ("[feel]\nswing = 3\n", "feel.swing")])
+def test_bad_preset_is_refused_before_any_port_opens(tmp_path, preset_text, message):
+    from tests.conftest import run_beatgen
+
+    path = tmp_path / "broken.toml"
+    path.write_text(preset_text)
+    result = run_beatgen("run", "--backend", "jack", "--preset", path)
+    assert result.returncode == 2 and message in result.stderr and str(path) in result.stderr
