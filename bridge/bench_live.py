@@ -63,9 +63,8 @@ def measure_tempo(bpm: float, bars: int, period: int) -> dict:
         xruns = session.rig.xruns() - xruns_before
         ready = session.ready_seconds
         log = session.log()
-    tick_seconds = 60.0 / bpm / 24  # jack_midi_clock keeps its ticks exactly this far apart on average
-    result = analyze(events, tick_seconds=tick_seconds)
-    baseline = analyze(events, channel=0, grid_ticks=1, tick_seconds=tick_seconds).errors_ms  # sent on the tick
+    result = analyze(events)
+    baseline = analyze(events, channel=0, grid_ticks=1).errors_ms  # the player sends on the tick itself
     first_generated = SEED_BARS
     expected = set(range(first_generated, first_generated + bars))
     return {

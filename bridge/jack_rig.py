@@ -49,7 +49,8 @@ JackRig(rate=48000, period=64, name=None)  context manager; __exit__ closes.
                                  wins; otherwise exactly one must contain it).
   .connect(source, destination, timeout=2.0)   through the agent's client;
                                  retried while JACK refuses it (a client's
-                                 ports appear before it is active).
+                                 ports appear before it is active); returns
+                                 once the running graph has the connection.
   .unfinished_clients() -> [names]   clients jackd's log names as late or dead
                                  ("was not finished"); also in transport errors.
   .record(*sources) -> MidiRecorder   jack_midi_dump -a, sources connected.
@@ -310,6 +311,9 @@ def _libjack() -> ctypes.CDLL:
     lib.jack_free.argtypes = [ctypes.c_void_p]
     lib.jack_free.restype = None
     lib.jack_connect.argtypes = [client, ctypes.c_char_p, ctypes.c_char_p]
+    lib.jack_port_by_name.restype = ctypes.c_void_p
+    lib.jack_port_by_name.argtypes = [client, ctypes.c_char_p]
+    lib.jack_port_connected_to.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
     return lib
 
 
@@ -371,6 +375,11 @@ class _TransportClient:
         if result != 0:
             raise RigError(f"refused ({result}): no such ports, not output -> input, or a client not active")
 
+    def connected(self, source: str, destination: str) -> bool:
+        """Whether the graph JACK runs now (not only the next one) has the connection."""
+        port = self._lib.jack_port_by_name(self._client, source.encode())
+        return bool(port) and self._lib.jack_port_connected_to(ctypes.c_void_p(port), destination.encode()) == 1
+
     def close(self) -> None:
         if self._client:
             self._lib.jack_client_close(self._client)
@@ -403,6 +412,7 @@ def _agent_main(server: str) -> None:
         "locate": client.locate,
         "ports": client.ports,
         "connect": client.connect,
+        "connected": client.connected,
     }
     for line in sys.stdin:
         verb, *arguments = json.loads(line)
@@ -477,6 +487,9 @@ class _TransportAgent:
 
     def connect(self, source: str, destination: str) -> None:
         self.call("connect", source, destination)
+
+    def connected(self, source: str, destination: str) -> bool:
+        return self.call("connected", source, destination)
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -719,18 +732,25 @@ class JackRig:
         """Connect two ports through the transport agent's client (no
         jack_connect process).  A client's ports appear before it activates,
         and JACK refuses to connect an inactive client's ports, so a refusal
-        is retried until timeout."""
+        is retried until timeout; then waits until the graph JACK runs has
+        the connection."""
         self._require_running()
         deadline = time.monotonic() + timeout
         while True:
             try:
                 self._transport.connect(source, destination)
-                return
+                break
             except RigError as error:
                 reason = str(error).removeprefix("transport agent: ")
                 if reason == "already connected" or time.monotonic() > deadline:
                     raise RigError(f"connect {source} {destination}: {reason}") from None
             time.sleep(0.005)
+        # JACK applies a new connection at a cycle boundary; events sent
+        # before then (a Start right after) would miss it.
+        while not self._transport.connected(source, destination):
+            if time.monotonic() > deadline:
+                raise RigError(f"connect {source} {destination}: not applied after {timeout} s")
+            time.sleep(0.001)
 
     # -- clock and transport ------------------------------------------------
 

@@ -54,8 +54,8 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
     },
     "mode": {
         "kind": Field(str, "call_response", choices=MODES, help="call & response, endless continuation, or a loop"),
-        "listen_bars": Field(int, 2, 1, 16, help="bars of input heard before answering (call & response)"),
-        "silence_beats": Field(float, 0.0, 0, 32, help="answer after this many silent beats (0 = bar count only)"),
+        "listen_bars": Field(int, 2, 1, 16, help="bars of input heard before the model plays (every mode)"),
+        "silence_beats": Field(float, 0.0, 0, 32, help="stop listening after this many silent beats (0 = bar count only)"),
         "response_bars": Field(int, 2, 1, 64, help="bars generated per answer (call & response)"),
         "loop_bars": Field(int, 4, 1, 16, help="bars generated once and repeated (loop)"),
     },
@@ -188,3 +188,16 @@ def _check_drum_names(names: list, where: str) -> None:
     unknown = [name for name in names if name not in DRUM_NAMES]
     if unknown:
         raise PresetError(f"{where} has unknown drums {unknown}; drums are: {', '.join(DRUM_NAMES)}")
+
+
+def schema_markdown() -> str:
+    """The schema as the Markdown table in docs/presets.md (a test keeps the two identical)."""
+    lines = [
+        "| key | type | default | allowed | what it does |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for section, fields in PRESET_SCHEMA.items():
+        for key, field in fields.items():
+            default = repr(field.default) if field.kind is str else str(field.default).lower() if field.kind is bool else str(field.default)
+            lines.append(f"| `{section}.{key}` | {field.kind.__name__} | `{default}` | {field.allowed()} | {field.help} |")
+    return "\n".join(lines) + "\n"

@@ -22,7 +22,6 @@ from bridge.jack_rig import (
     SONG_POSITION,
     START,
     STOP,
-    ROLLING,
     STOPPED,
     ClockedPlayer,
     JackRig,
@@ -234,9 +233,12 @@ def test_ports_and_connections_open_no_short_lived_jack_client(rig, clock, monke
     recorder.stop()
 
 
-# The bridge opens two rtmidi JACK clients (MidiIn, then MidiOut) while the rig waits for its ports.
+# Like `beatgen run`: a busy process (two spinning threads) that opens two
+# rtmidi JACK clients, a MidiIn and then a MidiOut, while the rig waits for their ports.
 TWO_CLIENTS = """
-import sys, rtmidi
+import sys, threading, rtmidi
+for _ in range(2):
+    threading.Thread(target=exec, args=("while True: pass",), daemon=True).start()
 midi_in = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="pair")
 midi_in.open_virtual_port("pair_in")
 midi_out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="pair")
@@ -248,19 +250,23 @@ midi_in.delete()
 
 
 def test_a_process_opening_two_clients_while_the_rig_waits_keeps_both_alive(rig, clock):
-    # Regression: with jack_lsp polling, about 1 in 4 such starts left the
-    # second client dead, and play then hung in Starting for JACK's 10 s sync time-out.
-    for attempt in range(8):
+    # Regression: the rig's jack_lsp polling left the second client waiting
+    # on a closed jack_lsp's futex in about 1 of 5 such starts (1 in 4 for
+    # the bridge), and play then hung in Starting for JACK's 10 s sync time-out.
+    for attempt in range(10):
         child = subprocess.Popen(
             [sys.executable, "-c", TWO_CLIENTS], env=rig.env(), stdin=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
         try:
             rig.wait_for_port(":pair_in", process=child)
-            rig.wait_for_port(":pair_out", process=child)
+            out = rig.wait_for_port(":pair_out", process=child)
+            futexes = [line.split("/dev/shm/")[-1] for line in Path(f"/proc/{child.pid}/maps").read_text().splitlines()]
+            second = out.split(":")[0]  # "pair-01"
+            assert [f for f in futexes if f.endswith(f"_{second}")], f"attempt {attempt}: {second} maps no futex of its own"
+            assert not [f for f in futexes if "jack_sem" in f and f.endswith("(deleted)")], f"attempt {attempt}"
             started = time.monotonic()
-            rig.transport("play")  # RigError after 5 s if a client never runs its cycle
+            rig.transport("play")  # RigError after 5 s if a client never runs a cycle
             assert time.monotonic() - started < 1.0, f"attempt {attempt}"
-            assert rig.transport_state().state == ROLLING
             rig.transport("stop", "locate 0")
             assert rig.transport_state().state == STOPPED
         finally:

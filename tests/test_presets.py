@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bridge.presets import FACTORY_PRESETS_DIR, PRESET_SCHEMA, PresetError, defaults, load_preset, validate
@@ -56,3 +58,10 @@ def test_mistakes_name_file_key_and_allowed_range(tmp_path, text, message):
 def test_unknown_preset_name_lists_the_known_ones():
     with pytest.raises(PresetError, match="known presets: .*call-and-response"):
         load_preset("no-such-preset")
+
+
+def test_the_documented_schema_is_the_code_schema():
+    from bridge.presets import schema_markdown
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "presets.md").read_text()
+    assert doc.endswith(schema_markdown()), "docs/presets.md is out of date: regenerate its table with schema_markdown()"
