@@ -846,16 +846,16 @@ class JackRig:
             time.sleep(0.001)
 
     def unfinished_clients(self, lines: int = 200) -> list[str]:
-        """Clients named in jackd's last log lines as "was not finished": late
-        ones, or dead ones that hold the transport in Starting (module docstring)."""
-        names = []
+        """Clients named in jackd's last log lines as "was not finished", most
+        often first: late ones (xruns), or a dead one that holds the transport
+        in Starting and leads the list (module docstring, "JACK facts")."""
+        counts: dict[str, int] = {}
         for line in self.log().splitlines()[-lines:]:
             head, found, rest = line.partition("client = ")
             if found and "XRun" in head and " was not finished" in rest:
                 name = rest.split(" was not finished")[0]
-                if name not in names:
-                    names.append(name)
-        return names
+                counts[name] = counts.get(name, 0) + 1
+        return sorted(counts, key=counts.get, reverse=True)
 
     # -- recording ------------------------------------------------------------
 
