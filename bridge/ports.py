@@ -12,9 +12,10 @@ handed over and passed to a callback.  ALSA, CoreMIDI and WinMM call back
 from a driver thread of their own.  JACK would call back from its realtime
 process thread, where waiting for Python's GIL makes the whole JACK graph
 miss its deadline (xruns, lost clock ticks), so on JACK a small thread of
-ours polls rtmidi's lock-free queue instead, every POLL_INTERVAL_S, and
-stamps what it finds with the poll time.  The clock follower fits a line
-through a beat of ticks, so this sub-millisecond jitter averages out.
+ours polls rtmidi's lock-free queue instead, every POLL_INTERVAL_S.  The
+poll time would add up to that interval of jitter, so polled messages are
+stamped from rtmidi's own delta times (taken in the JACK thread) anchored to
+time.monotonic() by the earliest anchor the polls allow (see _Poller.run).
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ HINTS = {
 }
 
 MessageCallback = Callable[[list, float], None]
-POLL_INTERVAL_S = 0.0005
+POLL_INTERVAL_S = 0.001
+# The anchor may move later by this much per second (drift between JACK's clock and ours).
+ANCHOR_RELAX_PER_S = 1e-5
 POLLED_BACKENDS = ("jack",)
 
 
@@ -168,14 +171,32 @@ class _Poller(threading.Thread):
         self.start()
 
     def run(self) -> None:
+        """Stamp = sum of rtmidi deltas + anchor; the anchor is the smallest (poll time - sum) seen.
+
+        A message is polled after it arrived, so poll time - sum is never
+        below the true anchor; its minimum converges on it within a few polls.
+        """
         get_message, sleep, now = self.midi_in.get_message, time.sleep, time.monotonic
+        elapsed = 0.0  # sum of rtmidi's deltas since the first message
+        anchor = None
+        last_poll = now()
         while not self._stopping.is_set():
             event = get_message()
             if event is not None:
                 polled = now()
+                batch = []
                 while event is not None:
-                    self.on_message(event[0], polled)
+                    elapsed += event[1] if anchor is not None or batch else 0.0
+                    batch.append((event[0], elapsed))
                     event = get_message()
+                candidate = polled - elapsed
+                if anchor is None or candidate < anchor:
+                    anchor = candidate
+                else:
+                    anchor = min(anchor + ANCHOR_RELAX_PER_S * (polled - last_poll), candidate)
+                last_poll = polled
+                for message, offset in batch:
+                    self.on_message(message, anchor + offset)
             sleep(POLL_INTERVAL_S)
 
     def stop(self) -> None:
