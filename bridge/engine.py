@@ -138,7 +138,7 @@ class Engine:
 
     def status(self) -> EngineStatus:
         with self._status_lock:
-            return self._status or self._snapshot(time.monotonic())
+            return self._status or self._snapshot()
 
     def close(self, timeout: float = 2.0) -> None:
         """Stop the threads; every sounding note is switched off before this returns."""
@@ -156,7 +156,7 @@ class Engine:
             self._start_internal_clock(now)
         try:
             while not self._stopping.is_set():
-                timeout = max(0.0, self._next_deadline(now) - time.monotonic())
+                timeout = max(0.0, self._next_deadline() - time.monotonic())
                 try:
                     item = self.inbox.get(timeout=timeout)
                 except queue.Empty:
@@ -169,7 +169,7 @@ class Engine:
                         item = None
                 now = time.monotonic()
                 self._service(now)
-                self._publish(now)
+                self._publish()
         except Exception as error:  # noqa: BLE001 - a bug must still leave the synth silent
             self.log(f"engine error: {type(error).__name__}: {error}; silencing")
             raise
@@ -195,7 +195,7 @@ class Engine:
         self._run_cuts(now)
         self._send_due(now)
 
-    def _next_deadline(self, now: float) -> float:
+    def _next_deadline(self) -> float:
         deadlines = [time.monotonic() + IDLE_WAKE_S]
         if self.internal_next_tick is not None and not self.following_external:
             deadlines.append(self.internal_next_tick)
@@ -277,15 +277,10 @@ class Engine:
         if message[0] == CLOCK and self.stalled and self.clock.running:
             self.stalled = False
             self.log("clock back")
-            self._restart_at_current_position()
+            self._restart_at(self.clock.position + 1)
         if change in ("start", "continue") or (change == "position" and was_running):
             self._reset_performance()
-            if change == "start":
-                self._restart_at(0)
-            elif change == "continue":
-                self._restart_at(self.clock.position + 1)
-            else:
-                self._restart_at(self.clock.position + 1)
+            self._restart_at(0 if change == "start" else self.clock.position + 1)
             self.log(f"transport {change} at bar {max(self.clock.position + 1, 0) // TICKS_PER_BAR + 1}")
         elif change == "stop":
             self._reset_performance()
@@ -457,9 +452,6 @@ class Engine:
         self.last_hit_tick = None
         self.next_line = None
 
-    def _restart_at_current_position(self) -> None:
-        self._restart_at(self.clock.position + 1)
-
     def _restart_at(self, first_tick: int) -> None:
         """The song (re)starts at `first_tick`: the first cut is the next bar line after it."""
         self.next_line = first_tick // TICKS_PER_BAR + 1
@@ -468,7 +460,7 @@ class Engine:
 
     # -- status ------------------------------------------------------------------------------
 
-    def _snapshot(self, now: float) -> EngineStatus:
+    def _snapshot(self) -> EngineStatus:
         source = "external" if self.following_external else ("internal" if self.internal_next_tick else "waiting")
         c = self.counts
         return EngineStatus(
@@ -477,7 +469,7 @@ class Engine:
             c["notes_sent"], c["late_notes"], c["bars_generated"], c["late_bars"], self.controls,
         )  # fmt: skip
 
-    def _publish(self, now: float) -> None:
-        snapshot = self._snapshot(now)
+    def _publish(self) -> None:
+        snapshot = self._snapshot()
         with self._status_lock:
             self._status = snapshot

@@ -74,13 +74,10 @@ class NoteScheduler:
 
     def pass_through(self, message: tuple[int, ...]) -> list[tuple[int, ...]]:
         """An input note echoed to the output (thru), tracked so silence() can switch it off too."""
-        key = (message[0] & 0x0F, message[1])
         if message[0] & 0xF0 == NOTE_ON and message[2] > 0:
-            released = [(NOTE_OFF | key[0], key[1], 0)] if key in self.sounding else []
-            self.sounding.add(key)
-            return released + [message]
-        self.sounding.discard(key)
-        return [message]
+            return self._release(message)  # tracked, with a note-off first if it was still sounding
+        self.sounding.discard((message[0] & 0x0F, message[1]))
+        return [message]  # the producer's note-off always goes through
 
     def _release(self, message: tuple[int, ...]) -> list[tuple[int, ...]]:
         key = (message[0] & 0x0F, message[1])

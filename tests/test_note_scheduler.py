@@ -55,6 +55,19 @@ def test_velocity_is_clamped_to_midi_range():
 hits = st.lists(st.tuples(st.floats(0, 200), st.sampled_from([36, 38, 42, 46]), st.integers(1, 127)), max_size=60)
 
 
+def assert_note_pairs(sent) -> None:
+    """Every note-on is followed by exactly one note-off before the same note starts again."""
+    sounding = set()
+    for status, note, _velocity in sent:
+        if status == ON:
+            assert note not in sounding, "two note-ons without a note-off"
+            sounding.add(note)
+        elif status == OFF:
+            assert note in sounding, "a note-off for a note that was not on"
+            sounding.discard(note)
+    assert sounding == set()
+
+
 @settings(max_examples=200, deadline=None)
 @given(hits, st.lists(st.floats(0, 260), max_size=20), st.booleans())
 def test_every_note_on_gets_its_note_off(notes, polls, stop_early):
@@ -65,15 +78,7 @@ def test_every_note_on_gets_its_note_off(notes, polls, stop_early):
     for position in sorted(polls):
         sent += scheduler.due(position)
     sent += scheduler.silence() if stop_early else scheduler.due(1e9)
-    sounding = set()
-    for status, note, _velocity in sent:
-        if status == ON:
-            assert note not in sounding, "two note-ons without a note-off"
-            sounding.add(note)
-        elif status == OFF:
-            assert note in sounding, "a note-off for a note that was not on"
-            sounding.discard(note)
-    assert sounding == set()
+    assert_note_pairs(sent)
 
 
 # -- next_position, drop_from, pass_through, released_note_ons -------------------------------
@@ -188,14 +193,6 @@ def test_drop_from_never_leaves_a_note_sounding_and_sends_nothing_dropped(notes,
         sent += scheduler.due(position)
         assert all(on < cut for on in scheduler.released_note_ons), "a dropped note-on came out"
     sent += scheduler.silence() if stop_early else scheduler.due(1e9)
-    sounding = set()
-    for status, note, _velocity in sent:
-        if status == ON:
-            assert note not in sounding, "two note-ons without a note-off"
-            sounding.add(note)
-        elif status == OFF:
-            assert note in sounding, "a note-off for a note that was not on"
-            sounding.discard(note)
-    assert sounding == set()
+    assert_note_pairs(sent)
     if not stop_early:  # every note-on before the cut was played, none after
         assert sum(status == ON for status, _note, _velocity in sent) == sum(p < cut for p, _n, _v in notes)
