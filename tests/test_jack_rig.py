@@ -124,14 +124,21 @@ def test_play_from_the_middle_sends_stop_and_continue(rig, clock):
     assert first_tick_after - resume == TICK_120
 
 
-def test_clocked_player_plays_on_the_ticks(rig, clock):
+def test_clocked_player_plays_on_the_ticks(rig):
+    # At 60 BPM a tick is 2000 frames (42 ms): "on its tick" means nearer to
+    # its own tick than to a neighbour, which a scheduling hiccup of the
+    # player's Python callback on a busy 2-core CI machine (one was 18 ms)
+    # cannot blur, while an off-by-one tick still fails.
+    tick_frames = RATE * 60 / 60 / 24
+    clock = rig.start_clock(60)
+    rig.transport("stop", "locate 0")
     notes = [(0, 36, 100), (6, 42, 60), (12, 38, 90), (24, 46, 70), (30, 49, 80), (45, 51, 50)]
     player = ClockedPlayer(notes, rig=rig)
     clock_in, notes_out = player.open()  # also points this process's rtmidi at the rig
     rig.connect(clock, clock_in)
     recorder = rig.record(clock, notes_out)  # one recorder: one time base
     rig.transport("play")
-    time.sleep(1.15)  # 55 ticks; the last note-off is at tick 48
+    time.sleep(2.3)  # 55 ticks; the last note-off is at tick 48
     rig.transport("stop")
     recorder.stop()
     player.close()
@@ -142,13 +149,18 @@ def test_clocked_player_plays_on_the_ticks(rig, clock):
     note_ons = {data[1]: (frame, data[2]) for frame, data in frames if data[0] == 0x99}
     note_offs = {data[1]: frame for frame, data in frames if data[0] == 0x89}
     assert sorted(note_ons) == sorted(note for _tick, note, _velocity in notes)
+    lateness = []
     for tick, note, velocity in notes:
         frame, heard_velocity = note_ons[note]
         assert heard_velocity == velocity
-        # rtmidi sends at frame 0 of the cycle with the tick or the next one.
-        assert abs(frame - ticks[tick]) <= 2 * PERIOD, f"note {note} at tick {tick}; xruns: {rig.xruns()}"
-        assert abs(note_offs[note] - ticks[tick + 3]) <= 2 * PERIOD
+        for sent_tick, sent_frame in ((tick, frame), (tick + 3, note_offs[note])):
+            late = sent_frame - ticks[sent_tick]
+            assert abs(late) < tick_frames / 2, f"note {note} tick {sent_tick}: {late} frames; xruns: {rig.xruns()}"
+            lateness.append(late)
+    # rtmidi sends at frame 0 of the cycle with the tick or the next one.
+    assert statistics.median(abs(late) for late in lateness) <= 2 * PERIOD, lateness
     assert [tick for tick, data in player.sent if data[0] == 0x99] == [tick for tick, _n, _v in notes]
+    rig.transport("locate 0")
 
 
 def test_tempo_makes_a_timebase_master_that_the_clock_follows():
