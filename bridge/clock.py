@@ -20,6 +20,19 @@ Until six ticks have arrived, the mean tick interval stands in.  An interval far
 the current estimate (the clock paused without Stop) restarts the estimate
 instead of dragging it.  A running clock whose ticks stop arriving for longer
 than STALL_BEATS beats (at least MIN_STALL_SECONDS) counts as stalled.
+
+Lost ticks: a JACK client that misses a cycle (an xrun on a loaded machine)
+loses the MIDI of that cycle, so a tick can simply never arrive.  Counting
+arrivals would then leave the song position a tick behind for good (every
+note after it a tick late).  So once the tempo line is known, the time since
+the previous tick decides how many ticks it spans: about two intervals means
+one tick went missing and the position skips it.  A tick that was only
+delayed looks the same at first, but then the next one arrives less than half
+an interval later (both handed over in one batch); that tick takes back the
+skip instead of advancing, so the count is right either way.  A tempo change
+moves one interval by far less than half, so it is never taken for a loss;
+and where the recent intervals already jitter by nearly half a tick (ticks
+delivered once per long audio period) no loss is inferred at all.
 """
 
 from __future__ import annotations
@@ -37,6 +50,8 @@ MIN_STALL_SECONDS = 0.25
 MIN_BPM, MAX_BPM = 20.0, 400.0
 MIN_FIT_TICKS = 6
 OUTLIER_SECONDS = 0.002  # ticks further than this (and 4x the median) off the line are not fitted
+MAX_JITTER_FOR_LOSSES = 0.4  # of a tick interval: beyond it a loss (+1 interval) is not told from jitter
+MAX_LOST_TICKS = 3  # a longer silence (up to GAP_FACTOR intervals) is counted as lost ticks, beyond as a pause
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,8 @@ class ClockTracker:
         # (position, time) of recent ticks while running, without a jump in between.
         self._anchors: deque[tuple[int, float]] = deque(maxlen=TICKS_PER_BEAT)
         self._fitted: tuple[float, float] | None = None  # (seconds per tick, time of position 0), cached
+        self._skipped = 0  # ticks counted as lost that a batch-delivered late tick may still take back
+        self.lost_ticks = 0  # ticks inferred as lost since creation (for the log and the benchmark)
 
     def feed(self, message: bytes | list[int] | tuple[int, ...], time: float) -> str | None:
         """Apply one realtime/common message; returns its name when it changed the transport."""
@@ -65,6 +82,7 @@ class ClockTracker:
         if status == CLOCK:
             self._tick(time)
             return None
+        self._skipped = 0
         if status == START:
             self.running, self.position = True, -1
             self._anchors.clear()
@@ -87,15 +105,51 @@ class ClockTracker:
         return None
 
     def _tick(self, time: float) -> None:
+        step = 1
         if self.last_tick_time is not None:
             interval = time - self.last_tick_time
-            if interval > 0:
-                self._add_interval(interval)
+            step = self._ticks_spanned(interval)
+            if interval > 0 and step:
+                self._add_interval(interval / step)
         self.last_tick_time = time
-        if self.running:
-            self.position += 1
+        if self.running and step:
+            self.position += step
             self._anchors.append((self.position, time))
         self._fitted = None
+
+    def _ticks_spanned(self, interval: float) -> int:
+        """How far this tick moves the song: 1, more after lost ticks, 0 for a late tick's batch mate."""
+        fit = self._fit() if self.running else None
+        if fit is None:
+            self._skipped = 0
+            return 1
+        ratio = interval / fit[0]
+        if not self._can_tell_losses(fit[0]):
+            self._skipped = 0
+            return 1
+        if ratio < 0.5 and self._skipped:
+            self._skipped -= 1  # the tick before was late, not a loss: this one fills the slot skipped
+            self.lost_ticks -= 1
+            return 0
+        self._skipped = 0
+        if ratio < 1.5 or ratio > GAP_FACTOR:
+            return 1  # an ordinary tick, or a pause (handled by _add_interval)
+        lost = min(round(ratio) - 1, MAX_LOST_TICKS)
+        self._skipped, self.lost_ticks = lost, self.lost_ticks + lost
+        return 1 + lost
+
+    def _can_tell_losses(self, tick_interval: float) -> bool:
+        """Whether one missing tick stands out from the jitter of the recent intervals.
+
+        Drivers that hand ticks over once per audio period (1024 frames is 21 ms,
+        a tick at 120 BPM is 21 ms) make ordinary intervals of 0, 1 or 2 periods;
+        then a loss cannot be told from a tick that waited for the next period,
+        and ticks are simply counted.
+        """
+        if len(self._intervals) < MIN_FIT_TICKS:
+            return False
+        jitter = max(abs(interval - tick_interval) for interval in self._intervals)
+        return jitter < MAX_JITTER_FOR_LOSSES * tick_interval
 
     def _add_interval(self, interval: float) -> None:
         estimate = self.tick_interval

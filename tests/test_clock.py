@@ -118,3 +118,65 @@ def test_garbage_status_bytes_change_nothing():
     for message in ([0xF4], [0xF9], [SONG_POSITION], [0x90, 36, 100]):
         assert clock.feed(message, 0.2) is None
     assert clock.position == 4 and clock.running
+
+
+def feed_times(clock: ClockTracker, times) -> None:
+    for time in times:
+        clock.feed([CLOCK], time)
+
+
+TICK = 60.0 / (120 * TICKS_PER_BEAT)
+
+
+def test_a_lost_tick_is_counted_from_the_tempo_line():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    feed_times(clock, [i * TICK for i in range(48) if i not in (30, 40, 41)])  # an xrun ate three ticks
+    assert clock.position == 47
+    assert clock.lost_ticks == 3
+    assert clock.time_of(48) == pytest.approx(48 * TICK, abs=1e-6)
+    assert clock.bpm == pytest.approx(120, rel=1e-6)
+
+
+def test_a_late_tick_delivered_with_the_next_is_not_a_loss():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    late = 0.7 * TICK  # tick 30 handed over with tick 31, in one batch
+    feed_times(clock, [i * TICK + (late if i == 30 else 0.0) for i in range(30)])
+    feed_times(clock, [31 * TICK, 31 * TICK])
+    assert clock.position == 31
+    feed_times(clock, [i * TICK for i in range(32, 48)])
+    assert (clock.position, clock.lost_ticks) == (47, 0)
+
+
+@pytest.mark.parametrize("bpm", [90, 120, 174])
+@pytest.mark.parametrize("period_frames", [64, 256, 1024, 2048])
+def test_ticks_delivered_in_audio_period_batches_count_exactly(bpm, period_frames):
+    """Drivers stamp every tick with the start of the period that delivers it."""
+    period = period_frames / 48000
+    interval = 60.0 / (bpm * TICKS_PER_BEAT)
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    feed_times(clock, [np.ceil(i * interval / period) * period for i in range(200)])
+    assert clock.position == 199
+    assert clock.bpm == pytest.approx(bpm, rel=0.03)
+
+
+@pytest.mark.parametrize("new_bpm", [90, 160])
+def test_a_sudden_tempo_change_is_not_taken_for_lost_ticks(new_bpm):
+    clock, next_time = running(48, 120)
+    ticks(clock, 48, new_bpm, next_time)
+    assert (clock.position, clock.lost_ticks) == (95, 0)
+    assert clock.bpm == pytest.approx(new_bpm, rel=1e-3)
+
+
+@pytest.mark.parametrize("bpm", [90, 120, 174])
+@pytest.mark.parametrize("period_frames", [64, 128, 256])
+def test_lost_ticks_are_found_through_period_batches(bpm, period_frames):
+    period = period_frames / 48000
+    interval = 60.0 / (bpm * TICKS_PER_BEAT)
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    lost = {50, 90, 91, 150}
+    feed_times(clock, [np.ceil(i * interval / period) * period for i in range(200) if i not in lost])
+    assert (clock.position, clock.lost_ticks) == (199, len(lost))
