@@ -63,10 +63,11 @@ class Log:
 
 def _run(args) -> int:
     from .engine import Engine
+    from .preset_store import PRESET_SEARCH
     from .presets import load_preset
     from .step_model import StepModel
 
-    preset = load_preset(args.preset)
+    preset = load_preset(args.preset, PRESET_SEARCH)
     model = StepModel(args.model, args.variant)
     log = Log(args.log)
     sys.setswitchinterval(SWITCH_INTERVAL_S)

@@ -166,11 +166,12 @@ def validate(data: dict, source: str = "<preset>") -> dict[str, dict[str, Any]]:
             if field is None:
                 known = ", ".join(PRESET_SCHEMA[section])
                 raise PresetError(f"{source}: unknown key {section}.{key}; known keys in [{section}]: {known}")
-            values[section][key] = _checked(field, value, f"{source}: {section}.{key}")
+            values[section][key] = check_value(field, value, f"{source}: {section}.{key}")
     return values
 
 
-def _checked(field: Field, value: Any, where: str) -> Any:
+def check_value(field: Field, value: Any, where: str) -> Any:
+    """`value` checked against `field` (ints widen to floats); PresetError naming `where` and what is allowed."""
     if field.kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, field.kind) or (field.kind is int and isinstance(value, bool)):
