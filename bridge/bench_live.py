@@ -10,6 +10,11 @@ rtmidi client that sends its notes from inside the clock callback.  Also
 reported: late notes (> 3 ms after the grid), bars with no output, CPU
 and memory of the bridge process, how soon its ports were ready, and the
 server's xruns (cycles that ran late; their timings are suspect).
+
+JACK runs realtime (jackd -R, as JACK is normally run) where the OS allows
+it, e.g. as root: without SCHED_FIFO a 2-core machine overruns hundreds of
+64-frame cycles a minute and every client, the reference recorder included,
+loses the MIDI of those cycles.  `--realtime off` measures that case.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import json
 import statistics
 import time
 
+from .jack_rig import realtime_allowed
 from .live_session import TICKS_PER_BAR, LiveSession, analyze
 
 LATE_MS = 3.0
@@ -48,9 +54,9 @@ def _summary(errors_ms: list[float]) -> dict:
     }
 
 
-def measure_tempo(bpm: float, bars: int, period: int) -> dict:
+def measure_tempo(bpm: float, bars: int, period: int, realtime: bool = False) -> dict:
     # The player ("the DAW") sends on channel 1 so the recording tells its notes from the bridge's.
-    with LiveSession(BENCH_PRESET, bpm=bpm, period=period) as session:
+    with LiveSession(BENCH_PRESET, bpm=bpm, period=period, realtime=realtime) as session:
         xruns_before = session.rig.xruns()
         cpu_before, started = session.cpu_seconds(), time.monotonic()
         session.rig.transport("locate 0", "play")
@@ -94,12 +100,17 @@ def _engine_late(log: str) -> int | None:
     return None
 
 
-def run_bench_live(bpms=(90.0, 120.0, 174.0), bars: int = 16, period: int = 64, as_json: bool = False) -> int:
-    results = [measure_tempo(bpm, bars, period) for bpm in bpms]
+def run_bench_live(
+    bpms=(90.0, 120.0, 174.0), bars: int = 16, period: int = 64, as_json: bool = False, realtime: str = "auto"
+) -> int:
+    use_realtime = realtime == "on" or (realtime == "auto" and realtime_allowed())
+    results = [measure_tempo(bpm, bars, period, use_realtime) for bpm in bpms]
     if as_json:
-        print(json.dumps({"period": period, "rate": 48000, "bars": bars, "results": results}, indent=2))
+        info = {"period": period, "rate": 48000, "bars": bars, "realtime": use_realtime}
+        print(json.dumps({**info, "results": results}, indent=2))
         return 0
-    print(f"bench-live: JACK dummy 48 kHz, {period}-frame periods ({period / 48:.2f} ms), {bars} generated bars, quantize 1")
+    scheduling = "realtime (jackd -R)" if use_realtime else "not realtime"
+    print(f"bench-live: JACK dummy 48 kHz, {period}-frame periods ({period / 48:.2f} ms), {scheduling}, {bars} generated bars, quantize 1")
     header = "BPM   notes  |err| median  p99    max    baseline p99/max  late  missing bars  CPU %  peak RSS (own)  ready  xruns"
     print(header)
     for r in results:

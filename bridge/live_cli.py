@@ -35,6 +35,8 @@ def add_commands(commands) -> None:
     p.add_argument("--bars", type=int, default=16, help="generated bars measured per tempo (default 16)")
     p.add_argument("--period", type=int, default=64, help="JACK period in frames at 48 kHz (default 64)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--realtime", choices=["auto", "on", "off"], default="auto",
+                   help="run jackd -R (default: when this user may use realtime scheduling)")
     p.set_defaults(handler=_bench_live)
 
     p = commands.add_parser("ports", help="list the MIDI inputs and outputs each backend sees")
@@ -115,7 +117,7 @@ def _watch(engine, log, stop: threading.Event) -> None:
 def _bench_live(args) -> int:
     from .bench_live import run_bench_live
 
-    return run_bench_live(tuple(args.bpm), args.bars, args.period, args.json)
+    return run_bench_live(tuple(args.bpm), args.bars, args.period, args.json, args.realtime)
 
 
 def _ports(args) -> int:

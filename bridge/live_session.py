@@ -28,6 +28,7 @@ SEED_FILE = ROOT / "examples" / "seed_groove.mid"
 CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
 TICKS_PER_BAR = 96
 GRID_TICKS = 6  # a 16th note
+MAX_RECORDER_GAP = 4.5  # tick intervals; a longer gap while running is a pause, not lost ticks
 
 
 def seed_notes(path: Path = SEED_FILE, bars: int = 2) -> list[tuple[int, int, int]]:
@@ -58,13 +59,14 @@ class LiveSession:
     player_channel: int = 0  # the "DAW" plays on channel 1 so the recording tells its notes from the bridge's (channel 10)
     player_loop_ticks: int | None = None  # repeat the seed (a DAW looping a clip)
     resync_delay: float | None = None  # jack_midi_clock -d: seconds between SPP and Continue
+    realtime: bool = False  # jackd -R (see JackRig)
 
     def __enter__(self) -> "LiveSession":
         self.folder = Path(tempfile.mkdtemp(prefix="beatgen-live-"))
         self.preset_path = self.folder / "preset.toml"
         self.preset_path.write_text(self.preset_text)
         self.log_path = self.folder / "bridge.log"
-        self.rig = JackRig(period=self.period).start()
+        self.rig = JackRig(period=self.period, realtime=self.realtime).start()
         try:
             self._start()
         except BaseException:
@@ -149,21 +151,42 @@ class Analysis:
 
 
 def song_ticks(events: list[tuple[float, bytes]]) -> list[tuple[float, int]]:
-    """Clock ticks with their song position, following Start, Stop, Continue and Song Position Pointer."""
+    """Clock ticks with their song position, following Start, Stop, Continue and Song Position Pointer.
+
+    The recorder is a JACK client too and loses the MIDI of cycles that
+    overran (xruns at small periods); its timestamps are exact frames, so a
+    tick missing from the recording shows as an interval of two (or three)
+    tick intervals: the missing ticks are put back where they were, evenly
+    between their neighbours.  Without this the reference grid itself would
+    slip by a tick per xrun.
+    """
     ticks, running, position = [], False, 0
+    previous: float | None = None  # time of the last tick while running, None after a transport change
+    interval: float | None = None  # the last single-tick interval
     for when, data in events:
         status = data[0]
         if status == START:
-            running, position = True, 0
+            running, position, previous = True, 0, None
         elif status == CONTINUE:
-            running = True
+            running, previous = True, None
         elif status == STOP:
             running = False
         elif status == SONG_POSITION and len(data) >= 3:
-            position = ((data[1] & 0x7F) | (data[2] & 0x7F) << 7) * GRID_TICKS
+            position, previous = ((data[1] & 0x7F) | (data[2] & 0x7F) << 7) * GRID_TICKS, None
         elif status == CLOCK and running:
+            step = 1
+            if previous is not None:
+                gap = when - previous
+                if interval and 1.5 <= gap / interval <= MAX_RECORDER_GAP:
+                    step = round(gap / interval)
+                else:
+                    interval = gap
+            for missing in range(1, step):  # where the lost ticks were: the clock's frames are exact
+                ticks.append((previous + missing * (when - previous) / step, position))
+                position += 1
             ticks.append((when, position))
             position += 1
+            previous = when
     return ticks
 
 
