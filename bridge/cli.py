@@ -11,7 +11,7 @@ from .ports import PortError
 from .presets import PresetError
 from .sampling import DEFAULT_ADHERENCE
 
-NO_MIDI_EXIT = 3  # no usable MIDI system: run.sh falls back to offline generation
+NO_MIDI_EXIT = 3  # no usable MIDI system (`beatgen run`; the TUI offers offline generation instead)
 # Errors a user can cause and fix; anything else is a bug and keeps its traceback.
 USER_ERRORS = (MidiFileError, ModelError, PortError, PresetError, FileNotFoundError, FileExistsError, ValueError, OSError)
 
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .live_cli import add_commands as add_live_commands
 
     add_live_commands(commands)
+    _add_tui(commands)
     from model_tools.cli import add_commands
 
     add_commands(commands)
@@ -80,6 +81,51 @@ def _bench(args) -> int:
     return run_bench(args.model, args.tokens, args.json, reference=not args.no_reference)
 
 
+def _add_tui(commands) -> None:
+    """`beatgen tui` (also plain `beatgen`): the same options as `beatgen run`; textual is imported only when it runs."""
+    from .live_cli import BACKEND_CHOICES
+    from .ports import DEFAULT_IN_NAME, DEFAULT_OUT_NAME
+
+    p = commands.add_parser("tui", help="the terminal UI with the live bridge inside (the default command)")
+    p.add_argument("--preset", metavar="NAME|PATH", help="preset (default: the last one used, first time the default)")
+    p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES, help="MIDI system (default auto)")
+    p.add_argument("--in", dest="in_name", default=DEFAULT_IN_NAME, metavar="NAME", help="input port name")
+    p.add_argument("--out", dest="out_name", default=DEFAULT_OUT_NAME, metavar="NAME", help="output port name")
+    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
+    p.add_argument("--log", metavar="FILE", help="also append the bridge's log to FILE")
+    p.add_argument("--clock", choices=["auto", "external", "internal"], help="override the preset's clock source")
+    # For `beatgen bench-tui`: start headless, quit once the first frame is up, print how long that took.
+    p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(handler=_tui)
+
+    p = commands.add_parser("bench-tui", help="how long the terminal UI takes to start (median and p99 of several starts)")
+    p.add_argument("--runs", type=int, default=15, help="starts measured (default 15)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=_bench_tui)
+
+
+def _tui(args) -> int:
+    from tui.app import AppOptions, create_app
+    from tui.bench import report_ready
+
+    options = AppOptions(
+        preset=args.preset, backend=args.backend, in_name=args.in_name, out_name=args.out_name, model_dir=args.model,
+        variant=args.variant, clock=args.clock, log_path=args.log, exit_when_ready=args.exit_when_ready,
+    )  # fmt: skip
+    app = create_app(options)
+    app.run(headless=args.exit_when_ready)
+    if args.exit_when_ready:
+        report_ready(app)
+    return app.return_code or 0
+
+
+def _bench_tui(args) -> int:
+    from tui.bench import run_bench_tui
+
+    return run_bench_tui(args.runs, args.json)
+
+
 def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     """Run the chosen subcommand; a user's mistake becomes one line on stderr, not a traceback."""
     args = parser.parse_args(argv)
@@ -97,7 +143,8 @@ def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return dispatch(build_parser(), argv)
+    argv = sys.argv[1:] if argv is None else argv
+    return dispatch(build_parser(), argv or ["tui"])  # plain `beatgen` opens the terminal UI
 
 
 if __name__ == "__main__":

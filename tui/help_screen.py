@@ -1,0 +1,89 @@
+"""The help overlay (`?`): every key, what the screen shows, where to read more.
+
+KEYS is the one hand-written list of keys with an explanation; a test checks
+each one is really bound, so the overlay cannot drift from the bindings.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+# (key as Textual names it, how it is shown, what it does)
+KEYS: tuple[tuple[str, str, str], ...] = (
+    ("space", "space", "arm / disarm: armed, the bridge answers or continues; disarmed, it only listens"),
+    ("g", "g", "regenerate now: end the call (answer on the next bar line) or, in loop mode, a new loop"),
+    ("p", "p", "panic: every note off at once (works in number fields too; in a text field press Esc first)"),
+    ("left_square_bracket", "[", "temperature down 0.1"),
+    ("right_square_bracket", "]", "temperature up 0.1"),
+    ("1", "1-9", "select a drum lane (also up/down in the pattern)"),
+    ("l", "l", "lock the selected lane: it repeats what you played"),
+    ("m", "m", "mute the selected lane"),
+    ("ctrl+z", "ctrl+z", "undo a generation (back to the previous take)"),
+    ("ctrl+y", "ctrl+y", "redo a generation"),
+    ("ctrl+s", "ctrl+s", "save the preset (a factory preset asks for a new name)"),
+    ("e", "e", "export the seed and the last generated bars as a .mid file"),
+    ("w", "w", "MIDI ports: backend, input and output names (reopens the bridge)"),
+    ("o", "o", "offline generation: continue a MIDI file with the current preset"),
+    ("escape", "esc", "leave a field (back to the pattern)"),
+    ("ctrl+p", "ctrl+p", "command palette: load preset, ports, panic, theme, save as, export..."),
+    ("question_mark", "?", "this help"),
+    ("ctrl+q", "ctrl+q", "quit (every note off first)"),
+)
+LIST_KEYS: tuple[tuple[str, str], ...] = (
+    ("enter", "load the highlighted preset"),
+    ("n", "save the current settings under a new name"),
+    ("d", "duplicate the highlighted preset"),
+    ("delete", "delete the highlighted user preset (factory presets cannot be deleted)"),
+)
+
+
+def help_table() -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for _key, shown, what in KEYS:
+        table.add_row(shown, what)
+    table.add_row("", "")
+    table.add_row(Text("preset list", style="bold underline"), "")
+    for shown, what in LIST_KEYS:
+        table.add_row(shown, what)
+    return table
+
+
+ABOUT = (
+    "Status bar: MIDI ports, clock (none / running / stopped), tempo, bar:beat, what the bridge does "
+    "(listening / generating / looping), output offset, temperature, selected lane, take.\n"
+    "Pattern: drum lanes by 16ths; seed bars and generated bars in two colours; the playhead is the "
+    "highlighted column. M = muted, L = locked.\n"
+    "Editor: every preset key; changes apply to the running bridge at once, errors show under the field. "
+    "Docs: docs/tui.md, docs/presets.md, docs/setup.md."
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; background: $background 60%; }
+    HelpScreen > VerticalScroll { width: 96; max-width: 100%; height: auto; max-height: 90%;
+        border: thick $accent; background: $surface; padding: 1 2; }
+    HelpScreen .about { color: $text-muted; margin: 1 0 0 0; }
+    """
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("question_mark", "close", "Close"),
+        Binding("q", "close", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text("Beat Generation - keys", style="bold"))
+            yield Static(help_table())
+            yield Static(ABOUT, classes="about", markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
