@@ -47,7 +47,12 @@ SEND_EARLY_S = 0.0002  # wake-up latency: release a note this much before its ti
 LATE_S = 0.003  # a note sent later than this after its time counts as late
 IDLE_WAKE_S = 0.05  # stall checks when nothing else is due
 OWN_ECHO_S = 0.2  # a note-on equal to one we sent this recently is our own output coming back
-MAX_LEAD_TICKS = 0.25  # notes never go out more than this ahead of the last tick received (plus the offset)
+# Notes never go out more than this ahead of the last tick received (plus the
+# offset).  More than one tick: a note is sent at its predicted time, not when
+# its own tick has come in (that made every note a period or two late, and a
+# tick lost in an xrun a whole tick late); a clock that dies without Stop can
+# let at most this much of the song through before the stall check silences it.
+MAX_LEAD_TICKS = 1.25
 REALTIME = {CLOCK, START, CONTINUE, STOP, SONG_POSITION}
 
 
