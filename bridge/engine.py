@@ -15,6 +15,12 @@ A bar line's cut happens CUT_AHEAD_S before the line (plus the negative
 offset): hits arriving after it belong to the next bar (they are a downbeat
 played early), and the model gets the whole window to write the answer's
 first notes.
+
+A preset can be applied while playing (command "preset"): everything is
+swapped in at once on this thread; the mode restarts at the next bar line
+(see _apply_mode).  Undo/redo step through the last generated loops or
+answers (see _step_takes).  What was heard and sent is kept bar by bar
+(bar_history.py) for the TUI and for export.
 """
 
 from __future__ import annotations
@@ -28,17 +34,21 @@ from typing import Callable
 
 import numpy as np
 
+from .bar_history import GENERATED, SEED, BarHistory, BarView
 from .clock import CLOCK, CONTINUE, SONG_POSITION, START, STOP, TICKS_PER_BEAT, ClockTracker
 from .controls import Controls, control_from_cc, shape_bar
 from .inference_worker import GeneratedBar, InferenceWorker, Job, WorkerError
+from .live_settings import LiveSettings
 from .midi_files import Hit
 from .midi_packets import split_packet
-from .modes import Conductor, ModeSettings, Plan
-from .note_maps import load_note_map
+from .modes import ANSWERING, LOOPING, Conductor, ModeSettings, Plan
 from .note_scheduler import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, NoteScheduler
 from .presets import Preset
 from .seed_recorder import SeedRecorder
 from .step_model import StepModel
+from .takes import Takes
+
+__all__ = ["BarView", "Engine", "EngineStatus", "TICKS_PER_BAR"]
 
 BEATS_PER_BAR = 4  # the model plays 4/4 (docs/model.md)
 TICKS_PER_BAR = BEATS_PER_BAR * TICKS_PER_BEAT
@@ -72,6 +82,11 @@ class EngineStatus:
     bars_generated: int
     late_bars: int
     controls: Controls
+    bars: tuple[BarView, ...] = ()  # the last 16 bars heard (seed) or generated (as sent), oldest first
+    preset_name: str = ""
+    mode: str = ""  # the preset's mode kind: call_response, continuous, loop
+    offset_ms: float = 0.0  # the output offset in force (controls.offset_ms)
+    loop_history: tuple[int, int] = (0, 0)  # (0-based index of the chosen/current take, takes kept); see Takes
 
     @property
     def bar_beat(self) -> tuple[int, int]:
@@ -88,27 +103,26 @@ class Engine:
         log: Callable[[str], None] = lambda line: None,
         clock_source: str | None = None,
     ) -> None:
+        settings = LiveSettings.from_preset(preset)
         self.preset = preset
         self.send_midi, self.log = send, log
-        self.controls = Controls.from_preset(preset)
-        self.conductor = Conductor(ModeSettings.from_preset(preset))
-        self.clock_source = clock_source or preset["clock"]["source"]
-        self.internal_bpm = preset["clock"]["bpm"]
-        self.input_channel = preset["input"]["channel"]  # 0 = all
-        self.output_notes = load_note_map(preset["output"]["note_map"]).output_notes
-        channels = None if self.input_channel == 0 else {self.input_channel - 1}
-        self.recorder = SeedRecorder(load_note_map(preset["input"]["note_map"]).input_classes, channels)
-        self.scheduler = NoteScheduler(channel=preset["output"]["channel"] - 1)
-        self.trigger_note, self.trigger_cc = preset["triggers"]["note"], preset["triggers"]["cc"]
-        self.cc_controls: dict[int, list[str]] = {}
-        for name, number in preset["midi_cc"].items():
-            if number >= 0:
-                self.cc_controls.setdefault(number, []).append(name)
+        self.controls = settings.controls
+        self.conductor = Conductor(settings.mode)
+        self.clock_override = clock_source  # a --clock given at start wins over every preset's clock source
+        self.clock_source = clock_source or settings.clock_source
+        self.internal_bpm = settings.bpm
+        self.input_channel = settings.input_channel  # 0 = all
+        self.output_notes = settings.output_notes
+        self.recorder = SeedRecorder(settings.input_classes, settings.input_channels)
+        self.scheduler = NoteScheduler(channel=settings.output_channel)
+        self.trigger_note, self.trigger_cc = settings.trigger_note, settings.trigger_cc
+        self.cc_controls = settings.cc_controls
 
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.worker = InferenceWorker(model, self.inbox)
         self.clock = ClockTracker()
         self.following_external = self.clock_source == "external"
+        self.heard_external_clock = False  # auto: once the DAW's clock came, it is followed for good
         self.internal_next_tick: float | None = None
         self.armed = True
         self.stalled = False
@@ -121,6 +135,9 @@ class Engine:
         self.pending_loop_start = 0
         self.recent_sends: deque[tuple[float, int, int]] = deque(maxlen=64)
         self.rng = np.random.default_rng()
+        self.bar_history = BarHistory()
+        self.takes = Takes()  # loops (loop mode) or answers (call & response) for undo/redo
+        self.answer: tuple[int, int, list] | None = None  # (epoch, first line, bars) of the answer being generated
         self.counts = {"notes_sent": 0, "late_notes": 0, "bars_generated": 0, "late_bars": 0}
         self._status_lock = threading.Lock()
         self._status: EngineStatus | None = None
@@ -138,8 +155,15 @@ class Engine:
         self.inbox.put(("midi", list(message), timestamp))
 
     def command(self, name: str, value=None) -> None:
-        """trigger, listen, arm, disarm, panic, controls (value: Controls), bpm (value: float)."""
+        """trigger, listen, arm, disarm, panic, undo, redo, controls (value: Controls), bpm (value: float),
+        preset (value: Preset; note maps are read here, so a bad one raises NoteMapError to the caller)."""
+        if name == "preset":
+            value = LiveSettings.from_preset(value)
         self.inbox.put(("command", name, value))
+
+    def history(self, limit_bars: int = 256) -> list[BarView]:
+        """The last `limit_bars` bars heard or sent since the last Start, oldest first (for export)."""
+        return self.bar_history.copy(limit_bars)
 
     def status(self) -> EngineStatus:
         with self._status_lock:
@@ -196,7 +220,7 @@ class Engine:
         if self.clock.running and not self.stalled and self.clock.stalled(now):
             self.stalled = True
             self.log("clock stalled (no ticks for a beat without Stop): silenced, waiting for the clock")
-            self._reset_performance()
+            self._reset_performance(self.clock.position)
         self._run_cuts(now)
         self._send_due(now)
 
@@ -275,26 +299,30 @@ class Engine:
                 return
             self.log("MIDI clock arrived: following it instead of the internal clock")
             self.following_external, self.internal_next_tick = True, None
-            self._reset_performance()
+            self._reset_performance(self.clock.position)
             self.clock = ClockTracker()
-        was_running = self.clock.running
+        self.heard_external_clock = True
+        was_running, was_position = self.clock.running, self.clock.position
         change = self.clock.feed(message, timestamp)
         if message[0] == CLOCK and self.stalled and self.clock.running:
             self.stalled = False
             self.log("clock back")
             self._restart_at(self.clock.position + 1)
         if change in ("start", "continue") or (change == "position" and was_running):
-            self._reset_performance()
+            self._reset_performance(was_position if was_running else None)
+            if change == "start":
+                self.bar_history.clear()
             self._restart_at(0 if change == "start" else self.clock.position + 1)
             self.log(f"transport {change} at bar {max(self.clock.position + 1, 0) // TICKS_PER_BAR + 1}")
         elif change == "stop":
-            self._reset_performance()
+            self._reset_performance(was_position)
             self.log("transport stop: silenced")
 
     # -- internal clock --------------------------------------------------------------------
 
     def _start_internal_clock(self, now: float) -> None:
         self.clock.feed([START], now)
+        self.bar_history.clear()
         self._restart_at(0)
         self.internal_next_tick = now
         self.log(f"internal clock at {self.internal_bpm:g} BPM")
@@ -351,24 +379,52 @@ class Engine:
         if plan.drop_from is not None:
             self.epoch = self.worker.cancel()
             self.scheduler.drop_from(plan.drop_from * TICKS_PER_BAR)
+            self.bar_history.drop_generated_from(plan.drop_from)
         if plan.reset_at is not None:
             self.call_bars = {}
         for bar_line, hits in plan.hear:
             self.call_bars[bar_line] = hits
+            self.bar_history.put(bar_line, SEED, hits)
         if plan.loop_swap and plan.generate_from is None:
             self.loop_bars, self.pending_loop_bars = self.pending_loop_bars, {}
+            self._took(self.loop_bars)
         if plan.loop:
             self.pending_loop_bars, self.pending_loop_start = {}, plan.generate_from
             if plan.loop_swap:  # the first loop: current from the start
                 self.loop_bars = self.pending_loop_bars
+                self.takes.add(self.loop_bars)
         if plan.play_loop_line is not None and plan.loop_index in self.loop_bars:
             self._schedule_bar(plan.play_loop_line, self.loop_bars[plan.loop_index], fresh=False)
+        bars = plan.bars
+        if plan.generate_from is not None and self.conductor.state == ANSWERING:
+            bars = self._start_answer(plan.generate_from, plan.bars)
         if plan.hear or plan.generate_from is not None or plan.reset_at is not None or plan.rewind_to is not None:
             c = self.controls
             self.worker.submit(
                 Job(self.epoch, c.sampling(), c.random_seed, plan.reset_at, plan.rewind_to, plan.hear,
-                    plan.generate_from, plan.bars, plan.loop)
+                    plan.generate_from, bars, plan.loop)
             )  # fmt: skip
+
+    def _took(self, loop: dict[int, list[Hit]]) -> None:
+        """A loop became current at its boundary: a recalled one (undo/redo) or a new one."""
+        if self.takes.chosen is not None:
+            self.takes.played(self.takes.chosen)
+        else:
+            self.takes.add(loop)
+
+    def _start_answer(self, first_line: int, bars: int) -> int:
+        """Call & response: an answer starts at first_line.  Returns how many bars the model must write:
+        0 when undo/redo chose an earlier answer to repeat (scheduled here, from memory)."""
+        chosen = self.takes.chosen
+        if chosen is None:
+            self.answer = (self.epoch, first_line, [None] * bars)
+            return bars
+        take = self.takes.items[chosen]
+        for index, hits in enumerate(take[:bars]):
+            self._schedule_bar(first_line + index, hits, fresh=False)
+        self.takes.played(chosen)
+        self.log(f"answer at bar {first_line + 1} repeats answer {chosen + 1}/{len(self.takes.items)}")
+        return 0
 
     def _on_generated(self, bar: GeneratedBar) -> None:
         if bar.epoch < self.epoch:
@@ -376,6 +432,13 @@ class Engine:
         self.counts["bars_generated"] += 1
         if bar.loop:
             self.pending_loop_bars[bar.line - self.pending_loop_start] = bar.hits
+        if self.answer is not None and bar.epoch == self.answer[0]:
+            epoch, first, answer = self.answer
+            if 0 <= bar.line - first < len(answer):
+                answer[bar.line - first] = bar.hits
+                if all(hits is not None for hits in answer):  # complete: it can be chosen again
+                    self.takes.add(answer)
+                    self.answer = None
         self._schedule_bar(bar.line, bar.hits, fresh=True)
 
     def _schedule_bar(self, line: int, hits: list[Hit], fresh: bool) -> None:
@@ -384,8 +447,10 @@ class Engine:
         start = line * TICKS_PER_BAR
         if fresh and self.clock.position >= start:
             self.counts["late_bars"] += 1
-        for hit in shape_bar(hits, self.controls, bpm, self.rng, lock_source, BEATS_PER_BAR):
+        shaped = shape_bar(hits, self.controls, bpm, self.rng, lock_source, BEATS_PER_BAR)
+        for hit in shaped:
             self.scheduler.schedule(start + hit.time * TICKS_PER_BEAT, self.output_notes[hit.drum], hit.velocity)
+        self.bar_history.put(line, GENERATED, shaped)
 
     def _lock_source(self, line: int) -> list[Hit]:
         if not self.controls.lock or not self.call_bars:
@@ -432,7 +497,9 @@ class Engine:
     def _on_command(self, name: str, value) -> None:
         line = self.clock.position // TICKS_PER_BAR
         if name == "trigger":
-            self._carry_out(self.conductor.trigger(line), line)
+            if self.conductor.state == LOOPING:
+                self.takes.chosen = None  # a new loop replaces any undo/redo choice
+            self._carry_out(self.conductor.trigger(self._last_line_open()), line)
         elif name == "listen":
             self._carry_out(self.conductor.listen(line + 1), line)
         elif name in ("arm", "disarm"):
@@ -448,11 +515,157 @@ class Engine:
             self.controls = value
         elif name == "bpm":
             self.internal_bpm = float(value)
+        elif name == "preset":
+            self._apply_preset(value)
+        elif name in ("undo", "redo"):
+            self._step_takes(name)
+        else:
+            self.log(f"unknown command {name!r}")
 
-    def _reset_performance(self) -> None:
-        """Stop, jump, stall: silence now, forget planned notes and the seed being recorded."""
+    def _last_line_open(self) -> int:
+        """The line of the bar whose cut is still to come: a loop can switch at the line after it at the
+        earliest (in the last CUT_AHEAD_S before a bar line that line's cut has passed already)."""
+        if self.next_line is not None:
+            return self.next_line - 1
+        return self.clock.position // TICKS_PER_BAR
+
+    # -- presets, applied live ------------------------------------------------------------
+
+    def _apply_preset(self, new: LiveSettings) -> None:
+        """Everything a preset sets, without a restart; the mode restarts at the next bar line if it changed."""
+        self.preset = new.preset
+        self.controls = new.controls
+        self.input_channel = new.input_channel
+        self.recorder.note_map, self.recorder.channels = dict(new.input_classes), new.input_channels
+        self.output_notes = new.output_notes
+        if new.output_channel != self.scheduler.channel:
+            self._send_all(self.scheduler.change_channel(new.output_channel))  # what sounds stops on the old one
+        self.trigger_note, self.trigger_cc = new.trigger_note, new.trigger_cc
+        self.cc_controls = new.cc_controls
+        self.internal_bpm = new.bpm
+        description = new.preset["preset"]["description"] or new.mode.kind
+        self.log(f"preset {new.preset.name}: {description}")
+        self._apply_mode(new.mode)
+        self._set_clock_source(self.clock_override or new.clock_source)
+
+    def _apply_mode(self, settings: ModeSettings) -> None:
+        """A new mode kind or new bar counts: a fresh conductor makes the decision at the next bar line.
+
+        Notes already scheduled still play (an answer finishes, a planned bar
+        sounds) unless the kind changed: then they are dropped from the next
+        bar line on, and the model's work in progress with them.
+        """
+        old = self.conductor.settings
+        if settings == old:
+            return
+        if (settings.kind, settings.listen_bars, settings.response_bars, settings.loop_bars) == (
+            old.kind, old.listen_bars, old.response_bars, old.loop_bars
+        ):  # fmt: skip
+            self.conductor.settings = settings  # only silence_beats: read at the next decision, no restart
+            return
+        line = self._last_line_open() + 1
+        if settings.kind != old.kind:
+            self.epoch = self.worker.cancel()
+            self.scheduler.drop_from(line * TICKS_PER_BAR)
+            self.bar_history.drop_generated_from(line)
+            self.answer = None
+        self.conductor = Conductor(settings)
+        self.takes.clear()  # earlier loops/answers may not fit the new bar counts
+        self.log(f"mode {settings.kind}: listening from bar {max(line, 0) + 1}")
+
+    def _set_clock_source(self, source: str) -> None:
+        """Switch between the internal clock and the DAW's; a switch silences and restarts the performance."""
+        if source == self.clock_source:
+            return
+        self.clock_source = source
+        if source == "auto":  # the internal clock until the DAW's clock comes; the DAW's once it has
+            internal_wanted = not self.following_external or not self.heard_external_clock
+        else:
+            internal_wanted = source == "internal"
+        if internal_wanted == (not self.following_external):
+            self.log(f"clock source {source}")
+            return
+        self._reset_performance(self.clock.position)
+        self.clock = ClockTracker()
+        self.following_external, self.internal_next_tick = not internal_wanted, None
+        if internal_wanted:
+            self.log(f"clock source {source}: the internal clock")
+            self._start_internal_clock(time.monotonic())
+        else:
+            self.log("clock source external: waiting for MIDI clock")
+
+    # -- undo / redo ----------------------------------------------------------------------------
+
+    def _step_takes(self, name: str) -> None:
+        """Undo/redo through the last 16 generated loops or answers.
+
+        - loop: the loop before (undo) or after (redo) the chosen one plays
+          from the next loop boundary, as a regeneration would.  Undo while
+          a regeneration is still on its way cancels that instead.
+        - call & response: the NEXT answer repeats an earlier answer's bars
+          instead of a new one (undo steps back one answer per press, redo
+          forward; redo past the newest makes the next answer new again).
+          The model still hears the call.
+        - continuous: nothing to undo; the model follows what you play.
+        """
+        kind, back = self.conductor.settings.kind, name == "undo"
+        if kind == "continuous":
+            self.log(f"{name}: nothing to {name} in continuous mode")
+        elif kind == "loop":
+            self._step_loop(name, back)
+        elif self.takes.back() if back else self.takes.forward(fresh_after_newest=True):
+            chosen, count = self.takes.chosen, len(self.takes.items)
+            self.log(f"{name}: the next answer is new" if chosen is None else f"{name}: the next answer repeats answer {chosen + 1}/{count}")
+        else:
+            self.log(f"{name}: nothing to {name}")
+
+    def _step_loop(self, name: str, back: bool) -> None:
+        conductor = self.conductor
+        if conductor.state != LOOPING:
+            self.log(f"{name}: nothing to {name} (no loop playing)")
+            return
+        regenerating = conductor.pending_loop_start is not None and not conductor.recalling
+        if back and regenerating:
+            self._cancel_pending_loop()
+            self.log(f"undo: regeneration cancelled; loop {self.takes.current + 1}/{len(self.takes.items)} goes on")
+            return
+        if not (self.takes.back() if back else self.takes.forward(fresh_after_newest=False)):
+            self.log(f"{name}: nothing to {name}")
+            return
+        self._cancel_pending_loop()
+        count = len(self.takes.items)
+        if self.takes.chosen == self.takes.current:
+            self.takes.chosen = None
+            self.log(f"{name}: loop {self.takes.current + 1}/{count} goes on")
+            return
+        self.pending_loop_bars = self.takes.items[self.takes.chosen]
+        boundary = conductor.recall(self._last_line_open())
+        self.log(f"{name}: loop {self.takes.chosen + 1}/{count} from bar {boundary + 1}")
+
+    def _cancel_pending_loop(self) -> None:
+        """Forget a regeneration on its way (or a recall): its bars are dropped, the current loop repeats."""
+        boundary = self.conductor.pending_loop_start
+        if boundary is None:
+            return
+        if not self.conductor.recalling:
+            self.epoch = self.worker.cancel()
+            self.scheduler.drop_from(boundary * TICKS_PER_BAR)
+            self.bar_history.drop_generated_from(boundary)
+        self.conductor.cancel_pending()
+        self.pending_loop_bars = {}
+
+    def _reset_performance(self, sent_until_tick: int | None) -> None:
+        """Stop, jump, stall: silence now, forget planned notes and the seed being recorded.
+
+        sent_until_tick: where the song was while notes went out; generated
+        bars after that bar were never sent and leave the history (None: the
+        clock was not running, nothing was planned since the last reset).
+        """
         self.epoch = self.worker.cancel()
         self._send_all(self.scheduler.silence())
+        if sent_until_tick is not None:
+            self.bar_history.drop_generated_from(max(sent_until_tick, 0) // TICKS_PER_BAR + 1)
+        self.answer = None
         self.recorder.clear()
         self.last_hit_tick = None
         self.next_line = None
@@ -462,6 +675,8 @@ class Engine:
         self.next_line = first_tick // TICKS_PER_BAR + 1
         line = -(-first_tick // TICKS_PER_BAR)
         self._carry_out(self.conductor.resume(line), line)
+        if self.conductor.pending_loop_start is None:
+            self.takes.chosen = None  # resume dropped a pending recall
 
     # -- status ------------------------------------------------------------------------------
 
@@ -472,6 +687,8 @@ class Engine:
             source, self.clock.running, self.stalled, self.clock.bpm, max(self.clock.position, 0),
             self.conductor.state if self.armed else "disarmed", self.armed,
             c["notes_sent"], c["late_notes"], c["bars_generated"], c["late_bars"], self.controls,
+            self.bar_history.recent(), self.preset.name, self.conductor.settings.kind, self.controls.offset_ms,
+            self.takes.position(),
         )  # fmt: skip
 
     def _publish(self) -> None:

@@ -15,7 +15,8 @@ numbers the model's stream uses, so "rewind to line k" is unambiguous.
   in which the producer played replaces the model's own bar in its stream
   (rewind, hear it, regenerate from the next line): new input re-seeds.
 - loop: after the call, generate loop_bars once and repeat them; a trigger
-  regenerates from the same seed, switching at the next loop boundary.
+  regenerates from the same seed, switching at the next loop boundary;
+  `recall` switches to a loop the engine kept (undo/redo) at that boundary.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Conductor:
         self.seed_line: int | None = None  # loop: the stream line where the seed ends
         self.pending_loop_start: int | None = None
         self.first_pass_until = 0  # loop: lines before this are scheduled as they are generated
+        self.recalling = False  # loop: the pending loop is one played before (undo/redo), not a new one
         self.triggered = False
 
     # -- events -----------------------------------------------------------------
@@ -96,11 +98,25 @@ class Conductor:
         if self.state in (LISTENING, HEARING):  # listening: answers if this bar brings a call
             self.triggered = True
         elif self.state == LOOPING and self.seed_line is not None:
-            start = self.pending_loop_start or self.loop_start
-            boundary = start + -(-(current_line + 1 - start) // self.settings.loop_bars) * self.settings.loop_bars
-            self.pending_loop_start = boundary
+            boundary = self._next_boundary(current_line)
+            self.pending_loop_start, self.recalling = boundary, False
             return Plan(rewind_to=self.seed_line, generate_from=boundary, bars=self.settings.loop_bars, loop=True)
         return Plan()
+
+    def recall(self, current_line: int) -> int | None:
+        """Loop mode: switch to a loop played before (the engine holds its bars) at the next boundary.
+
+        Its first pass is played from memory like any repeat, so nothing is
+        generated.  Returns the boundary line; None when no loop is playing.
+        """
+        if self.state != LOOPING or self.seed_line is None:
+            return None
+        self.pending_loop_start, self.recalling = self._next_boundary(current_line), True
+        return self.pending_loop_start
+
+    def cancel_pending(self) -> None:
+        """Loop mode: forget a pending regeneration or recall; the current loop keeps repeating."""
+        self.pending_loop_start, self.recalling = None, False
 
     def listen(self, current_line: int) -> Plan:
         """Forget the performance and wait for a new call."""
@@ -111,11 +127,17 @@ class Conductor:
         """The transport restarted (Start, Continue, a jump): listen afresh, but a loop keeps playing."""
         if self.state == LOOPING and self.loop_start is not None:
             self.loop_start, self.pending_loop_start, self.first_pass_until = line, None, line
+            self.recalling = False
             return Plan(play_loop_line=line, loop_index=0)
         self.__init__(self.settings)
         return Plan()
 
     # -- helpers ------------------------------------------------------------------
+
+    def _next_boundary(self, current_line: int) -> int:
+        """The first loop start after the bar that begins at current_line (a pending one if set)."""
+        start = self.pending_loop_start or self.loop_start
+        return start + -(-(current_line + 1 - start) // self.settings.loop_bars) * self.settings.loop_bars
 
     def _maybe_answer(self, plan: Plan, line: int, silent_beats: float) -> Plan:
         s = self.settings
@@ -147,6 +169,9 @@ class Conductor:
     def _loop_bar(self, line: int) -> Plan:
         if self.pending_loop_start == line:
             self.loop_start, self.pending_loop_start = line, None
+            if self.recalling:  # a loop played before: its first pass comes from memory too
+                self.recalling, self.first_pass_until = False, line
+                return Plan(loop_swap=True, play_loop_line=line, loop_index=0)
             self.first_pass_until = line + self.settings.loop_bars
             return Plan(loop_swap=True)  # the new loop's first pass was scheduled as it was generated
         if line < self.first_pass_until:

@@ -100,6 +100,19 @@ class NoteScheduler:
     def silence(self) -> list[tuple[int, ...]]:
         """Note-offs for every sounding note, then All Notes Off on each channel used; clears the queue."""
         self.clear()
+        return self._all_off()
+
+    def change_channel(self, channel: int) -> list[tuple[int, ...]]:
+        """Send on `channel` (0-15) from now on, queued notes included; returns the messages that
+        switch off what sounds now (as silence(), but the queue is kept and moved to the new channel)."""
+        messages = self._all_off()
+        for event in self._queue:  # position and order are untouched, so the heap stays valid
+            if event.message[0] & 0x0F == self.channel:
+                event.message = (event.message[0] & 0xF0 | channel, *event.message[1:])
+        self.channel = channel
+        return messages
+
+    def _all_off(self) -> list[tuple[int, ...]]:
         channels = {channel for channel, _note in self.sounding} | {self.channel}
         messages = [(NOTE_OFF | channel, note, 0) for channel, note in sorted(self.sounding)]
         self.sounding.clear()

@@ -294,3 +294,35 @@ def test_listen_forgets_everything_and_drops_scheduled_notes(kind):
     assert c.state == LISTENING and c.loop_start is None and c.seed_line is None
     assert c.bar_ended(3, [], 1e9) == Plan()
     assert c.bar_ended(4, MORE, LOUD_ENOUGH).reset_at == 4
+
+
+# -- recall (undo/redo of loops) ------------------------------------------------------------
+
+
+def test_recall_switches_at_the_next_boundary_and_plays_its_first_pass_from_memory():
+    c, _ = looping(loop_bars=2)  # boundaries at lines 2, 4, 6
+    c.bar_ended(2, [], 1e9)
+    assert c.recall(4) == 6  # playing bar 4 (second pass, index 0): the next boundary is line 6
+    assert c.bar_ended(4, [], 1e9) == Plan(play_loop_line=5, loop_index=1)  # the current loop plays on
+    assert c.bar_ended(5, [], 1e9) == Plan(loop_swap=True, play_loop_line=6, loop_index=0)
+    assert c.bar_ended(6, [], 1e9) == Plan(play_loop_line=7, loop_index=1)
+    assert c.bar_ended(7, [], 1e9) == Plan(play_loop_line=8, loop_index=0)
+
+
+def test_trigger_after_recall_generates_instead_and_cancel_pending_keeps_the_loop():
+    c, _ = looping(loop_bars=2)
+    c.recall(3)
+    assert c.trigger(3) == Plan(rewind_to=2, generate_from=4, bars=2, loop=True)
+    assert not c.recalling
+    assert c.bar_ended(3, [], 1e9) == Plan(loop_swap=True)  # a generated loop's first pass was scheduled as generated
+    c.recall(5)
+    c.cancel_pending()
+    assert c.bar_ended(4, [], 1e9) == Plan()  # still the new loop's first pass
+    assert c.bar_ended(5, [], 1e9) == Plan(play_loop_line=6, loop_index=0)
+
+
+def test_recall_without_a_loop_does_nothing():
+    c = conductor("loop", listen_bars=2)
+    assert c.recall(0) is None
+    c.bar_ended(0, HITS, LOUD_ENOUGH)
+    assert c.recall(1) is None and c.pending_loop_start is None

@@ -196,3 +196,16 @@ def test_drop_from_never_leaves_a_note_sounding_and_sends_nothing_dropped(notes,
     assert_note_pairs(sent)
     if not stop_early:  # every note-on before the cut was played, none after
         assert sum(status == ON for status, _note, _velocity in sent) == sum(p < cut for p, _n, _v in notes)
+
+
+def test_change_channel_switches_off_what_sounds_and_moves_queued_notes():
+    scheduler = NoteScheduler(channel=9, note_ticks=6)
+    scheduler.schedule(0.0, 36, 100)
+    scheduler.schedule(24.0, 38, 90)
+    assert scheduler.due(1.0) == [(ON, 36, 100)]
+    assert scheduler.change_channel(1) == [(OFF, 36, 0), (CC, 123, 0)]
+    # The sounding kick's own note-off is skipped (already off); the snare comes on channel 2.
+    assert scheduler.due(100) == [(0x91, 38, 90), (0x81, 38, 0)]
+    scheduler.schedule(200.0, 42, 70)
+    assert scheduler.due(300) == [(0x91, 42, 70), (0x81, 42, 0)]
+    assert scheduler.silence() == [(0xB1, 123, 0)]
