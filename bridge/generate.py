@@ -10,6 +10,7 @@ import numpy as np
 
 from .continuation import continue_part
 from .midi_files import GM_DRUM_CHANNEL, DrumPart, Hit, MidiFileError, read_drum_part, write_drum_midi
+from .presets import Preset
 from .sampling import SamplingSettings
 from .step_model import StepModel
 
@@ -34,6 +35,23 @@ class GenerateOptions:
             raise GenerateError("--seed-bars and --bars must be at least 1")
         if not 0 <= self.channel <= 15:
             raise GenerateError("--channel must be between 1 and 16")
+
+
+def options_from_preset(preset: Preset) -> GenerateOptions:
+    """The options that continue a file offline as the preset would live (the TUI's offline screen).
+
+    Seed bars = the bars the preset listens to; generated bars = its answer
+    (call & response) or its loop (loop); continuous mode has no length, so
+    it gets `beatgen generate`'s default.  Sampling, random seed (-1 =
+    random) and output channel come from the preset.  Feel (swing, quantize,
+    humanize, velocity) and note maps shape live output only; the file gets
+    the model's own timing on General MIDI notes, as `beatgen generate` writes.
+    """
+    mode, g = preset["mode"], preset["generation"]
+    bars = {"call_response": mode["response_bars"], "loop": mode["loop_bars"]}.get(mode["kind"], GenerateOptions.bars)
+    settings = SamplingSettings(g["temperature"], g["top_k"], g["top_p"], g["adherence"], g["density"])
+    random_seed = None if g["random_seed"] < 0 else g["random_seed"]
+    return GenerateOptions(mode["listen_bars"], bars, settings, random_seed, channel=preset["output"]["channel"] - 1)
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
