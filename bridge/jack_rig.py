@@ -606,9 +606,15 @@ def realtime_allowed() -> bool:
 class JackRig:
     """A private jackd (dummy driver) and the JACK tools around it; see the module docstring."""
 
-    def __init__(self, rate: int = 48000, period: int = 64, name: str | None = None, realtime: bool = False) -> None:
+    def __init__(
+        self, rate: int = 48000, period: int = 64, name: str | None = None, realtime: bool = False,
+        port_max: int | None = None,
+    ) -> None:  # fmt: skip
         self.rate = rate
         self.period = period
+        # jackd --port-max (default 2048): the server's port-buffer segment, which
+        # every client maps and counts in its RSS, grows with it (~50 KB a port).
+        self.port_max = port_max
         self.realtime = realtime  # jackd -R: SCHED_FIFO for the server and every client's process thread
         self.name = name  # chosen by start() when None
         self._fixed_name = name is not None
@@ -667,7 +673,8 @@ class JackRig:
         self._close_jackd()
         log_fd, self._log_path = tempfile.mkstemp(prefix=f"{self.name}-", suffix=".log")
         scheduling = "--realtime" if self.realtime else "--no-realtime"
-        command = ["jackd", "-n", self.name, scheduling, "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
+        ports = ["--port-max", str(self.port_max)] if self.port_max else []
+        command = ["jackd", "-n", self.name, scheduling, *ports, "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
         # No device reservation over D-Bus: the dummy driver needs no device.
         env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
         with os.fdopen(log_fd, "w") as log:

@@ -60,13 +60,14 @@ class LiveSession:
     player_loop_ticks: int | None = None  # repeat the seed (a DAW looping a clip)
     resync_delay: float | None = None  # jack_midi_clock -d: seconds between SPP and Continue
     realtime: bool = False  # jackd -R (see JackRig)
+    port_max: int | None = None  # jackd --port-max (see JackRig)
 
     def __enter__(self) -> "LiveSession":
         self.folder = Path(tempfile.mkdtemp(prefix="beatgen-live-"))
         self.preset_path = self.folder / "preset.toml"
         self.preset_path.write_text(self.preset_text)
         self.log_path = self.folder / "bridge.log"
-        self.rig = JackRig(period=self.period, realtime=self.realtime).start()
+        self.rig = JackRig(period=self.period, realtime=self.realtime, port_max=self.port_max).start()
         try:
             self._start()
         except BaseException:
