@@ -8,13 +8,11 @@ import threading
 import time
 from pathlib import Path
 
+from .live_bridge import SWITCH_INTERVAL_S, TempoLog  # noqa: F401 - SWITCH_INTERVAL_S: used by tests and benches
 from .model_files import DEFAULT_MODEL_DIR
-from .ports import DEFAULT_IN_NAME, DEFAULT_OUT_NAME, BACKEND_APIS, PortError, auto_backends, list_ports, open_ports
+from .ports import DEFAULT_IN_NAME, DEFAULT_OUT_NAME, BACKEND_APIS, PortError, auto_backends, list_ports
 from .presets import DEFAULT_PRESET
 
-# The engine thread must get the GIL back within this long when the inference
-# worker is busy (CPython's default is 5 ms, longer than our timing budget).
-SWITCH_INTERVAL_S = 0.0005
 BACKEND_CHOICES = ["auto", *BACKEND_APIS]
 
 
@@ -65,54 +63,35 @@ class Log:
 
 
 def _run(args) -> int:
-    from .engine import Engine
+    from .live_bridge import LiveBridge
     from .preset_store import PRESET_SEARCH
     from .presets import load_preset
-    from .step_model import StepModel
 
-    preset = load_preset(args.preset, PRESET_SEARCH)
-    model = StepModel(args.model, args.variant)
+    preset = load_preset(args.preset, PRESET_SEARCH)  # a bad preset is refused before anything opens
     log = Log(args.log)
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-    outbox: list = []  # the port, once open; the engine sends through it
-    engine = Engine(preset, model, lambda message: outbox[0].send(message), log, args.clock)
+    bridge = LiveBridge(preset, args.model, args.variant, args.backend, args.in_name, args.out_name, args.clock, log)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # before open(): a signal while opening still closes cleanly
+        signal.signal(signum, lambda *_: stop.set())
     try:
-        ports = open_ports(engine.post_midi, args.backend, args.in_name, args.out_name)
-    except PortError:
+        bridge.open()
+    except BaseException:
         log.close()
         raise
-    outbox.append(ports)
-    log(f"preset {preset.name}: {preset['preset']['description'] or preset['mode']['kind']}")
-    log(f"ports ready ({ports.describe()}); Ctrl-C to stop")
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    engine.start()
+    log("Ctrl-C to stop")
     try:
-        _watch(engine, log, stop)
+        _watch(bridge, log, stop)
     finally:
-        engine.close()
-        ports.close()
-        status = engine.status()
-        log(f"stopped: all notes off ({status.notes_sent} notes sent, {status.late_notes} late)")
+        bridge.close()  # every sounding note switched off, then the ports closed
         log.close()
     return 0
 
 
-def _watch(engine, log, stop: threading.Event) -> None:
-    """Log the tempo the clock settles on (state changes are logged by the engine itself).
-
-    Only changes of 2 BPM or more: clock ticks arrive in audio-period batches,
-    so the estimate wobbles by about 1 % on a steady clock.
-    """
-    logged_bpm = None
+def _watch(bridge, log, stop: threading.Event) -> None:
+    """Log the tempo the clock settles on (state changes are logged by the engine itself)."""
+    tempo = TempoLog(log)
     while not stop.wait(0.5):
-        status = engine.status()
-        if status.bpm and (logged_bpm is None or abs(status.bpm - logged_bpm) >= 2.0) and status.running:
-            log(f"clock locked: {status.bpm:.1f} BPM ({status.clock})" if logged_bpm is None else f"tempo {status.bpm:.1f} BPM")
-            logged_bpm = status.bpm
-        elif not status.running:
-            logged_bpm = None
+        tempo.update(bridge.status())
 
 
 def _bench_live(args) -> int:
