@@ -64,9 +64,10 @@ class BarHistory:
     def drop_generated_from(self, bar: int) -> None:
         """Forget generated bars from `bar` on: they were planned but will not be sent."""
         with self._lock:
-            kept = [(k, v) for k, v in zip(self._keys, self._views) if not (v.source == GENERATED and v.bar >= bar)]
-            if len(kept) != len(self._views):
-                self._keys, self._views = [k for k, _v in kept], [v for _k, v in kept]
+            start = bisect.bisect_left(self._keys, (bar, 0))  # bars are sorted: only the tail can go (cheap on the engine thread)
+            kept = [(k, v) for k, v in zip(self._keys[start:], self._views[start:]) if v.source != GENERATED]
+            if len(kept) != len(self._keys) - start:
+                self._keys[start:], self._views[start:] = [k for k, _v in kept], [v for _k, v in kept]
                 self._changed = True
 
     def clear(self) -> None:
