@@ -533,7 +533,6 @@ class Engine:
 
     def _apply_preset(self, new: LiveSettings) -> None:
         """Everything a preset sets, without a restart; the mode restarts at the next bar line if it changed."""
-        self.preset = new.preset
         self.controls = new.controls
         self.input_channel = new.input_channel
         self.recorder.note_map, self.recorder.channels = dict(new.input_classes), new.input_channels
@@ -543,8 +542,11 @@ class Engine:
         self.trigger_note, self.trigger_cc = new.trigger_note, new.trigger_cc
         self.cc_controls = new.cc_controls
         self.internal_bpm = new.bpm
-        description = new.preset["preset"]["description"] or new.mode.kind
-        self.log(f"preset {new.preset.name}: {description}")
+        if new.preset.name != self.preset.name:
+            self.log(f"preset {new.preset.name}: {new.preset['preset']['description'] or new.mode.kind}")
+        else:  # the same preset edited (the TUI sends each change)
+            self.log(f"preset {new.preset.name}: settings updated")
+        self.preset = new.preset
         self._apply_mode(new.mode)
         self._set_clock_source(self.clock_override or new.clock_source)
 

@@ -19,11 +19,17 @@ class Takes:
         self.chosen: int | None = None  # index picked by undo/redo, not yet played
 
     def add(self, take) -> None:
-        """A new take was generated and is now the one heard."""
+        """A new take was generated and is now the one heard.
+
+        A choice made meanwhile stands (undo pressed while an answer was
+        being written still picks the answer for the next call).
+        """
         self.items.append(take)
         if len(self.items) > self.keep:
             del self.items[0]
-        self.current, self.chosen = len(self.items) - 1, None
+            if self.chosen is not None:
+                self.chosen = self.chosen - 1 if self.chosen > 0 else None
+        self.current = len(self.items) - 1
 
     def played(self, index: int) -> None:
         """The chosen take is now the one heard."""

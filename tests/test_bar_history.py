@@ -109,3 +109,16 @@ def test_takes_keep_the_last_sixteen():
     for index in range(20):
         takes.add(index)
     assert takes.items == list(range(4, 20)) and takes.position() == (15, 16)
+
+
+def test_a_choice_stands_when_a_new_take_arrives():
+    takes = Takes(keep=3)
+    for name in "abc":
+        takes.add(name)
+    takes.back()  # "b"
+    takes.add("d")  # "a" falls out: the choice still points at "b"
+    assert takes.items == ["b", "c", "d"] and takes.chosen == 0 and takes.current == 2
+    takes.back()
+    assert not takes.back()
+    takes.add("e")  # the chosen take itself falls out
+    assert takes.chosen is None and takes.position() == (2, 3)
