@@ -24,15 +24,15 @@ than STALL_BEATS beats (at least MIN_STALL_SECONDS) counts as stalled.
 Lost ticks: a JACK client that misses a cycle (an xrun on a loaded machine)
 loses the MIDI of that cycle, so a tick can simply never arrive.  Counting
 arrivals would then leave the song position a tick behind for good (every
-note after it a tick late).  So once the tempo line is known, the time since
-the previous tick decides how many ticks it spans: about two intervals means
-one tick went missing and the position skips it.  A tick that was only
-delayed looks the same at first, but then the next one arrives less than half
-an interval later (both handed over in one batch); that tick takes back the
-skip instead of advancing, so the count is right either way.  A tempo change
-moves one interval by far less than half, so it is never taken for a loss;
-and where the recent intervals already jitter by nearly half a tick (ticks
-delivered once per long audio period) no loss is inferred at all.
+note after it a tick late).  So once the tempo line is known, an interval of
+about two (three, four) tick intervals makes the tick *suspect* of following
+lost ticks, and the next tick decides: one more ordinary interval (the tempo
+held) confirms the loss and the position skips the lost ticks; a tick less
+than half an interval later means the suspect was only late (both came in one
+batch); anything else is a tempo change (even a halving), which restarts the
+tempo estimate.  Where the recent intervals jitter by a fifth of a tick or
+more (long audio periods deliver ticks in batches) a loss cannot be told from
+jitter plus a tempo change, and ticks are just counted.
 """
 
 from __future__ import annotations
@@ -50,8 +50,11 @@ MIN_STALL_SECONDS = 0.25
 MIN_BPM, MAX_BPM = 20.0, 400.0
 MIN_FIT_TICKS = 6
 OUTLIER_SECONDS = 0.002  # ticks further than this (and 4x the median) off the line are not fitted
-MAX_JITTER_FOR_LOSSES = 0.4  # of a tick interval: beyond it a loss (+1 interval) is not told from jitter
+MAX_JITTER_FOR_LOSSES = 0.2  # of a tick interval: beyond it no loss is inferred (see the module docstring)
 MAX_LOST_TICKS = 3  # a longer silence (up to GAP_FACTOR intervals) is counted as lost ticks, beyond as a pause
+SUSPECT_RATIO = 1.5  # an interval this many tick intervals long may follow lost ticks
+TRUSTED_LEAD_TICKS, CAUTIOUS_LEAD_TICKS = 1.25, 0.25  # see sending_limit()
+SAME_TEMPO = (0.75, 1.25)  # the interval after a suspect, in tick intervals, that confirms a loss
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ class ClockTracker:
         # (position, time) of recent ticks while running, without a jump in between.
         self._anchors: deque[tuple[int, float]] = deque(maxlen=TICKS_PER_BEAT)
         self._fitted: tuple[float, float] | None = None  # (seconds per tick, time of position 0), cached
-        self._skipped = 0  # ticks counted as lost that a batch-delivered late tick may still take back
+        self._suspect = 0  # ticks possibly lost before the last tick; the next tick decides
         self.lost_ticks = 0  # ticks inferred as lost since creation (for the log and the benchmark)
 
     def feed(self, message: bytes | list[int] | tuple[int, ...], time: float) -> str | None:
@@ -82,7 +85,7 @@ class ClockTracker:
         if status == CLOCK:
             self._tick(time)
             return None
-        self._skipped = 0
+        self._suspect = 0
         if status == START:
             self.running, self.position = True, -1
             self._anchors.clear()
@@ -105,38 +108,47 @@ class ClockTracker:
         return None
 
     def _tick(self, time: float) -> None:
-        step = 1
         if self.last_tick_time is not None:
-            interval = time - self.last_tick_time
-            step = self._ticks_spanned(interval)
-            if interval > 0 and step:
-                self._add_interval(interval / step)
+            self._judge_interval(time - self.last_tick_time)
         self.last_tick_time = time
-        if self.running and step:
-            self.position += step
+        if self.running:
+            self.position += 1
             self._anchors.append((self.position, time))
         self._fitted = None
 
-    def _ticks_spanned(self, interval: float) -> int:
-        """How far this tick moves the song: 1, more after lost ticks, 0 for a late tick's batch mate."""
+    def _judge_interval(self, interval: float) -> None:
+        """Settle a suspected loss, suspect a new one, or just add the interval (see the module docstring)."""
         fit = self._fit() if self.running else None
-        if fit is None:
-            self._skipped = 0
-            return 1
+        suspect, self._suspect = self._suspect, 0
+        if fit is None or interval <= 0:
+            if interval > 0:
+                self._add_interval(interval)
+            return
         ratio = interval / fit[0]
-        if not self._can_tell_losses(fit[0]):
-            self._skipped = 0
-            return 1
-        if ratio < 0.5 and self._skipped:
-            self._skipped -= 1  # the tick before was late, not a loss: this one fills the slot skipped
-            self.lost_ticks -= 1
-            return 0
-        self._skipped = 0
-        if ratio < 1.5 or ratio > GAP_FACTOR:
-            return 1  # an ordinary tick, or a pause (handled by _add_interval)
-        lost = min(round(ratio) - 1, MAX_LOST_TICKS)
-        self._skipped, self.lost_ticks = lost, self.lost_ticks + lost
-        return 1 + lost
+        if suspect:
+            if SAME_TEMPO[0] <= ratio <= SAME_TEMPO[1]:
+                self._skip_lost_ticks(suspect)
+                self._intervals.append(interval)
+            elif ratio >= 0.5:
+                self._restart_estimate()  # the tempo changed at the suspect tick
+            return  # below 0.5: the suspect was late and this tick came with it
+        if SUSPECT_RATIO <= ratio <= GAP_FACTOR and self._can_tell_losses(fit[0]):
+            self._suspect = min(round(ratio) - 1, MAX_LOST_TICKS)
+            return
+        self._add_interval(interval)
+
+    def _skip_lost_ticks(self, lost: int) -> None:
+        """The last tick came after `lost` missing ones: move it and the position past them."""
+        self.position += lost
+        self.lost_ticks += lost
+        if self._anchors:
+            position, time = self._anchors.pop()
+            self._anchors.append((position + lost, time))
+
+    def _restart_estimate(self) -> None:
+        self._intervals.clear()
+        self._anchors.clear()
+        self._fitted = None
 
     def _can_tell_losses(self, tick_interval: float) -> bool:
         """Whether one missing tick stands out from the jitter of the recent intervals.
@@ -154,9 +166,7 @@ class ClockTracker:
     def _add_interval(self, interval: float) -> None:
         estimate = self.tick_interval
         if estimate is not None and interval > GAP_FACTOR * estimate:
-            self._intervals.clear()  # a pause, not a tempo: start measuring afresh
-            self._anchors.clear()
-            self._fitted = None
+            self._restart_estimate()  # a pause, not a tempo: start measuring afresh
             return
         self._intervals.append(interval)
 
@@ -222,6 +232,26 @@ class ClockTracker:
         if interval is None or self.last_tick_time is None:
             return float(max(self.position, 0))
         return (time - self._origin(interval)) / interval
+
+    def sending_limit(self) -> float:
+        """The furthest song position notes may be sent for, given the ticks received so far.
+
+        When the last tick arrived where the tempo line put it, up to a tick
+        past it: notes go out at their predicted time instead of waiting for
+        their own tick (which would make them a period or two late), and ticks
+        lost in an xrun do not hold notes back.  When it arrived off the line
+        by more than the recent jitter (the tempo is changing and the line
+        still lags), only a quarter tick past it: predictions are not trusted.
+        A tick suspected to follow lost ones counts as where it would be.
+        """
+        position = max(self.position, 0) + self._suspect
+        interval = self.tick_interval
+        if interval is None or self.last_tick_time is None or not self.running:
+            return position + CAUTIOUS_LEAD_TICKS
+        residual = abs(self.last_tick_time - (self._origin(interval) + position * interval))
+        jitter = max((abs(i - interval) for i in self._intervals), default=0.0)
+        on_line = residual <= max(OUTLIER_SECONDS, jitter)
+        return position + (TRUSTED_LEAD_TICKS if on_line else CAUTIOUS_LEAD_TICKS)
 
     def position_at(self, time: float) -> float:
         """Song position in (fractional) ticks at `time`, from the fitted line.

@@ -57,12 +57,6 @@ SEND_EARLY_S = 0.0002  # wake-up latency: release a note this much before its ti
 LATE_S = 0.003  # a note sent later than this after its time counts as late
 IDLE_WAKE_S = 0.05  # stall checks when nothing else is due
 OWN_ECHO_S = 0.2  # a note-on equal to one we sent this recently is our own output coming back
-# Notes never go out more than this ahead of the last tick received (plus the
-# offset).  More than one tick: a note is sent at its predicted time, not when
-# its own tick has come in (that made every note a period or two late, and a
-# tick lost in an xrun a whole tick late); a clock that dies without Stop can
-# let at most this much of the song through before the stall check silences it.
-MAX_LEAD_TICKS = 1.25
 REALTIME = {CLOCK, START, CONTINUE, STOP, SONG_POSITION}
 
 
@@ -465,9 +459,9 @@ class Engine:
             return
         offset = self._offset_s()
         horizon = self.clock.position_estimate(now + SEND_EARLY_S - offset)
-        # Never run ahead of the clock by more than the early-send lead: a stalled clock is caught by the stall check.
-        lead_ticks = max(0.0, -offset) / self.clock.tick_interval + MAX_LEAD_TICKS
-        horizon = min(horizon, self.clock.position + lead_ticks)
+        # How far past the last tick received notes may go: ClockTracker.sending_limit (a
+        # clock that dies without Stop lets at most that much through before the stall check).
+        horizon = min(horizon, self.clock.sending_limit() + max(0.0, -offset) / self.clock.tick_interval)
         messages = self.scheduler.due(horizon)
         if not messages:
             return
