@@ -215,8 +215,8 @@ def test_a_tick_lost_half_a_beat_after_a_tempo_change_still_counts():
 def test_notes_may_go_a_tick_ahead_only_while_ticks_arrive_on_the_line():
     clock, next_time = running(48, 120)
     assert clock.sending_limit() == pytest.approx(47 + 1.25)
-    ticks(clock, 2, 90, next_time)  # slower: each tick arrives later than the line says
-    assert clock.sending_limit() == pytest.approx(49 + 0.25)
+    ticks(clock, 3, 90, next_time)  # slower from tick 48: 49 and 50 arrive later and later than the line says
+    assert clock.sending_limit() == pytest.approx(50 + 0.25)
 
 
 def test_a_tick_suspected_to_follow_a_loss_counts_where_it_would_be():
