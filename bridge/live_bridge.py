@@ -319,6 +319,10 @@ def _child_main(connection, arguments: dict) -> None:
     # Ctrl-C in a terminal signals the whole process group; the parent decides when the bridge closes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     outbox: queue.SimpleQueue = queue.SimpleQueue()
+    # A thread that dies reports to the parent's log, not to a terminal the UI is drawing on.
+    threading.excepthook = lambda hook: outbox.put(
+        ("log", f"{hook.thread.name if hook.thread else 'a thread'} failed: {hook.exc_type.__name__}: {hook.exc_value}")
+    )
     bridge = LiveBridge(**arguments, log=lambda line: outbox.put(("log", line)))
     sender = _Sender(connection, outbox)
     try:

@@ -157,6 +157,20 @@ def test_a_child_stopped_from_outside_switches_notes_off_and_the_parent_notices(
     assert "stopped: all notes off" in log and "the bridge process exited unexpectedly (exit code 0)" in log, log
 
 
+def test_an_engine_failure_in_the_child_is_logged_in_the_parent(rig):
+    logs: list[str] = []
+    bridge = BridgeProcess(preset("p", {"clock": {"source": "internal"}}), backend="jack", log=logs.append)
+    try:
+        bridge.open()
+        bridge.command("controls", "not controls")  # a bug's stand-in: the engine thread fails on it
+        time.sleep(0.5)
+    finally:
+        bridge.close()
+    log = "\n".join(logs)
+    assert "engine error: AttributeError" in log and "beatgen-engine failed: AttributeError" in log, log
+    assert bridge._process.exitcode == 0
+
+
 def test_no_jack_server_is_a_port_error_in_the_parent_with_the_childs_message(monkeypatch):
     monkeypatch.setenv("JACK_DEFAULT_SERVER", "beatgen-test-nobody")
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")
