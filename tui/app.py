@@ -18,9 +18,10 @@ preset store).  The app owns:
   status bar and the pattern view, which redraw only what changed.
 
 Keys are bindings on the app.  `p` (panic) is a priority binding so it
-works whatever has focus, also in number fields; in a free-text field (a
-name, a path) it types a p instead - a panic key that made "p" untypeable
-in file names would be worse - and Esc leaves the field.
+works whatever has focus, over dialogs and in number fields (NumberInput
+leaves letters to the app); in a free-text field (a name, a path) Textual
+gives the p to the field - a panic key that made "p" untypeable in file
+names would be worse - and Esc leaves the field.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Footer, Static
 
 from bridge.drums import DRUM_NAMES
 from bridge.model_files import DEFAULT_MODEL_DIR
@@ -209,7 +210,7 @@ class BeatGenApp(App[None]):
         self.bridge_log = BridgeLog(options.log_path)
         self.polls = 0
         self.ready_at: float | None = None
-        self._closing = False
+        self._quitting = False
         self._offline_model = None
         self._model_lock = threading.Lock()
         self._shown_log = ""
@@ -309,7 +310,7 @@ class BeatGenApp(App[None]):
         except Exception as error:  # noqa: BLE001 - a bad model or a dead child is shown, the app stays
             self._from_thread(self._bridge_failed, "error", f"{type(error).__name__}: {error}")
             return
-        if self._closing or not self._from_thread(self._bridge_opened, bridge, describe):
+        if self._quitting or not self._from_thread(self._bridge_opened, bridge, describe):
             bridge.close()  # the app quit while the ports were opening
 
     def _from_thread(self, callback, *args) -> bool:
@@ -320,7 +321,7 @@ class BeatGenApp(App[None]):
             return False
 
     def _bridge_opened(self, bridge, describe: str) -> None:
-        if self._closing:
+        if self._quitting:
             bridge.close()
             return
         self.bridge = bridge
@@ -546,15 +547,6 @@ class BeatGenApp(App[None]):
 
     # -- live keys ----------------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "panic" and self._typing_text():
-            return False  # let the p reach the text field (module docstring)
-        return True
-
-    def _typing_text(self) -> bool:
-        focused = self.focused
-        return isinstance(focused, Input) and focused.type == "text"
-
     def action_panic(self) -> None:
         if self.send("panic"):
             self.bridge_log("panic: all notes off (sent)")
@@ -679,8 +671,8 @@ class BeatGenApp(App[None]):
     # -- the end ----------------------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        self._closing = True
-        await asyncio.to_thread(self.close_bridge)
+        self._quitting = True
+        await asyncio.to_thread(self.close_bridge)  # the child process takes a moment to switch notes off
         self.exit()
 
     def close_bridge(self) -> None:
@@ -689,6 +681,6 @@ class BeatGenApp(App[None]):
             bridge.close()
 
     def on_unmount(self) -> None:
-        self._closing = True
+        self._quitting = True
         self.close_bridge()
         self.bridge_log.close()

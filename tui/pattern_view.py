@@ -125,8 +125,8 @@ class PatternView(Widget, can_focus=True):
         self.position_ticks = 0
         self.playing = False
         self.selected_lane = 0
-        self.mute: frozenset = frozenset()
-        self.lock: frozenset = frozenset()
+        self.muted_lanes: frozenset = frozenset()
+        self.locked_lanes: frozenset = frozenset()
         self._key: tuple | None = None
         self._lines: list[Strip] = []
         self.renders = 0  # how often the grid was rebuilt (the benchmark and tests read it)
@@ -137,7 +137,7 @@ class PatternView(Widget, can_focus=True):
         """New status: rebuild only if what is visible changed."""
         self.model.update(bars, position_ticks)
         self.position_ticks, self.playing = position_ticks, playing
-        self.mute, self.lock = frozenset(mute), frozenset(lock)
+        self.muted_lanes, self.locked_lanes = frozenset(mute), frozenset(lock)
         self._refresh_if_changed()
 
     def select_lane(self, lane: int) -> None:
@@ -178,8 +178,8 @@ class PatternView(Widget, can_focus=True):
             self.position_ticks // TICKS_PER_BAR if self.playing else None,
             self.playhead_step(),
             self.selected_lane,
-            self.mute,
-            self.lock,
+            self.muted_lanes,
+            self.locked_lanes,
             self.has_focus,
             self.app.theme if self.is_attached else None,
         )
@@ -225,9 +225,9 @@ class PatternView(Widget, can_focus=True):
         lines = [title, ruler]
         for lane, name in enumerate(DRUM_NAMES):
             number = str(lane + 1) if lane < 9 else " "
-            flags = ("M" if lane in self.mute else " ") + ("L" if lane in self.lock else " ")
+            flags = ("M" if lane in self.muted_lanes else " ") + ("L" if lane in self.locked_lanes else " ")
             label_style = styles.selected if lane == self.selected_lane else styles.label
-            if lane in self.mute:
+            if lane in self.muted_lanes:
                 label_style = label_style + styles.muted
             line = Text()  # spans, not a base style: the label's highlight must not run across the row
             line.append(f"{number:>2} {name:<10}", label_style)
@@ -236,7 +236,7 @@ class PatternView(Widget, can_focus=True):
                 cells = self.model.bars.get(bar)
                 row = cells.cells[lane] if cells else (0,) * STEPS
                 hit_style = styles.source(cells.source if cells else None)
-                if lane in self.mute:
+                if lane in self.muted_lanes:
                     hit_style = hit_style + styles.muted
                 for step, velocity in enumerate(row):
                     char = EMPTY if not velocity else LOUD if velocity >= LOUD_VELOCITY else SOFT

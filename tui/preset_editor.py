@@ -8,9 +8,11 @@ value replaces the field's help with the error, naming the key and the
 allowed range, and is not applied; a good one is posted as `FieldChanged`
 and the app sends it to the running bridge.
 
-Numbers get Inputs of type number/integer: they refuse letters, so the
-app's single-letter keys (p = panic) still reach the app while such a field
-has focus.
+Numbers get a NumberInput: it refuses letters and, unlike Textual's Input,
+does not claim them either, so the app's priority key p (panic) still works
+while a number field has focus.  (Textual drops a priority binding for any
+key the focused widget says it consumes; an Input claims every printable
+character.)
 
 Start-up time: every widget costs CSS matching at start, so a row is three
 widgets in a section grid (key, editor, help/error), with no row container,
@@ -51,6 +53,15 @@ def parse_field(section: str, key: str, text: str):
     return check_field(section, key, text)
 
 
+class NumberInput(Input):
+    """An Input for numbers that leaves letters to the app's key bindings."""
+
+    NUMBER_CHARACTERS = frozenset("0123456789+-.eE")
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return character is not None and character in self.NUMBER_CHARACTERS
+
+
 def field_widgets(section: str, key: str, field: Field, value: Any) -> list:
     """Key label, editing widget, help label: one row of a section grid."""
     widget_id = field_id(section, key)
@@ -60,8 +71,9 @@ def field_widgets(section: str, key: str, field: Field, value: Any) -> list:
     elif field.kind is bool:
         editor = Switch(value=bool(value), id=widget_id)
     else:
-        kind = {int: "integer", float: "number"}.get(field.kind, "text")
-        editor = Input(format_value(field, value), type=kind, id=widget_id, select_on_focus=False)
+        kind = {int: "integer", float: "number"}.get(field.kind)
+        cls = NumberInput if kind else Input
+        editor = cls(format_value(field, value), type=kind or "text", id=widget_id, select_on_focus=False)
     help_label = Label(field.help, id=f"help-{section}-{key}", classes="help", markup=False)
     return [Label(key, classes="key", markup=False), editor, help_label]
 
