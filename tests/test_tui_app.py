@@ -457,7 +457,7 @@ def test_without_midi_the_app_says_why_and_what_to_do_and_offers_offline_generat
 
     run(app, scenario)
     part = read_drum_part(target)
-    assert part.bar_count >= 2 and part.hits  # the seed's 2 bars, then what the model played (call-and-response: 2)
+    assert part.bar_count == 4 and part.hits, "the seed's 2 bars, then the answer (call-and-response: 2 bars)"
     assert mido.MidiFile(target).length > 0
 
 

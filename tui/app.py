@@ -88,6 +88,7 @@ class AppOptions:
     state_file: Path | None = None  # where the last used preset is remembered (None = the store's default)
     poll_hz: float = POLL_HZ
     scan_ports: bool = True  # the port picker lists what each backend sees
+    offline_seed: Path | None = None  # the file offline generation offers first (None = the bundled example groove)
     exit_when_ready: bool = False  # the start-time benchmark: quit as soon as the first frame is up
 
 
@@ -627,7 +628,8 @@ class BeatGenApp(App[None]):
         from .offline_screen import OfflineScreen
 
         why = self.connection.text if self.connection.state == "no-midi" else ""
-        self.push_screen(OfflineScreen(self.current_preset, self.options.model_dir, self.options.variant, why))
+        options = self.options
+        self.push_screen(OfflineScreen(self.current_preset, options.model_dir, options.variant, why, seed=options.offline_seed))
 
     def offline_model(self, model_dir: str, variant: str):
         """The model for offline generation, loaded once (from the offline screen's thread)."""
@@ -651,13 +653,17 @@ class BeatGenApp(App[None]):
         if request is None or self.bridge is None:
             return
         from bridge.export import export_midi
+        from bridge.note_maps import load_note_map
 
+        output = self.values["output"]
         try:
             bars = list(self.bridge.history(limit_bars=256))
             bpm = (self.status.bpm if self.status and self.status.bpm else None) or self.values["clock"]["bpm"]
             request.path.parent.mkdir(parents=True, exist_ok=True)
-            path = export_midi(request.path, bars, bpm, generated_bars=request.generated_bars)
-        except (OSError, ValueError) as error:
+            # The notes and channel the bridge plays on, so the file drops onto the same DAW track.
+            notes = load_note_map(output["note_map"]).output_notes
+            path = export_midi(request.path, bars, bpm, request.generated_bars, notes, output["channel"] - 1)
+        except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: the bridge process is gone
             self.notify(str(error), title="Not exported", severity="error", timeout=10)
             return
         self.notify(f"exported {path}", timeout=5)

@@ -36,6 +36,16 @@ class MidiTree(DirectoryTree):
         return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in MIDI_SUFFIXES)]
 
 
+def shown_path(path: Path | None) -> str:
+    """Relative to the current folder where it is inside it (shorter, and the same on every machine)."""
+    if path is None:
+        return ""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def default_output(seed: Path) -> Path:
     return Path("out") / f"{seed.stem}_continued.mid"
 
@@ -70,7 +80,7 @@ class OfflineScreen(Screen[None]):
         super().__init__()
         self.preset = preset  # the app's current preset (edits included), read when generating
         self.model_dir, self.variant, self.why = model_dir, variant, why
-        self.start_dir = start_dir or Path.cwd()
+        self.start_dir = start_dir or Path(".")  # relative: the tree shows names, not this machine's absolute path
         self.seed = seed if seed is not None else (EXAMPLE_SEED if EXAMPLE_SEED.is_file() else None)
         self.result_text = ""
         self.done = threading.Event()  # tests wait on it
@@ -82,7 +92,7 @@ class OfflineScreen(Screen[None]):
                 yield Static(self.why, id="why", markup=False)
             with Horizontal():
                 yield Label("seed", classes="key")
-                yield Input(str(self.seed or ""), id="seed-path", placeholder="a .mid file (or pick one below)")
+                yield Input(shown_path(self.seed), id="seed-path", placeholder="a .mid file (or pick one below)")
             yield MidiTree(self.start_dir, id="tree")
             with Horizontal():
                 yield Label("save to", classes="key")
@@ -99,9 +109,12 @@ class OfflineScreen(Screen[None]):
         self.query_one("#seed-path", Input).focus()
 
     def _options(self):
+        import dataclasses
+
         from bridge.generate import options_from_preset
 
-        return options_from_preset(self.preset())
+        # The seed stays in front of the continuation: you hear the answer in context, as you would live.
+        return dataclasses.replace(options_from_preset(self.preset()), include_seed=True)
 
     def _show_plan(self) -> None:
         preset = self.preset()
@@ -112,7 +125,7 @@ class OfflineScreen(Screen[None]):
             return
         seed = "random" if options.random_seed is None else str(options.random_seed)
         self.query_one("#plan", Static).update(
-            f"preset {preset.name}: {options.seed_bars} seed bars -> {options.bars} generated bars, "
+            f"preset {preset.name}: {options.seed_bars} seed bars, then {options.bars} generated bars, "
             f"temperature {options.settings.temperature:g}, random seed {seed}, channel {options.channel + 1}"
         )
 

@@ -73,7 +73,7 @@ def field_widgets(section: str, key: str, field: Field, value: Any) -> list:
     else:
         kind = {int: "integer", float: "number"}.get(field.kind)
         cls = NumberInput if kind else Input
-        editor = cls(format_value(field, value), type=kind or "text", id=widget_id, select_on_focus=False)
+        editor = cls(format_value(field, value), type=kind or "text", id=widget_id, select_on_focus=False, compact=True)
     help_label = Label(field.help, id=f"help-{section}-{key}", classes="help", markup=False)
     return [Label(key, classes="key", markup=False), editor, help_label]
 
@@ -85,8 +85,9 @@ class PresetEditor(VerticalScroll):
     PresetEditor { width: 1fr; padding: 0 1; }
     PresetEditor .section { color: $accent; text-style: bold; margin: 1 0 0 0; }
     PresetEditor Grid { grid-size: 3; grid-columns: 16 22 1fr; grid-rows: auto; height: auto; grid-gutter: 0 1; }
-    PresetEditor Input { width: 22; height: 1; border: none; padding: 0 1; }
-    PresetEditor Input.-invalid { border: none; background: $error 30%; }
+    PresetEditor Input { width: 22; padding: 0 1; }
+    PresetEditor Input:focus { background-tint: $accent 25%; }
+    PresetEditor Input.-invalid { background-tint: $error 40%; }
     PresetEditor Select { width: 22; }
     PresetEditor Switch { height: 1; border: none; padding: 0; width: 8; }
     PresetEditor .help { width: 1fr; color: $text-muted; }
