@@ -30,7 +30,10 @@ lost ticks, and the next tick decides: one more ordinary interval (the tempo
 held) confirms the loss and the position skips the lost ticks; a tick less
 than half an interval later means the suspect was only late (both came in one
 batch); anything else is a tempo change (even a halving), which restarts the
-tempo estimate.  Where the recent intervals jitter by a fifth of a tick or
+tempo estimate.  A whole stream of ticks delayed by about a tick (a client
+starved for a while) looks like a confirmed loss, until it catches up: a tick
+less than half an interval after its predecessor within a beat of a skip
+takes the skip back.  Where the recent intervals jitter by a fifth of a tick or
 more (long audio periods deliver ticks in batches) a loss cannot be told from
 jitter plus a tempo change, and ticks are just counted.
 """
@@ -77,6 +80,8 @@ class ClockTracker:
         self._anchors: deque[tuple[int, float]] = deque(maxlen=TICKS_PER_BEAT)
         self._fitted: tuple[float, float] | None = None  # (seconds per tick, time of position 0), cached
         self._suspect = 0  # ticks possibly lost before the last tick; the next tick decides
+        self._credit = 0  # skipped ticks that a catch-up batch within _credit_ticks ticks takes back
+        self._credit_ticks = 0
         self.lost_ticks = 0  # ticks inferred as lost since creation (for the log and the benchmark)
 
     def feed(self, message: bytes | list[int] | tuple[int, ...], time: float) -> str | None:
@@ -85,7 +90,7 @@ class ClockTracker:
         if status == CLOCK:
             self._tick(time)
             return None
-        self._suspect = 0
+        self._suspect = self._credit = 0
         if status == START:
             self.running, self.position = True, -1
             self._anchors.clear()
@@ -120,11 +125,12 @@ class ClockTracker:
         """Settle a suspected loss, suspect a new one, or just add the interval (see the module docstring)."""
         fit = self._fit() if self.running else None
         suspect, self._suspect = self._suspect, 0
-        if fit is None or interval <= 0:
+        self._credit_ticks = max(self._credit_ticks - 1, 0)
+        if fit is None:
             if interval > 0:
                 self._add_interval(interval)
             return
-        ratio = interval / fit[0]
+        ratio = max(interval, 0.0) / fit[0]
         if suspect:
             if SAME_TEMPO[0] <= ratio <= SAME_TEMPO[1]:
                 self._skip_lost_ticks(suspect)
@@ -132,15 +138,24 @@ class ClockTracker:
             elif ratio >= 0.5:
                 self._restart_estimate()  # the tempo changed at the suspect tick
             return  # below 0.5: the suspect was late and this tick came with it
+        if ratio < 0.5 and self._credit and self._credit_ticks:
+            # Ticks delayed as a stream look lost until the stream catches up in
+            # one batch; this tick takes a recent skip back instead of advancing.
+            self._credit -= 1
+            self.position -= 1
+            self.lost_ticks -= 1
+            return
         if SUSPECT_RATIO <= ratio <= GAP_FACTOR and self._can_tell_losses(fit[0]):
             self._suspect = min(round(ratio) - 1, MAX_LOST_TICKS)
             return
-        self._add_interval(interval)
+        if interval > 0:
+            self._add_interval(interval)
 
     def _skip_lost_ticks(self, lost: int) -> None:
         """The last tick came after `lost` missing ones: move it and the position past them."""
         self.position += lost
         self.lost_ticks += lost
+        self._credit, self._credit_ticks = lost, TICKS_PER_BEAT
         if self._anchors:
             position, time = self._anchors.pop()
             self._anchors.append((position + lost, time))

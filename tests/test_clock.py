@@ -226,3 +226,12 @@ def test_a_tick_suspected_to_follow_a_loss_counts_where_it_would_be():
     clock.feed([CLOCK], 31 * TICK)  # interval of two ticks: tick 30 suspected lost
     assert clock.position == 30
     assert clock.sending_limit() == pytest.approx(31 + 1.25)
+
+
+def test_a_stream_delayed_by_a_tick_that_catches_up_is_not_a_loss():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    delayed = range(30, 36)  # a starved client: ticks 30-35 each come a tick late, then 36 with 35
+    feed_times(clock, [i * TICK + (TICK if i in delayed else 0.0) for i in range(48)])
+    assert (clock.position, clock.lost_ticks) == (47, 0)
+    assert clock.time_of(48) == pytest.approx(48 * TICK, abs=1e-4)
