@@ -111,8 +111,23 @@ def real_bridge(preset: Preset, options: AppOptions, log: Callable[[str], None])
     )
 
 
+def prepare_child_processes() -> None:
+    """Start multiprocessing's resource tracker now, while sys.stderr is still the terminal.
+
+    BridgeProcess spawns its child from inside the running app, where
+    Textual has replaced sys.stderr with an object whose fileno() is -1;
+    the tracker, started on first spawn, passes sys.stderr's fd to its own
+    process and fails there with "bad value(s) in fds_to_keep".
+    """
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+
+
 def create_app(options: AppOptions | None = None, bridge_factory: BridgeFactory | None = None, store=None) -> "BeatGenApp":
     """The app for these options; tests pass a fake bridge factory and a store on a temporary folder."""
+    if bridge_factory is None:
+        prepare_child_processes()
     if store is None:
         from bridge.preset_store import PresetStore
 

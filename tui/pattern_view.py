@@ -45,17 +45,20 @@ def step_of(time_beats: float) -> int:
 @dataclass(frozen=True)
 class BarCells:
     bar: int  # 0-based song bar
-    source: str  # "seed" or "generated"
+    source: str  # "seed" or "generated" (a bar you played over in continuous mode: "generated", both merged)
     cells: tuple[tuple[int, ...], ...]  # [lane][step] -> loudest velocity there, 0 = none
 
     @classmethod
-    def from_bar(cls, bar) -> "BarCells":
+    def from_views(cls, views) -> "BarCells":
+        """One song bar from its BarViews (a seed one, a generated one, or both: they sounded together)."""
         grid = [[0] * STEPS for _ in DRUM_NAMES]
-        for hit in bar.hits:
-            step = step_of(hit.time)
-            if 0 <= hit.drum < len(DRUM_NAMES):
-                grid[hit.drum][step] = max(grid[hit.drum][step], hit.velocity)
-        return cls(bar.bar, bar.source, tuple(tuple(lane) for lane in grid))
+        for view in views:
+            for hit in view.hits:
+                step = step_of(hit.time)
+                if 0 <= hit.drum < len(DRUM_NAMES):
+                    grid[hit.drum][step] = max(grid[hit.drum][step], hit.velocity)
+        source = "generated" if any(view.source == "generated" for view in views) else "seed"
+        return cls(views[0].bar, source, tuple(tuple(lane) for lane in grid))
 
     def steps(self) -> set[tuple[int, int]]:
         """(lane, step) of every hit, for comparisons in tests."""
@@ -63,23 +66,41 @@ class BarCells:
 
 
 class PatternModel:
-    """The bars the bridge reported, by song bar, newest report wins (continuous mode replaces bars)."""
+    """The bars the bridge reported, by song bar.
+
+    The status carries the bridge's last 16 bars; within their span they are
+    the truth (a planned bar the engine dropped at Stop disappears, a bar
+    continuous mode regenerated is replaced).  Older bars are kept, up to
+    KEPT_BARS behind the playhead, so paging back still shows them.
+    """
 
     def __init__(self) -> None:
         self.bars: dict[int, BarCells] = {}
-        self._seen: dict[int, object] = {}  # bar -> the BarView it was built from (skip rebuilding equal ones)
+        self._seen: dict[int, tuple] = {}  # bar -> the BarViews it was built from (skip rebuilding equal ones)
+        self._last_report: tuple = ()
         self.last_position = 0
 
     def update(self, bars, position_ticks: int) -> None:
-        if position_ticks < self.last_position - TICKS_PER_BAR:
-            # The song jumped back (Start, SPP): bars of the old pass would show under the new one.
-            self.bars.clear()
-            self._seen.clear()
+        jumped_back = position_ticks < self.last_position - TICKS_PER_BAR
+        if jumped_back or (not bars and self._last_report):
+            # Start, or a jump back (SPP): the bridge forgot its bars; old ones would show under the new pass.
+            self.clear()
         self.last_position = position_ticks
-        for bar in bars:
-            if self._seen.get(bar.bar) != bar:
-                self._seen[bar.bar] = bar
-                self.bars[bar.bar] = BarCells.from_bar(bar)
+        if bars is not self._last_report and bars != self._last_report:
+            self._last_report = bars
+            by_bar: dict[int, list] = {}
+            for view in bars:
+                by_bar.setdefault(view.bar, []).append(view)
+            if by_bar:
+                first = min(by_bar)
+                for gone in [b for b in self.bars if b >= first and b not in by_bar]:
+                    del self.bars[gone]
+                    self._seen.pop(gone, None)
+            for bar, views in by_bar.items():
+                key = tuple(views)
+                if self._seen.get(bar) != key:
+                    self._seen[bar] = key
+                    self.bars[bar] = BarCells.from_views(views)
         oldest = position_ticks // TICKS_PER_BAR - KEPT_BARS
         for stale in [b for b in self.bars if b < oldest]:
             del self.bars[stale]
@@ -88,6 +109,7 @@ class PatternModel:
     def clear(self) -> None:
         self.bars.clear()
         self._seen.clear()
+        self._last_report = ()
         self.last_position = 0
 
 

@@ -34,13 +34,13 @@ class Connection:
 
 
 def clock_text(status) -> str:
-    """none (nothing to follow yet) / running (source) / stopped / stalled."""
+    """none (no clock heard yet) / running (source) / stopped / stalled."""
     if status.stalled:
         return "stalled"
     if status.running:
         return f"running ({status.clock})"
-    if status.clock == "waiting":
-        return "none"
+    if status.clock == "waiting" or status.bpm is None:
+        return "none"  # an external clock that never ticked has no tempo yet; after a Stop the tempo is kept
     return "stopped"
 
 
