@@ -306,7 +306,7 @@ class BridgeProcess:
             with self._reply_ready:
                 self._reply_ready.notify_all()
             if not self._closing and self._status is not None:  # it was ready, and nobody asked it to stop
-                self._process.join(1.0)  # EOF comes as the child exits: let it finish, for its exit code
+                self._process.join(CLOSE_TIMEOUT_S)  # EOF comes as the child exits: let it finish, for its exit code
                 self.log(f"the bridge process exited unexpectedly (exit code {self._process.exitcode})")
 
 
