@@ -19,12 +19,12 @@ import asyncio
 import math
 import re
 import statistics
-import sys
 import time
 
 from bridge.drums import GM_OUTPUT_NOTES, class_of_pitch
-from bridge.jack_rig import ClockedPlayer, JackRig
+from bridge.jack_rig import JackRig, realtime_allowed
 from bridge.live_session import analyze, seed_notes, song_ticks
+from tests.jack_player import PlayerProcess
 from tui.app import AppOptions, create_app
 
 BPM = 150.0
@@ -68,9 +68,14 @@ def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
         scan_ports=False,  # no short-lived JACK clients in this process while the rig runs (bridge/jack_rig.py)
     )  # fmt: skip
     observed: dict = {}
-    with JackRig(period=256).start() as rig:
-        rig.activate_in_this_process()  # the bridge's child process inherits the server name
+    # 5.3 ms periods as in tests/test_live_jack.py; jackd -R where this user may (root, as here and in CI): with
+    # the app, the bridge, the player, the clock and the recorder on 2 cores, a non-realtime server still
+    # overran a few cycles a run (each loses that cycle's MIDI); realtime ran clean.
+    with JackRig(period=256, realtime=realtime_allowed()).start() as rig:
+        rig.activate_in_this_process()  # the bridge's and the player's processes inherit the server name
         clock = rig.start_clock(BPM)
+        player = PlayerProcess(seed_notes(), channel=0)  # channel 1: the recording tells its notes from the bridge's
+        player_in, player_out = player.open()
         app = create_app(options)
 
         async def scenario(pilot):
@@ -79,8 +84,6 @@ def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
             assert "jack" in app.status_bar.lines[0] and "Beat Generation In" in app.status_bar.lines[0]
             bridge_in = await asyncio.to_thread(rig.wait_for_port, "Beat Generation In")
             bridge_out = await asyncio.to_thread(rig.wait_for_port, "Beat Generation Out")
-            player = ClockedPlayer(seed_notes(), rig=rig, channel=0)
-            player_in, player_out = await asyncio.to_thread(player.open)
             recorder = await asyncio.to_thread(rig.record, clock, bridge_out, player_out)
             for source, destination in ((clock, player_in), (clock, bridge_in), (player_out, bridge_in)):
                 await asyncio.to_thread(rig.connect, source, destination)
@@ -109,20 +112,17 @@ def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
             observed["bar_beat"] = shown_bar_beat(app)
             observed["pattern"] = {bar: cells for bar, cells in app.pattern.model.bars.items()}
             observed["xruns"] = rig.xruns()
+            observed["late_clients"] = rig.unfinished_clients()
 
         async def run():
             async with app.run_test(size=(120, 40)) as pilot:
                 await scenario(pilot)
                 await pilot.press("ctrl+q")
 
-        # The player's JACK callback runs Python in this process, beside the app: it must get the GIL back
-        # within a fraction of a JACK period, or its cycle overruns and the graph loses MIDI (bridge/ports.py).
-        switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(0.0005)
         try:
             asyncio.run(run())
         finally:
-            sys.setswitchinterval(switch_interval)
+            player.close()  # before the rig closes jackd
 
     log = "\n".join(app.bridge_log.lines)
     assert "stopped: all notes off" in log, "ctrl+q closed the bridge, every note off"
@@ -138,12 +138,15 @@ def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
     # Position: the bar number moves on with the music, and after Stop it is where the clock stopped.
     seen = observed["bars_seen"]
     assert seen == sorted(seen) and seen[-1] - seen[0] >= 4, seen
-    ticks = song_ticks(observed["events"])
-    last_tick = ticks[-1][1]
-    assert abs(observed["position"] - last_tick) <= 1, (observed["position"], last_tick, observed["xruns"])
+    # The clock's song position at Stop: its ticks since Start (jack_midi_clock sends no Song Position here).
+    last_tick = len(song_ticks(observed["events"])) - 1
+    # Within 2 ticks: a tick lost in an overrun cycle (by the bridge or the recorder) is not always inferred.
+    assert abs(last_tick - observed["position"]) <= 2, (observed["position"], last_tick, observed["xruns"])
     position = observed["position"]
     assert observed["bar_beat"] == (position // TICKS_PER_BAR + 1, position % TICKS_PER_BAR // 24 + 1)
 
+    print(f"display: {observed['polls_per_s']:.1f} polls/s, {observed['renders']} pattern redraws for "
+          f"{observed['sixteenths']:.0f} 16ths at {BPM:g} BPM; xruns {observed['xruns']} {observed['late_clients']}")  # fmt: skip
     # The display keeps up: 20 polls a second and a redraw for (nearly) every 16th the playhead crossed.
     assert observed["polls_per_s"] >= 10, observed
     assert observed["renders"] >= 0.8 * observed["sixteenths"], observed
@@ -153,16 +156,16 @@ def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
     assert result.note_ons, log
     sent: dict[int, set] = {}
     for (_when, note, _velocity), tick in zip(result.note_ons, result.grid_ticks):
-        sent.setdefault(tick // TICKS_PER_BAR, set()).add((GM_OUTPUT_NOTES.index(note), tick % TICKS_PER_BAR // TICKS_PER_16TH))
+        step = tick % TICKS_PER_BAR // TICKS_PER_16TH
+        sent.setdefault(tick // TICKS_PER_BAR, set()).add((GM_OUTPUT_NOTES.index(note), step))
     pattern = observed["pattern"]
     assert sorted(sent) == [2, 3], f"the answer: bars 3 and 4 ({sorted(sent)})"
     for bar, steps in sent.items():
         assert pattern[bar].source == "generated"
         assert pattern[bar].steps() == steps, (bar, sorted(pattern[bar].steps() ^ steps))
     # The call: the player's notes, as the bridge stamped them on arrival (a period after their tick at most),
-    # so each shows on the 16th nearest to its tick or the next one.  A JACK client that overruns a cycle
-    # (an xrun: this is a loaded 2-core machine without realtime scheduling) loses that cycle's MIDI, so the
-    # bridge may never hear a few of the player's notes: 90 % must be there.
+    # so each shows on the 16th nearest to its tick or the next one.  A JACK client that overruns a cycle (an
+    # xrun) loses that cycle's MIDI, so the bridge may not hear every note: 90 % must be there (all were, here).
     assert pattern[0].source == pattern[1].source == "seed"
     missing, notes = [], seed_notes()
     for tick, note, velocity in notes:

@@ -57,7 +57,7 @@ class OfflineScreen(Screen[None]):
     OfflineScreen Horizontal { height: auto; }
     OfflineScreen .key { width: 10; padding: 1 1 0 0; }
     OfflineScreen Input { width: 1fr; }
-    OfflineScreen MidiTree { height: 1fr; min-height: 5; border: round $panel-lighten-2; }
+    OfflineScreen MidiTree { height: 1fr; min-height: 8; border: round $panel-lighten-2; }
     OfflineScreen #plan { color: $text-muted; height: auto; }
     OfflineScreen #result { height: auto; margin: 1 0 0 0; }
     OfflineScreen #result.-error { color: $error; }
