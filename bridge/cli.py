@@ -82,7 +82,7 @@ def _bench(args) -> int:
 
 
 def _add_tui(commands) -> None:
-    """`beatgen tui` (also plain `beatgen`): the same options as `beatgen run`; textual is imported only when it runs."""
+    """`beatgen tui` (also plain `beatgen`): the options of `beatgen run`; textual is imported only when it runs."""
     from .live_cli import BACKEND_CHOICES
     from .ports import DEFAULT_IN_NAME, DEFAULT_OUT_NAME
 
@@ -99,7 +99,7 @@ def _add_tui(commands) -> None:
     p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(handler=_tui)
 
-    p = commands.add_parser("bench-tui", help="how long the terminal UI takes to start (median and p99 of several starts)")
+    p = commands.add_parser("bench-tui", help="how long the terminal UI takes to start (median and p99 of starts)")
     p.add_argument("--runs", type=int, default=15, help="starts measured (default 15)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_bench_tui)

@@ -284,7 +284,8 @@ def test_mode_bar_counts_and_tempo_go_to_the_running_bridge(tmp_path):
         cc = field(app, "midi_cc", "temperature")
         cc.value = "200"
         await pilot.pause()
-        assert "midi_cc.temperature = 200 is out of range: int from -1 to 127" in help_text(app, "midi_cc", "temperature")
+        error = help_text(app, "midi_cc", "temperature")
+        assert "midi_cc.temperature = 200 is out of range: int from -1 to 127" in error
         cc.value = "21"
         await pilot.pause()
         assert bridge().sent("preset")[-1]["midi_cc"]["temperature"] == 21
@@ -499,7 +500,8 @@ def test_port_picker_reopens_the_bridge_with_the_new_backend_and_names(tmp_path)
         await pilot.click("#apply")
         await wait_for(pilot, lambda: len(FakeBridge.instances) == 2 and app.connection.state != "opening")
         second = bridge()
-        assert (second.options.backend, second.options.in_name, second.options.out_name) == ("jack", "Drums In", "Drums Out")
+        chosen = (second.options.backend, second.options.in_name, second.options.out_name)
+        assert chosen == ("jack", "Drums In", "Drums Out")
         assert second.preset.values == app.values
         assert app.connection.state == "no-midi" and not first.opened
         app.bridge_factory = fake_factory()  # the MIDI system is there now

@@ -146,7 +146,8 @@ def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
     assert observed["bar_beat"] == (position // TICKS_PER_BAR + 1, position % TICKS_PER_BAR // 24 + 1)
 
     print(f"display: {observed['polls_per_s']:.1f} polls/s, {observed['renders']} pattern redraws for "
-          f"{observed['sixteenths']:.0f} 16ths at {BPM:g} BPM; xruns {observed['xruns']} {observed['late_clients']}")  # fmt: skip
+          f"{observed['sixteenths']:.0f} 16ths at {BPM:g} BPM; xruns {observed['xruns']} "
+          f"{observed['late_clients']}")  # fmt: skip
     # The display keeps up: 20 polls a second and a redraw for (nearly) every 16th the playhead crossed.
     assert observed["polls_per_s"] >= 10, observed
     assert observed["renders"] >= 0.8 * observed["sixteenths"], observed
@@ -175,4 +176,5 @@ def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
         candidates = {(class_of_pitch(note), min(step, 15)) for step in (math.floor(sixteenths), math.ceil(sixteenths))}
         if not candidates & pattern[tick // TICKS_PER_BAR].steps():
             missing.append((tick, note, velocity))
-    assert len(missing) <= 0.1 * len(notes), (missing, [sorted(pattern[bar].steps()) for bar in (0, 1)], observed["xruns"])
+    shown = [sorted(pattern[bar].steps()) for bar in (0, 1)]
+    assert len(missing) <= 0.1 * len(notes), (missing, shown, observed["xruns"])

@@ -71,7 +71,8 @@ class FakeBridge:
             self.current = dataclasses.replace(self.current, controls=value)
         elif name in ("arm", "disarm"):
             armed = name == "arm"
-            self.current = dataclasses.replace(self.current, armed=armed, mode_state="listening" if armed else "disarmed")
+            state = "listening" if armed else "disarmed"
+            self.current = dataclasses.replace(self.current, armed=armed, mode_state=state)
         elif name == "preset":
             self.current = dataclasses.replace(self.current, controls=Controls.from_preset(value))
 

@@ -124,15 +124,18 @@ def prepare_child_processes() -> None:
     resource_tracker.ensure_running()
 
 
-def create_app(options: AppOptions | None = None, bridge_factory: BridgeFactory | None = None, store=None) -> "BeatGenApp":
+def create_app(
+    options: AppOptions | None = None, bridge_factory: BridgeFactory | None = None, store=None
+) -> "BeatGenApp":
     """The app for these options; tests pass a fake bridge factory and a store on a temporary folder."""
+    options = options or AppOptions()
     if bridge_factory is None:
         prepare_child_processes()
     if store is None:
         from bridge.preset_store import PresetStore
 
-        store = PresetStore(user_dir=(options or AppOptions()).user_presets_dir, state_file=(options or AppOptions()).state_file)
-    return BeatGenApp(options or AppOptions(), bridge_factory or real_bridge, store)
+        store = PresetStore(user_dir=options.user_presets_dir, state_file=options.state_file)
+    return BeatGenApp(options, bridge_factory or real_bridge, store)
 
 
 class BridgeLog:
@@ -644,7 +647,8 @@ class BeatGenApp(App[None]):
 
         why = self.connection.text if self.connection.state == "no-midi" else ""
         options = self.options
-        self.push_screen(OfflineScreen(self.current_preset, options.model_dir, options.variant, why, seed=options.offline_seed))
+        screen = OfflineScreen(self.current_preset, options.model_dir, options.variant, why, seed=options.offline_seed)
+        self.push_screen(screen)
 
     def offline_model(self, model_dir: str, variant: str):
         """The model for offline generation, loaded once (from the offline screen's thread)."""

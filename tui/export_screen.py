@@ -81,7 +81,8 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                 yield Button("Export", id="export", variant="primary")
 
     def _accept(self) -> None:
-        request = check_request(self.query_one("#export-path", Input).value, self.query_one("#export-bars", Input).value)
+        path, bars = self.query_one("#export-path", Input).value, self.query_one("#export-bars", Input).value
+        request = check_request(path, bars)
         if isinstance(request, str):
             self.query_one("#export-error", Static).update(request)
             return
