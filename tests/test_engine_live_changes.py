@@ -6,21 +6,31 @@ in real time (240 BPM, one bar per second), every sent message captured.
 
 from __future__ import annotations
 
+import sys
 import time
 
 import pytest
 
 from bridge.drums import GM_OUTPUT_NOTES
 from bridge.engine import TICKS_PER_BAR, Engine
+from bridge.live_bridge import SWITCH_INTERVAL_S
 from bridge.presets import Preset, validate
-from tests.test_engine import (  # noqa: F401 - fixtures used by name
-    BPM,
-    Session,
-    assert_every_note_switched_off,
-    model,
-    seed_notes,
-    short_gil_switch_interval,
-)
+from bridge.step_model import StepModel
+from tests.test_engine import Session, assert_every_note_switched_off, seed_notes
+
+
+@pytest.fixture(scope="module")
+def model():
+    return StepModel()
+
+
+@pytest.fixture(autouse=True)
+def short_gil_switch_interval():
+    """As `beatgen run` does: the test's clock thread shares the GIL with the inference worker."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    yield
+    sys.setswitchinterval(previous)
 
 
 def preset(name: str, values: dict) -> Preset:
@@ -28,10 +38,15 @@ def preset(name: str, values: dict) -> Preset:
 
 
 def by_bar(session: Session, after: float = 0.0) -> dict[int, list[tuple[int, int]]]:
-    """Sent note-ons per song bar: [(tick inside the bar, note), ...] in sending order."""
+    """Sent note-ons per song bar: [(16th's tick inside the bar, note), ...] in sending order.
+
+    The sessions here quantize fully, so each note is put on its nearest 16th:
+    a note sent on its predicted time can come a little before its tick is
+    posted, which a nearest-tick match would put in the bar before.
+    """
     bars: dict[int, list[tuple[int, int]]] = {}
     for t, message in session.note_ons(after):
-        tick = session.tick_of(t)
+        tick = 6 * round(session.tick_of(t) / 6)
         bars.setdefault(tick // TICKS_PER_BAR, []).append((tick % TICKS_PER_BAR, message[1]))
     return bars
 
