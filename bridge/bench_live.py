@@ -15,6 +15,9 @@ JACK runs realtime (jackd -R, as JACK is normally run) where the OS allows
 it, e.g. as root: without SCHED_FIFO a 2-core machine overruns hundreds of
 64-frame cycles a minute and every client, the reference recorder included,
 loses the MIDI of those cycles.  `--realtime off` measures that case.
+`--ui` runs the terminal UI (`beatgen tui`, headless: it lays out and draws
+every frame, to no terminal) instead of `beatgen run`; the bridge then runs
+in the UI's child process, and the timing shows whether the UI costs any.
 The server gets --port-max 256 (plenty for MIDI routing): the port-buffer
 segment it shares with every client is mapped into the bridge and counted
 in its RSS, about 45 MB at 256 ports and 100 MB at jackd's default
@@ -58,14 +61,19 @@ def _summary(errors_ms: list[float]) -> dict:
     }
 
 
-def measure_tempo(bpm: float, bars: int, period: int, realtime: bool = False, port_max: int | None = None) -> dict:
+def measure_tempo(
+    bpm: float, bars: int, period: int, realtime: bool = False, port_max: int | None = None, ui: bool = False
+) -> dict:
     # The player ("the DAW") sends on channel 1 so the recording tells its notes from the bridge's.
-    with LiveSession(BENCH_PRESET, bpm=bpm, period=period, realtime=realtime, port_max=port_max) as session:
+    with LiveSession(BENCH_PRESET, bpm=bpm, period=period, realtime=realtime, port_max=port_max, ui=ui) as session:
         xruns_before = session.rig.xruns()
         cpu_before, started = session.cpu_seconds(), time.monotonic()
+        ui_cpu_before = session.cpu_seconds(session.process.pid) if ui else 0.0
         session.rig.transport("locate 0", "play")
         session.wait_bars(SEED_BARS + bars + 0.5)
-        cpu = (session.cpu_seconds() - cpu_before) / (time.monotonic() - started) * 100
+        elapsed = time.monotonic() - started
+        cpu = (session.cpu_seconds() - cpu_before) / elapsed * 100
+        ui_cpu = (session.cpu_seconds(session.process.pid) - ui_cpu_before) / elapsed * 100 if ui else None
         session.rig.transport("stop")
         time.sleep(0.3)
         peak_rss, own_rss = session.memory()
@@ -86,6 +94,7 @@ def measure_tempo(bpm: float, bars: int, period: int, realtime: bool = False, po
         "missing_bars": len(expected - result.bars_with_notes()),
         "unmatched_note_ons": result.unmatched_note_ons,
         "cpu_percent": cpu,
+        "ui_cpu_percent": ui_cpu,
         "peak_rss_mb": peak_rss / 2**20,
         "rss_without_jack_shm_mb": own_rss / 2**20,
         "ports_ready_s": ready,
@@ -107,11 +116,12 @@ def _engine_late(log: str) -> int | None:
 def run_bench_live(
     bpms=(90.0, 120.0, 174.0), bars: int = 16, period: int = 64, as_json: bool = False, realtime: str = "auto",
     port_max: int | None = 256,
+    ui: bool = False,
 ) -> int:
     use_realtime = realtime == "on" or (realtime == "auto" and realtime_allowed())
-    results = [measure_tempo(bpm, bars, period, use_realtime, port_max) for bpm in bpms]
+    results = [measure_tempo(bpm, bars, period, use_realtime, port_max, ui) for bpm in bpms]
     if as_json:
-        info = {"period": period, "rate": 48000, "bars": bars, "realtime": use_realtime, "port_max": port_max}
+        info = {"period": period, "rate": 48000, "bars": bars, "realtime": use_realtime, "port_max": port_max, "ui": ui}
         print(json.dumps({**info, "results": results}, indent=2))
         return 0
     scheduling = "realtime (jackd -R)" if use_realtime else "not realtime"
@@ -119,6 +129,8 @@ def run_bench_live(
     print(f"bench-live: JACK dummy 48 kHz, {period}-frame periods ({period / 48:.2f} ms), {scheduling}, {ports},"
           f" {bars} generated bars, quantize 1")
     print("RSS counts JACK's port-buffer segment that every client maps (it grows with --port-max); 'own' leaves it out.")
+    if ui:
+        print("with the terminal UI running (beatgen tui, headless): CPU and RSS are the bridge child's; UI CPU below")
     header = "BPM   notes  |err| median  p99    max    baseline p99/max  late  missing bars  CPU %  peak RSS (own)  ready  xruns"
     print(header)
     for r in results:
@@ -128,5 +140,6 @@ def run_bench_live(
             f"    {base['p99_ms']:>6.3f}/{base['max_ms']:.3f}    {r['late_notes']:>4}  {r['missing_bars']:>12}"
             f"  {r['cpu_percent']:>5.1f}  {r['peak_rss_mb']:>5.0f} MB ({r['rss_without_jack_shm_mb']:.0f})"
             f"  {r['ports_ready_s']:.2f} s  {r['xruns']:>5}"
+            + (f"  UI CPU {r['ui_cpu_percent']:.1f} %" if ui else "")
         )
     return 0

@@ -97,6 +97,8 @@ def _add_tui(commands) -> None:
     p.add_argument("--clock", choices=["auto", "external", "internal"], help="override the preset's clock source")
     # For `beatgen bench-tui`: start headless, quit once the first frame is up, print how long that took.
     p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
+    # For `beatgen bench-live --ui`: the whole app, drawing to no terminal, until SIGTERM.
+    p.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(handler=_tui)
 
     p = commands.add_parser("bench-tui", help="how long the terminal UI takes to start (median and p99 of starts)")
@@ -114,7 +116,7 @@ def _tui(args) -> int:
         variant=args.variant, clock=args.clock, log_path=args.log, exit_when_ready=args.exit_when_ready,
     )  # fmt: skip
     app = create_app(options)
-    app.run(headless=args.exit_when_ready)
+    app.run(headless=args.exit_when_ready or args.headless)
     if args.exit_when_ready:
         report_ready(app)
     return app.return_code or 0

@@ -61,6 +61,7 @@ class LiveSession:
     resync_delay: float | None = None  # jack_midi_clock -d: seconds between SPP and Continue
     realtime: bool = False  # jackd -R (see JackRig)
     port_max: int | None = None  # jackd --port-max (see JackRig)
+    ui: bool = False  # run `beatgen tui --headless` (the bridge in its child process) instead of `beatgen run`
 
     def __enter__(self) -> "LiveSession":
         self.folder = Path(tempfile.mkdtemp(prefix="beatgen-live-"))
@@ -79,9 +80,14 @@ class LiveSession:
         rig = self.rig
         self.clock = rig.start_clock(self.bpm, resync_delay=self.resync_delay)
         launched = time.monotonic()
-        command = beatgen_command() + ["run", "--backend", "jack", "--preset", str(self.preset_path), *self.extra_args]
-        self.stderr = open(self.log_path, "w")  # noqa: SIM115 - closed in close()
-        self.process = subprocess.Popen(command, env=rig.env(), stderr=self.stderr, stdout=subprocess.DEVNULL)
+        options = ["--backend", "jack", "--preset", str(self.preset_path), *self.extra_args]
+        env = rig.env()
+        if self.ui:  # the whole app, drawing to no terminal; its bridge logs to the file
+            options += ["--headless", "--log", str(self.log_path)]
+            env["BEATGEN_CONFIG_DIR"] = str(self.folder / "config")  # leave the user's last-used preset alone
+        command = beatgen_command() + ["tui" if self.ui else "run", *options]
+        self.stderr = open(self.log_path, "a")  # noqa: SIM115 - closed in close()
+        self.process = subprocess.Popen(command, env=env, stderr=self.stderr, stdout=subprocess.DEVNULL)
         self.bridge_in = rig.wait_for_port("Beat Generation In", timeout=15, process=self.process)
         self.bridge_out = rig.wait_for_port("Beat Generation Out", timeout=15, process=self.process)
         self.ready_seconds = time.monotonic() - launched
@@ -95,17 +101,35 @@ class LiveSession:
     def wait_bars(self, bars: float) -> None:
         time.sleep(bars * 4 * 60.0 / self.bpm)
 
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    def bridge_pid(self) -> int:
+        """The process that runs the engine: `beatgen run` itself, or the UI's bridge child."""
+        if not self.ui:
+            return self.process.pid
+        # A child is listed under the thread that started it (the UI opens the bridge from a thread).
+        tasks = Path(f"/proc/{self.process.pid}/task")
+        children = [int(c) for task in tasks.iterdir() for c in (task / "children").read_text().split()]
+        for child in children:
+            if b"multiprocessing" in Path(f"/proc/{child}/cmdline").read_bytes() and self._has_jack(child):
+                return child
+        raise RuntimeError(f"no bridge child under the UI process {self.process.pid}: {children}")
+
+    @staticmethod
+    def _has_jack(pid: int) -> bool:
+        return "/dev/shm/jack" in Path(f"/proc/{pid}/maps").read_text()
+
+    def cpu_seconds(self, pid: int | None = None) -> float:
+        """CPU time of the bridge process (or `pid`)."""
+        fields = Path(f"/proc/{pid or self.bridge_pid()}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def memory(self) -> tuple[int, int]:
-        """(peak RSS, RSS not counting JACK's server segment that every client maps) in bytes."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        """The bridge process's (peak RSS, RSS not counting JACK's server segment that every client maps) in bytes."""
+        pid = self.bridge_pid()
+        status = Path(f"/proc/{pid}/status").read_text()
         peak = int(status.split("VmHWM:")[1].split()[0]) * 1024
         jack = 0
         current = ""
-        for line in Path(f"/proc/{self.process.pid}/smaps").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
             parts = line.split()
             if parts and "-" in parts[0] and not parts[0].endswith(":"):
                 current = parts[-1] if len(parts) >= 6 else ""

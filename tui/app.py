@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import signal
 import threading
 import time
 from collections import deque
@@ -277,7 +278,19 @@ class BeatGenApp(App[None]):
         if self.start_error:
             self.notify(self.start_error, severity="error", timeout=15)
         self.set_interval(1 / self.options.poll_hz, self.poll)
+        self._quit_on_signals()
         self.open_bridge()
+
+    def _quit_on_signals(self) -> None:
+        """SIGTERM / SIGHUP (a closed terminal, `kill`) quit like ctrl+q: the bridge switches every note off."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if signum is None:
+                continue
+            try:
+                loop.add_signal_handler(signum, lambda: self.run_worker(self.action_quit()))
+            except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread (tests)
+                return
 
     def on_ready(self) -> None:
         self.ready_at = time.time()  # wall clock: the benchmark compares it with its launch time
