@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -19,7 +20,7 @@ import pytest
 
 from bridge.engine import EngineStatus
 from bridge.jack_rig import ClockedPlayer, JackRig
-from bridge.live_bridge import BridgeProcess
+from bridge.live_bridge import SWITCH_INTERVAL_S, BridgeProcess
 from bridge.live_session import TICKS_PER_BAR, analyze, seed_notes
 from bridge.model_files import ModelError
 from bridge.ports import PortError
@@ -44,7 +45,13 @@ def wait_bars(bars: float) -> None:
 
 
 class BusyUI(threading.Thread):
-    """Pure-Python work holding this process's GIL as much as it can (a UI redrawing flat out)."""
+    """Pure-Python work holding this process's GIL most of the time (a UI redrawing flat out).
+
+    It pauses 1 ms in 5 and the test shortens this process's GIL switch
+    interval, for the rig's sake: the "DAW" player answers each clock tick
+    from its JACK thread in this process and needs the GIL within a period,
+    and on a 2-core machine jackd needs some CPU too.
+    """
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -53,10 +60,11 @@ class BusyUI(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            total = 0
-            for number in range(20_000):
-                total += number * number % 7
+            started = time.monotonic()
+            while time.monotonic() - started < 0.004:
+                sum(number * number % 7 for number in range(1000))
             self.loops += 1
+            time.sleep(0.001)
 
     def stop(self) -> int:
         self.stopping.set()
@@ -66,9 +74,12 @@ class BusyUI(threading.Thread):
 
 @pytest.fixture
 def rig():
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)  # the player's JACK callback in this process (see BusyUI)
     with JackRig(period=PERIOD).start() as rig:
         rig.activate_in_this_process()  # the spawned child inherits the server name from os.environ
         yield rig
+    sys.setswitchinterval(previous)
 
 
 def connect_daw(rig: JackRig, bridge_in: str, bridge_out: str):
@@ -108,12 +119,14 @@ def test_bridge_process_plays_in_time_while_the_parent_is_busy_and_serves_the_ui
         loops = busy.stop() if busy.is_alive() else 0
         bridge.close()
     events = recorder.stop()
+    xruns = rig.xruns()
     log = "\n".join(logs)
     result = analyze(events)
-    assert loops > 20, "the parent really was busy"
+    assert loops > 500, "the parent really was busy"
     assert result.note_ons, log
     assert result.grid_ticks[0] == 2 * TICKS_PER_BAR, "the answer starts on the bar line after the 2-bar call"
-    assert max(abs(e) for e in result.errors_ms) <= BUDGET_MS, sorted(result.errors_ms)[:3] + sorted(result.errors_ms)[-3:]
+    errors = sorted(result.errors_ms)
+    assert max(abs(e) for e in errors) <= BUDGET_MS, f"{errors[:3] + errors[-3:]}; jackd xruns: {xruns}"
     assert result.unmatched_note_ons == 0 and not [n for n in result.note_ons if n[0] > result.stop_time]
     # The status came from the child, with bars pushed only when they changed.
     assert playing.running and playing.bpm == pytest.approx(BPM, rel=0.03) and playing.mode_state in ("hearing", "answering")
