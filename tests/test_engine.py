@@ -7,6 +7,8 @@ behaviour through real JACK ports is tested in test_live_jack.py.
 
 from __future__ import annotations
 
+import bisect
+
 import sys
 import time
 
@@ -72,6 +74,12 @@ class Session:
 
     def tick_of(self, when: float) -> int:
         return min(range(len(self.ticks)), key=lambda i: abs(self.ticks[i] - when))
+
+    def position_of(self, when: float) -> float:
+        """Song position in fractional ticks, between the ticks played around `when`."""
+        index = min(max(bisect.bisect_right(self.ticks, when) - 1, 0), len(self.ticks) - 2)
+        before, after = self.ticks[index], self.ticks[index + 1]
+        return index + (when - before) / (after - before)
 
     def close(self) -> None:
         self.engine.close()
@@ -160,13 +168,18 @@ def test_loop_repeats_the_same_bars(model):
         session.play(0, 5 * TICKS_PER_BAR, seed_notes(1), start=True)
     finally:
         session.close()
-    by_bar: dict[int, list] = {}
-    for t, message in session.note_ons():
-        tick = session.tick_of(t)
-        by_bar.setdefault(tick // TICKS_PER_BAR, []).append((tick % TICKS_PER_BAR, message[1]))
-    assert {1, 2, 3} <= set(by_bar), f"bars with output: {sorted(by_bar)}"
-    # Bars 2 and 3 both follow a pass of the loop (a hit at the very end of a bar can sound on the next tick).
-    assert by_bar[2] == by_bar[3], "a one-bar loop repeats note for note"
+    # Where each note went, in fractional ticks (sends follow the predicted time, so a
+    # hit at the very end of a bar may land on either side of a tick or of the bar line).
+    heard = [(session.position_of(t), message[1]) for t, message in session.note_ons()]
+
+    def bar(number: int) -> list[tuple[float, int]]:
+        start = number * TICKS_PER_BAR - 0.5
+        return sorted((position - start, note) for position, note in heard if start <= position < start + TICKS_PER_BAR)
+
+    assert bar(1) and bar(2) and bar(3), f"notes at {sorted(heard)}"
+    # Bars 2 and 3 both follow a pass of the loop: the same notes at the same places.
+    assert [note for _p, note in bar(2)] == [note for _p, note in bar(3)], "a one-bar loop repeats note for note"
+    assert all(abs(a - b) < 0.6 for (a, _n), (b, _m) in zip(bar(2), bar(3)))
     assert session.engine.status().bars_generated == 1
 
 
