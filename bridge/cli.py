@@ -114,6 +114,7 @@ def _tui(args) -> int:
     options = AppOptions(
         preset=args.preset, backend=args.backend, in_name=args.in_name, out_name=args.out_name, model_dir=args.model,
         variant=args.variant, clock=args.clock, log_path=args.log, exit_when_ready=args.exit_when_ready,
+        lower_priority=True,
     )  # fmt: skip
     app = create_app(options)
     app.run(headless=args.exit_when_ready or args.headless)

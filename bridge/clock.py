@@ -33,7 +33,7 @@ batch); anything else is a tempo change (even a halving), which restarts the
 tempo estimate.  A whole stream of ticks delayed by about a tick (a client
 starved for a while) looks like a confirmed loss, until it catches up: a tick
 less than half an interval after its predecessor within a beat of a skip
-takes the skip back.  Where the recent intervals jitter by a fifth of a tick or
+takes the skip back.  Where the recent intervals jitter by 0.15 tick or
 more (long audio periods deliver ticks in batches) a loss cannot be told from
 jitter plus a tempo change, and ticks are just counted.
 """
@@ -53,7 +53,7 @@ MIN_STALL_SECONDS = 0.25
 MIN_BPM, MAX_BPM = 20.0, 400.0
 MIN_FIT_TICKS = 6
 OUTLIER_SECONDS = 0.002  # ticks further than this (and 4x the median) off the line are not fitted
-MAX_JITTER_FOR_LOSSES = 0.2  # of a tick interval: beyond it no loss is inferred (see the module docstring)
+MAX_JITTER_FOR_LOSSES = 0.15  # of a tick interval: beyond it no loss is inferred (see the module docstring)
 MAX_LOST_TICKS = 3  # a longer silence (up to GAP_FACTOR intervals) is counted as lost ticks, beyond as a pause
 SUSPECT_RATIO = 1.5  # an interval this many tick intervals long may follow lost ticks
 TRUSTED_LEAD_TICKS, CAUTIOUS_LEAD_TICKS = 1.25, 0.25  # see sending_limit()
@@ -256,7 +256,8 @@ class ClockTracker:
         their own tick (which would make them a period or two late), and ticks
         lost in an xrun do not hold notes back.  When it arrived off the line
         by more than the recent jitter (the tempo is changing and the line
-        still lags), only a quarter tick past it: predictions are not trusted.
+        still lags), or where ticks jitter too much to tell (long audio periods),
+        only a quarter tick past it: predictions are not trusted.
         A tick suspected to follow lost ones counts as where it would be.
         """
         position = max(self.position, 0) + self._suspect
@@ -265,7 +266,9 @@ class ClockTracker:
             return position + CAUTIOUS_LEAD_TICKS
         residual = abs(self.last_tick_time - (self._origin(interval) + position * interval))
         jitter = max((abs(i - interval) for i in self._intervals), default=0.0)
-        on_line = residual <= max(OUTLIER_SECONDS, jitter)
+        # Where ticks jitter by 0.15 tick or more (long audio periods), a tempo
+        # change hides in the jitter for a tick or two: predictions are not trusted there.
+        on_line = residual <= max(OUTLIER_SECONDS, jitter) and self._can_tell_losses(interval)
         return position + (TRUSTED_LEAD_TICKS if on_line else CAUTIOUS_LEAD_TICKS)
 
     def position_at(self, time: float) -> float:

@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -73,6 +75,24 @@ NO_MIDI_HELP = (
 )
 
 
+UI_NICENESS = 10
+
+
+def _lower_drawing_priority() -> None:
+    """Let the UI's drawing thread yield the CPU to the bridge, as a DAW's GUI yields to its audio thread.
+
+    On Linux a thread's nice value is its own (setpriority on its thread id);
+    threads and processes inherit their creator's, so the bridge child is
+    spawned from a thread made before this (on_mount).  Measured with
+    `beatgen bench-live --ui` on 2 cores: see docs/tui.md.  Elsewhere nothing
+    changes.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), UI_NICENESS)
+    except (AttributeError, OSError):
+        pass
+
+
 @dataclass(frozen=True)
 class AppOptions:
     """What `beatgen tui` was asked for (the same options as `beatgen run`)."""
@@ -91,6 +111,8 @@ class AppOptions:
     scan_ports: bool = True  # the port picker lists what each backend sees
     offline_seed: Path | None = None  # the file offline generation offers first (None = the bundled example groove)
     exit_when_ready: bool = False  # the start-time benchmark: quit as soon as the first frame is up
+    # beatgen tui: the drawing thread yields to the bridge (not in tests: the test process keeps its priority)
+    lower_priority: bool = False
 
 
 BridgeFactory = Callable[[Preset, AppOptions, Callable[[str], None]], Any]
@@ -279,6 +301,12 @@ class BeatGenApp(App[None]):
             self.notify(self.start_error, severity="error", timeout=15)
         self.set_interval(1 / self.options.poll_hz, self.poll)
         self._quit_on_signals()
+        # The bridge child is started from this thread, created before the UI's own
+        # priority is lowered: a new thread or process inherits its creator's nice value.
+        self._spawner = ThreadPoolExecutor(1, thread_name_prefix="beatgen-bridge-spawner")
+        self._spawner.submit(int).result()
+        if self.options.lower_priority:
+            _lower_drawing_priority()
         self.open_bridge()
 
     def _quit_on_signals(self) -> None:
@@ -334,7 +362,7 @@ class BeatGenApp(App[None]):
             old.close()
         try:
             bridge = self.bridge_factory(preset, options, self.bridge_log)
-            bridge.open()
+            self._spawner.submit(bridge.open).result()
             describe = bridge.describe()
         except PortError as error:
             self._from_thread(self._bridge_failed, "no-midi", str(error))
@@ -721,4 +749,5 @@ class BeatGenApp(App[None]):
     def on_unmount(self) -> None:
         self._quitting = True
         self.close_bridge()
+        self._spawner.shutdown(wait=False)
         self.bridge_log.close()
