@@ -120,6 +120,7 @@ class Engine:
         self.internal_next_tick: float | None = None
         self.armed = True
         self.stalled = False
+        self.logged_lost_ticks = 0
         self.next_line: int | None = None  # the next bar line whose cut is pending
         self.last_hit_tick: float | None = None
         self.epoch = 0
@@ -294,10 +295,14 @@ class Engine:
             self.log("MIDI clock arrived: following it instead of the internal clock")
             self.following_external, self.internal_next_tick = True, None
             self._reset_performance(self.clock.position)
-            self.clock = ClockTracker()
+            self.clock, self.logged_lost_ticks = ClockTracker(), 0
         self.heard_external_clock = True
         was_running, was_position = self.clock.running, self.clock.position
         change = self.clock.feed(message, timestamp)
+        if self.clock.lost_ticks != self.logged_lost_ticks:
+            # Ticks lost in overrun audio cycles (xruns): worth knowing when the timing is off.
+            self.log(f"clock: {self.clock.lost_ticks - self.logged_lost_ticks:+d} lost tick(s) counted at tick {self.clock.position}")
+            self.logged_lost_ticks = self.clock.lost_ticks
         if message[0] == CLOCK and self.stalled and self.clock.running:
             self.stalled = False
             self.log("clock back")
@@ -582,7 +587,7 @@ class Engine:
             self.log(f"clock source {source}")
             return
         self._reset_performance(self.clock.position)
-        self.clock = ClockTracker()
+        self.clock, self.logged_lost_ticks = ClockTracker(), 0
         self.following_external, self.internal_next_tick = not internal_wanted, None
         if internal_wanted:
             self.log(f"clock source {source}: the internal clock")
