@@ -83,18 +83,10 @@ def _bench(args) -> int:
 
 def _add_tui(commands) -> None:
     """`beatgen tui` (also plain `beatgen`): the options of `beatgen run`; textual is imported only when it runs."""
-    from .live_cli import BACKEND_CHOICES
-    from .ports import DEFAULT_IN_NAME, DEFAULT_OUT_NAME
+    from .live_cli import add_bridge_options
 
     p = commands.add_parser("tui", help="the terminal UI with the live bridge inside (the default command)")
-    p.add_argument("--preset", metavar="NAME|PATH", help="preset (default: the last one used, first time the default)")
-    p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES, help="MIDI system (default auto)")
-    p.add_argument("--in", dest="in_name", default=DEFAULT_IN_NAME, metavar="NAME", help="input port name")
-    p.add_argument("--out", dest="out_name", default=DEFAULT_OUT_NAME, metavar="NAME", help="output port name")
-    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
-    p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
-    p.add_argument("--log", metavar="FILE", help="also append the bridge's log to FILE")
-    p.add_argument("--clock", choices=["auto", "external", "internal"], help="override the preset's clock source")
+    add_bridge_options(p, None, "preset (default: the last one used, first time the default)")
     # For `beatgen bench-tui`: start headless, quit once the first frame is up, print how long that took.
     p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     # For `beatgen bench-live --ui`: the whole app, drawing to no terminal, until SIGTERM.

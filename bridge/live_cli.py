@@ -18,14 +18,7 @@ BACKEND_CHOICES = ["auto", *BACKEND_APIS]
 
 def add_commands(commands) -> None:
     p = commands.add_parser("run", help="the live bridge: continue what comes in on a MIDI port, in time with its clock")
-    p.add_argument("--preset", default=DEFAULT_PRESET, metavar="NAME|PATH", help=f"preset (default {DEFAULT_PRESET})")
-    p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES, help="MIDI system (default auto)")
-    p.add_argument("--in", dest="in_name", default=DEFAULT_IN_NAME, metavar="NAME", help="input port name")
-    p.add_argument("--out", dest="out_name", default=DEFAULT_OUT_NAME, metavar="NAME", help="output port name")
-    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
-    p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
-    p.add_argument("--log", metavar="FILE", help="also append the log to FILE")
-    p.add_argument("--clock", choices=["auto", "external", "internal"], help="override the preset's clock source")
+    add_bridge_options(p, DEFAULT_PRESET, f"preset (default {DEFAULT_PRESET})")
     p.set_defaults(handler=_run)
 
     p = commands.add_parser("bench-live", help="timing of the bridge through JACK at 90/120/174 BPM (needs jackd)")
@@ -42,6 +35,18 @@ def add_commands(commands) -> None:
     p = commands.add_parser("ports", help="list the MIDI inputs and outputs each backend sees")
     p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES, help="one backend (default: all on this OS)")
     p.set_defaults(handler=_ports)
+
+
+def add_bridge_options(p, preset_default: str | None, preset_help: str) -> None:
+    """The options of a running bridge, shared by `beatgen run` and `beatgen tui`."""
+    p.add_argument("--preset", default=preset_default, metavar="NAME|PATH", help=preset_help)
+    p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES, help="MIDI system (default auto)")
+    p.add_argument("--in", dest="in_name", default=DEFAULT_IN_NAME, metavar="NAME", help="input port name")
+    p.add_argument("--out", dest="out_name", default=DEFAULT_OUT_NAME, metavar="NAME", help="output port name")
+    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
+    p.add_argument("--log", metavar="FILE", help="also append the bridge's log to FILE")
+    p.add_argument("--clock", choices=["auto", "external", "internal"], help="override the preset's clock source")
 
 
 class Log:

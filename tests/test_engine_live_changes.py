@@ -6,31 +6,17 @@ in real time (240 BPM, one bar per second), every sent message captured.
 
 from __future__ import annotations
 
-import sys
 import time
 
 import pytest
 
 from bridge.drums import GM_OUTPUT_NOTES
 from bridge.engine import TICKS_PER_BAR, Engine
-from bridge.live_bridge import SWITCH_INTERVAL_S
 from bridge.presets import Preset, validate
-from bridge.step_model import StepModel
-from tests.test_engine import Session, assert_every_note_switched_off, seed_notes
+from tests.test_engine import (  # noqa: F401 - model and the switch-interval fixture are pytest fixtures used here
+    Session, assert_every_note_switched_off, model, seed_notes, short_gil_switch_interval,
+)  # fmt: skip
 
-
-@pytest.fixture(scope="module")
-def model():
-    return StepModel()
-
-
-@pytest.fixture(autouse=True)
-def short_gil_switch_interval():
-    """As `beatgen run` does: the test's clock thread shares the GIL with the inference worker."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-    yield
-    sys.setswitchinterval(previous)
 
 
 def preset(name: str, values: dict) -> Preset:

@@ -25,21 +25,13 @@ from bridge.drums import GM_OUTPUT_NOTES, class_of_pitch
 from bridge.jack_rig import JackRig, realtime_allowed
 from bridge.live_session import analyze, seed_notes, song_ticks
 from tests.jack_player import PlayerProcess
+from tests.test_live_jack import CALL_AND_RESPONSE
 from tui.app import AppOptions, create_app
 
 BPM = 150.0
 BAR_SECONDS = 4 * 60.0 / BPM
 TICKS_PER_BAR, TICKS_PER_16TH = 96, 6
-PRESET = """
-[mode]
-kind = "call_response"
-listen_bars = 2
-response_bars = 2
-[feel]
-quantize = 1.0
-[clock]
-source = "external"
-"""
+PRESET = CALL_AND_RESPONSE  # the live bridge's JACK tests' call & response
 
 
 async def wait_for(pilot, condition, timeout: float, what: str) -> None:

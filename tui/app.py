@@ -317,7 +317,10 @@ class BeatGenApp(App[None]):
                 continue
             try:
                 loop.add_signal_handler(signum, lambda: self.run_worker(self.action_quit()))
-            except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread (tests)
+            except (NotImplementedError, RuntimeError, ValueError):
+                # Windows' event loop has no signal handlers, and only the main thread may set them.
+                # Without them the bridge child still switches its notes off: it closes itself when
+                # its pipe to this process ends (bridge/live_bridge.py).
                 return
 
     def on_ready(self) -> None:
