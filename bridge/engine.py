@@ -44,6 +44,7 @@ from .midi_packets import split_packet
 from .modes import ANSWERING, LOOPING, Conductor, ModeSettings, Plan
 from .note_scheduler import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, NoteScheduler
 from .presets import Preset
+from .priority import raise_bridge_priority
 from .seed_recorder import SeedRecorder
 from .step_model import StepModel
 from .takes import Takes
@@ -175,6 +176,7 @@ class Engine:
     # -- the engine thread -----------------------------------------------------------------
 
     def _run(self) -> None:
+        self.log(raise_bridge_priority())
         now = time.monotonic()
         if self.clock_source in ("internal", "auto"):
             self._start_internal_clock(now)

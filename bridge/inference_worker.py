@@ -18,6 +18,7 @@ import numpy as np
 
 from .live_stream import LiveStream
 from .midi_files import Hit
+from .priority import WORKER_PRIORITY, raise_bridge_priority
 from .sampling import SamplingSettings
 from .step_model import StepModel
 
@@ -71,6 +72,7 @@ class InferenceWorker(threading.Thread):
         self.jobs.put(None)
 
     def run(self) -> None:
+        raise_bridge_priority(WORKER_PRIORITY)  # it holds the GIL the engine thread waits for (see bridge/priority.py)
         while (job := self.jobs.get()) is not None:
             if job.epoch < self.epoch:
                 continue

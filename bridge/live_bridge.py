@@ -32,6 +32,7 @@ from .model_files import DEFAULT_MODEL_DIR, ModelError
 from .note_maps import NoteMapError
 from .ports import DEFAULT_IN_NAME, DEFAULT_OUT_NAME, PortError
 from .presets import Preset, PresetError
+from .priority import raise_bridge_priority
 
 # The engine thread must get the GIL back within this long when the inference
 # worker is busy (CPython's default is 5 ms, longer than our timing budget).
@@ -318,6 +319,7 @@ def _child_main(connection, arguments: dict) -> None:
     """The child process: a LiveBridge serving the parent until "close", EOF (parent gone) or SIGTERM."""
     # Ctrl-C in a terminal signals the whole process group; the parent decides when the bridge closes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise_bridge_priority()  # every thread of the child: they share the GIL with the engine's (bridge/priority.py)
     outbox: queue.SimpleQueue = queue.SimpleQueue()
     # A thread that dies reports to the parent's log, not to a terminal the UI is drawing on.
     threading.excepthook = lambda hook: outbox.put(

@@ -59,7 +59,7 @@ class LiveSession:
     player_channel: int = 0  # the "DAW" plays on channel 1 so the recording tells its notes from the bridge's (channel 10)
     player_loop_ticks: int | None = None  # repeat the seed (a DAW looping a clip)
     resync_delay: float | None = None  # jack_midi_clock -d: seconds between SPP and Continue
-    realtime: bool = False  # jackd -R (see JackRig)
+    realtime: bool = False  # jackd -R (see JackRig); the tests pass realtime_allowed()
     port_max: int | None = None  # jackd --port-max (see JackRig)
     ui: bool = False  # run `beatgen tui --headless` (the bridge in its child process) instead of `beatgen run`
 

@@ -29,6 +29,7 @@ from typing import Callable
 import rtmidi
 
 from .native_output import native_stderr_silenced
+from .priority import raise_bridge_priority
 
 DEFAULT_IN_NAME = "Beat Generation In"
 DEFAULT_OUT_NAME = "Beat Generation Out"
@@ -176,6 +177,7 @@ class _Poller(threading.Thread):
         A message is polled after it arrived, so poll time - sum is never
         below the true anchor; its minimum converges on it within a few polls.
         """
+        raise_bridge_priority()  # stamps arrivals: a late poll is a late stamp (see bridge/priority.py)
         get_message, sleep, now = self.midi_in.get_message, time.sleep, time.monotonic
         elapsed = 0.0  # sum of rtmidi's deltas since the first message
         anchor = None

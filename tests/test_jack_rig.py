@@ -27,18 +27,20 @@ from bridge.jack_rig import (
     JackRig,
     RigError,
     parse_dump_line,
+    realtime_allowed,
 )
 
 RATE = 48000
 # Without realtime scheduling, period 64 makes xruns on a 2-CPU machine;
 # 256 runs clean and still resolves what these tests measure.
 PERIOD = 256
+REALTIME = realtime_allowed()  # jackd -R where allowed (root on CI): a loaded machine still keeps time
 TICK_120 = RATE * 60 / 120 / 24  # 1000 frames
 
 
 @pytest.fixture(scope="module")
 def rig():
-    with JackRig(rate=RATE, period=PERIOD).start() as rig:
+    with JackRig(rate=RATE, period=PERIOD, realtime=REALTIME).start() as rig:
         yield rig
 
 
@@ -164,7 +166,7 @@ def test_clocked_player_plays_on_the_ticks(rig):
 
 
 def test_tempo_makes_a_timebase_master_that_the_clock_follows():
-    with JackRig(rate=RATE, period=PERIOD).start() as rig:
+    with JackRig(rate=RATE, period=PERIOD, realtime=REALTIME).start() as rig:
         recorder = rig.record(rig.start_clock(120))
         rig.transport("tempo 90")
         assert rig.transport_state().bbt and rig.transport_state().bpm == 90
@@ -182,7 +184,7 @@ def test_tempo_makes_a_timebase_master_that_the_clock_follows():
 
 def test_close_leaves_no_process_behind():
     saved = os.environ.get("JACK_DEFAULT_SERVER")
-    rig = JackRig(rate=RATE, period=PERIOD).start()
+    rig = JackRig(rate=RATE, period=PERIOD, realtime=REALTIME).start()
     try:
         rig.record(rig.start_clock(100))
         rig.transport("tempo 100", "play")

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import os
 import signal
 import threading
 import time
@@ -47,6 +46,7 @@ from textual.widgets import Button, Footer, Static
 from bridge.drums import DRUM_NAMES
 from bridge.model_files import DEFAULT_MODEL_DIR
 from bridge.presets import DEFAULT_PRESET, PRESET_SCHEMA, Preset, PresetError
+from bridge.priority import lower_drawing_priority
 
 from .pattern_view import PatternView
 from .preset_editor import PresetEditor
@@ -73,24 +73,6 @@ NO_MIDI_HELP = (
     "(modprobe snd-seq), then press r to retry; w picks another backend or port names. "
     "docs/setup.md shows how to route a DAW. Meanwhile o continues a MIDI file offline with this preset."
 )
-
-
-UI_NICENESS = 10
-
-
-def _lower_drawing_priority() -> None:
-    """Let the UI's drawing thread yield the CPU to the bridge, as a DAW's GUI yields to its audio thread.
-
-    On Linux a thread's nice value is its own (setpriority on its thread id);
-    threads and processes inherit their creator's, so the bridge child is
-    spawned from a thread made before this (on_mount).  Measured with
-    `beatgen bench-live --ui` on 2 cores: see docs/tui.md.  Elsewhere nothing
-    changes.
-    """
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), UI_NICENESS)
-    except (AttributeError, OSError):
-        pass
 
 
 @dataclass(frozen=True)
@@ -306,7 +288,7 @@ class BeatGenApp(App[None]):
         self._spawner = ThreadPoolExecutor(1, thread_name_prefix="beatgen-bridge-spawner")
         self._spawner.submit(int).result()
         if self.options.lower_priority:
-            _lower_drawing_priority()
+            lower_drawing_priority()  # measured with `beatgen bench-live --ui`: docs/tui.md
         self.open_bridge()
 
     def _quit_on_signals(self) -> None:
