@@ -227,7 +227,10 @@ class Engine:
             deadlines.append(self.internal_next_tick)
         if self.clock.running and not self.stalled:
             next_position = self.scheduler.next_position()
-            if next_position is not None:
+            # A note beyond the sending limit waits for the tick that moves the limit (the
+            # inbox wakes us); a deadline already past would spin this thread, which runs
+            # at real-time priority (bridge/priority.py), until that tick came.
+            if next_position is not None and self.clock.tick_interval and next_position <= self._sending_limit():
                 when = self.clock.time_of(next_position)
                 if when is not None:
                     deadlines.append(when + self._offset_s() - SEND_EARLY_S)
@@ -464,11 +467,7 @@ class Engine:
     def _send_due(self, now: float) -> None:
         if not self.clock.running or self.stalled or self.clock.tick_interval is None:
             return
-        offset = self._offset_s()
-        horizon = self.clock.position_estimate(now + SEND_EARLY_S - offset)
-        # How far past the last tick received notes may go: ClockTracker.sending_limit (a
-        # clock that dies without Stop lets at most that much through before the stall check).
-        horizon = min(horizon, self.clock.sending_limit() + max(0.0, -offset) / self.clock.tick_interval)
+        horizon = min(self.clock.position_estimate(now + SEND_EARLY_S - self._offset_s()), self._sending_limit())
         messages = self.scheduler.due(horizon)
         if not messages:
             return
@@ -477,7 +476,13 @@ class Engine:
                 self.counts["notes_sent"] += 1
                 self.recent_sends.append((now, message[0] & 0x0F, message[1]))
         self._send_all(messages)
-        self._count_late(now, offset)
+        self._count_late(now, self._offset_s())
+
+    def _sending_limit(self) -> float:
+        """How far past the last tick received notes may go: ClockTracker.sending_limit (a clock
+        that dies without Stop lets at most that much through before the stall check), plus a
+        negative output offset's worth of ticks."""
+        return self.clock.sending_limit() + max(0.0, -self._offset_s()) / self.clock.tick_interval
 
     def _count_late(self, now: float, offset: float) -> None:
         for position in self.scheduler.released_note_ons:

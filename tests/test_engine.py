@@ -162,6 +162,31 @@ def test_call_and_response_answers_on_the_next_bar_line_on_the_grid(model):
     assert_every_note_switched_off(session.sent)
 
 
+@pytest.mark.skipif(not hasattr(time, "pthread_getcpuclockid"), reason="per-thread CPU clocks are POSIX's")
+def test_a_late_clock_makes_the_engine_wait_not_spin(model):
+    """Notes due past the sending limit wait for the next tick: the engine thread sleeps meanwhile.
+
+    It runs at real-time priority where permitted, so a thread spinning until
+    the tick came would starve everything below it on its core (seen: a
+    fresh CI run where the spinning engine starved the inference worker).
+    """
+    session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}, "feel": {"quantize": 1.0}})
+    engine_clock = time.pthread_getcpuclockid(session.engine._thread.ident)
+    try:
+        session.play(0, int(2.5 * TICKS_PER_BAR), seed_notes(1), start=True)  # continuing: notes planned ahead
+        planned = session.engine.scheduler.next_position()
+        used_before = time.clock_gettime(engine_clock)
+        time.sleep(0.2)  # a late clock: 19 ticks' time without a tick, under the one-beat stall check
+        used = time.clock_gettime(engine_clock) - used_before
+        session.start_time += 0.2
+        session.play(int(2.5 * TICKS_PER_BAR), 3 * TICKS_PER_BAR)
+    finally:
+        session.close()
+    assert planned is not None and planned < int(2.5 * TICKS_PER_BAR) + 19, "a note fell due in the pause"
+    assert used < 0.02, f"the engine thread used {used * 1000:.0f} ms of CPU in a 200 ms wait"
+    assert_every_note_switched_off(session.sent)
+
+
 def test_stop_silences_and_nothing_plays_after_it(model):
     session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}})
     try:
