@@ -36,6 +36,15 @@ less than half an interval after its predecessor within a beat of a skip
 takes the skip back.  Where the recent intervals jitter by 0.15 tick or
 more (long audio periods deliver ticks in batches) a loss cannot be told from
 jitter plus a tempo change, and ticks are just counted.
+
+A clock held up as a whole (the machine or the audio server stalled: jackd
+stopped for 20 ms delivers one tick 2.3 intervals after the last, then goes
+on at the old tempo, later) is not a loss: the ticks after it are off the old
+lattice by a fraction of a tick.  So a gap counts as lost ticks only within
+about two period-jitters of a whole number of intervals (LOSS_PHASE_*);
+otherwise, once the next tick confirms the tempo, the line is re-anchored at
+the new phase and no tick is counted.  A stall of almost exactly a whole
+number of ticks cannot be told from a loss from the ticks alone.
 """
 
 from __future__ import annotations
@@ -58,6 +67,9 @@ MAX_LOST_TICKS = 3  # a longer silence (up to GAP_FACTOR intervals) is counted a
 SUSPECT_RATIO = 1.5  # an interval this many tick intervals long may follow lost ticks
 TRUSTED_LEAD_TICKS, CAUTIOUS_LEAD_TICKS = 1.25, 0.25  # see sending_limit()
 SAME_TEMPO = (0.75, 1.25)  # the interval after a suspect, in tick intervals, that confirms a loss
+# A gap counts as lost ticks only within this many tick intervals of a whole number of
+# intervals: LOSS_PHASE_JITTERS times the recent jitter, within [MIN, MAX] (_loss_tolerance).
+LOSS_PHASE_MIN, LOSS_PHASE_MAX, LOSS_PHASE_JITTERS = 0.1, 0.2, 2.5
 
 
 @dataclass(frozen=True)
@@ -80,9 +92,11 @@ class ClockTracker:
         self._anchors: deque[tuple[int, float]] = deque(maxlen=TICKS_PER_BEAT)
         self._fitted: tuple[float, float] | None = None  # (seconds per tick, time of position 0), cached
         self._suspect = 0  # ticks possibly lost before the last tick; the next tick decides
+        self._suspect_delay = False  # the last tick came off the lattice (held up); the next tick decides
         self._credit = 0  # skipped ticks that a catch-up batch within _credit_ticks ticks takes back
         self._credit_ticks = 0
         self.lost_ticks = 0  # ticks inferred as lost since creation (for the log and the benchmark)
+        self.delays = 0  # times the clock was held up and went on later at the same tempo
 
     def feed(self, message: bytes | list[int] | tuple[int, ...], time: float) -> str | None:
         """Apply one realtime/common message; returns its name when it changed the transport."""
@@ -91,6 +105,7 @@ class ClockTracker:
             self._tick(time)
             return None
         self._suspect = self._credit = 0
+        self._suspect_delay = False
         if status == START:
             self.running, self.position = True, -1
             self._anchors.clear()
@@ -131,9 +146,13 @@ class ClockTracker:
                 self._add_interval(interval)
             return
         ratio = max(interval, 0.0) / fit[0]
-        if suspect:
+        delayed, self._suspect_delay = self._suspect_delay, False
+        if suspect or delayed:
             if SAME_TEMPO[0] <= ratio <= SAME_TEMPO[1]:
-                self._skip_lost_ticks(suspect)
+                if suspect:
+                    self._skip_lost_ticks(suspect)
+                else:
+                    self._shift_phase()
                 self._intervals.append(interval)
             elif ratio >= 0.5:
                 self._restart_estimate()  # the tempo changed at the suspect tick
@@ -146,7 +165,14 @@ class ClockTracker:
             self.lost_ticks -= 1
             return
         if SUSPECT_RATIO <= ratio <= GAP_FACTOR and self._can_tell_losses(fit[0]):
-            self._suspect = min(round(ratio) - 1, MAX_LOST_TICKS)
+            # Against the latest intervals, not the line: half a beat after a tempo change
+            # the line still leans towards the old tempo.
+            latest = list(self._intervals)[-MIN_FIT_TICKS:]
+            recent = sum(latest) / len(latest)
+            if abs(interval / recent - round(interval / recent)) <= self._loss_tolerance(recent):
+                self._suspect = min(round(interval / recent) - 1, MAX_LOST_TICKS)
+            else:
+                self._suspect_delay = True  # off the tick lattice: the whole clock was held up
             return
         if interval > 0:
             self._add_interval(interval)
@@ -159,6 +185,28 @@ class ClockTracker:
         if self._anchors:
             position, time = self._anchors.pop()
             self._anchors.append((position + lost, time))
+
+    def _shift_phase(self) -> None:
+        """The clock was held up and goes on at the same tempo, later: a new line, same slope.
+
+        The intervals (and so the tempo until the line is refitted) stay; the
+        anchors go, since every later tick is off the old line by the delay.
+        """
+        self.delays += 1
+        self._anchors.clear()
+        self._fitted = None
+
+    def _loss_tolerance(self, tick_interval: float) -> float:
+        """How far from a whole number of intervals a gap may be and still be lost ticks, in ticks.
+
+        A tick lost in a missed cycle leaves the ticks after it on the old
+        lattice, give or take the period jitter; a clock held up as a whole
+        (the machine or the audio server stalled) goes on a fraction of a tick
+        later, which counting losses would turn into a tick off for good.
+        """
+        latest = list(self._intervals)[-MIN_FIT_TICKS:]
+        jitter = max(abs(interval - tick_interval) for interval in latest) / tick_interval
+        return min(max(LOSS_PHASE_MIN, LOSS_PHASE_JITTERS * jitter), LOSS_PHASE_MAX)
 
     def _restart_estimate(self) -> None:
         self._intervals.clear()

@@ -121,7 +121,7 @@ class Engine:
         self.internal_next_tick: float | None = None
         self.armed = True
         self.stalled = False
-        self.logged_lost_ticks = 0
+        self.logged_anomalies = (0, 0)  # (lost ticks, delays) of the clock already logged
         self.next_line: int | None = None  # the next bar line whose cut is pending
         self.last_hit_tick: float | None = None
         self.epoch = 0
@@ -300,14 +300,11 @@ class Engine:
             self.log("MIDI clock arrived: following it instead of the internal clock")
             self.following_external, self.internal_next_tick = True, None
             self._reset_performance(self.clock.position)
-            self.clock, self.logged_lost_ticks = ClockTracker(), 0
+            self.clock, self.logged_anomalies = ClockTracker(), (0, 0)
         self.heard_external_clock = True
         was_running, was_position = self.clock.running, self.clock.position
         change = self.clock.feed(message, timestamp)
-        if self.clock.lost_ticks != self.logged_lost_ticks:
-            # Ticks lost in overrun audio cycles (xruns): worth knowing when the timing is off.
-            self.log(f"clock: {self.clock.lost_ticks - self.logged_lost_ticks:+d} lost tick(s) counted at tick {self.clock.position}")
-            self.logged_lost_ticks = self.clock.lost_ticks
+        self._log_clock_anomalies()
         if message[0] == CLOCK and self.stalled and self.clock.running:
             self.stalled = False
             self.log("clock back")
@@ -478,6 +475,16 @@ class Engine:
         self._send_all(messages)
         self._count_late(now, self._offset_s())
 
+    def _log_clock_anomalies(self) -> None:
+        """Ticks counted as lost (overrun audio cycles) and a clock held up as a whole (a stalled
+        machine or audio server): worth knowing when the timing is off."""
+        lost, delays = self.clock.lost_ticks, self.clock.delays
+        if lost != self.logged_anomalies[0]:
+            self.log(f"clock: {lost - self.logged_anomalies[0]:+d} lost tick(s) counted at tick {self.clock.position}")
+        if delays != self.logged_anomalies[1]:
+            self.log(f"clock: held up before tick {self.clock.position} and went on later at the same tempo (no tick lost)")
+        self.logged_anomalies = (lost, delays)
+
     def _sending_limit(self) -> float:
         """How far past the last tick received notes may go: ClockTracker.sending_limit (a clock
         that dies without Stop lets at most that much through before the stall check), plus a
@@ -594,7 +601,7 @@ class Engine:
             self.log(f"clock source {source}")
             return
         self._reset_performance(self.clock.position)
-        self.clock, self.logged_lost_ticks = ClockTracker(), 0
+        self.clock, self.logged_anomalies = ClockTracker(), (0, 0)
         self.following_external, self.internal_next_tick = not internal_wanted, None
         if internal_wanted:
             self.log(f"clock source {source}: the internal clock")

@@ -33,12 +33,14 @@ import threading
 BRIDGE_NICENESS = -10
 UI_NICENESS = 10
 # Real-time priorities for the bridge's threads: the lowest SCHED_RR levels, so
-# jackd and every JACK client's process thread (priority 10 and up by default)
+# jackd and every JACK client's process thread (FIFO 10 and 5 with jackd -R's defaults)
 # still come first.  Timing threads above the inference worker, so that a
 # note never waits for inference; the worker still above all ordinary work,
 # so that it releases the GIL promptly when a timing thread asks for it.
 TIMING_PRIORITY = 2
 WORKER_PRIORITY = 1
+PRIORITY_VARIABLE = "BEATGEN_PRIORITY"
+PRIORITY_CHOICES = ("realtime", "nice", "normal")
 
 
 def set_thread_niceness(niceness: int) -> str:
@@ -54,7 +56,17 @@ def set_thread_niceness(niceness: int) -> str:
 
 def raise_bridge_priority(realtime_priority: int = TIMING_PRIORITY) -> str:
     """This thread (and threads it starts later) above ordinary work: SCHED_RR where
-    permitted, else nice BRIDGE_NICENESS.  Returns the line for the log."""
+    permitted, else nice BRIDGE_NICENESS.  Returns the line for the log.
+
+    The environment variable BEATGEN_PRIORITY=nice or =normal asks for less
+    (to compare, or where real-time threads are unwelcome)."""
+    wanted = os.environ.get(PRIORITY_VARIABLE, "realtime")
+    if wanted not in PRIORITY_CHOICES:
+        return f"priority: normal ({PRIORITY_VARIABLE}={wanted!r} is not one of {', '.join(PRIORITY_CHOICES)})"
+    if wanted == "normal":
+        return f"priority: normal ({PRIORITY_VARIABLE}=normal)"
+    if wanted == "nice":
+        return set_thread_niceness(BRIDGE_NICENESS)
     try:
         os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(realtime_priority))  # 0: this thread, on Linux
     except (AttributeError, OSError):

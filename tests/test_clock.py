@@ -182,6 +182,21 @@ def test_lost_ticks_are_found_through_period_batches(bpm, period_frames):
     assert (clock.position, clock.lost_ticks) == (199, len(lost))
 
 
+@pytest.mark.parametrize("delay_ticks", [1.3, 1.7, 2.35])
+def test_a_clock_held_up_as_a_whole_is_a_delay_not_lost_ticks(delay_ticks):
+    """The audio server stalled (measured: jackd stopped for 20 ms at 174 BPM, 64 frames): one
+    tick comes 2.3 intervals after the last, then the stream goes on at the old tempo, later.
+    Counting that as a lost tick put every later note a tick early."""
+    period, interval = 64 / 48000, 60.0 / (174 * TICKS_PER_BEAT)
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    times = [i * interval + (delay_ticks * interval if i >= 70 else 0.0) for i in range(120)]
+    feed_times(clock, [np.ceil(t / period) * period for t in times])
+    assert (clock.position, clock.lost_ticks, clock.delays) == (119, 0, 1)
+    assert clock.bpm == pytest.approx(174, rel=0.01)
+    assert clock.time_of(120) == pytest.approx(times[-1] + interval, abs=period)
+
+
 def test_with_period_jitter_near_a_fifth_of_a_tick_ticks_are_just_counted():
     """256 frames at 150 BPM: a 36 % slower tempo plus a period of jitter would look like a lost tick."""
     period, clock = 256 / 48000, ClockTracker()

@@ -74,3 +74,24 @@ def test_threads_started_by_a_raised_thread_inherit_its_priority():
 
     (child_policy, child_nice, parent_policy, parent_nice), _policy, _nice = in_a_thread(raise_then_start)
     assert (child_policy, child_nice) == (parent_policy, parent_nice)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "expected"),
+    [
+        ("normal", "priority: normal (BEATGEN_PRIORITY=normal)"),
+        ("realtme", "priority: normal (BEATGEN_PRIORITY='realtme' is not one of realtime, nice, normal)"),
+    ],
+)
+def test_beatgen_priority_asks_for_less(monkeypatch, wanted, expected):
+    caller = own_nice()
+    monkeypatch.setenv("BEATGEN_PRIORITY", wanted)
+    line, policy, nice = in_a_thread(priority.raise_bridge_priority)
+    assert (line, policy, nice) == (expected, os.SCHED_OTHER, caller)
+
+
+def test_beatgen_priority_nice_skips_real_time(monkeypatch):
+    monkeypatch.setenv("BEATGEN_PRIORITY", "nice")
+    line, policy, nice = in_a_thread(priority.raise_bridge_priority)
+    assert policy == os.SCHED_OTHER
+    assert line == f"priority: nice {priority.BRIDGE_NICENESS}" and nice == priority.BRIDGE_NICENESS or line.startswith("priority: normal")
