@@ -68,7 +68,7 @@ SUSPECT_RATIO = 1.5  # an interval this many tick intervals long may follow lost
 TRUSTED_LEAD_TICKS, CAUTIOUS_LEAD_TICKS = 1.25, 0.25  # see sending_limit()
 SAME_TEMPO = (0.75, 1.25)  # the interval after a suspect, in tick intervals, that confirms a loss
 # A gap counts as lost ticks only within this many tick intervals of a whole number of
-# intervals: LOSS_PHASE_JITTERS times the recent jitter, within [MIN, MAX] (_loss_tolerance).
+# intervals: LOSS_PHASE_JITTERS times the recent jitter, within [MIN, MAX] (_ticks_lost_in).
 LOSS_PHASE_MIN, LOSS_PHASE_MAX, LOSS_PHASE_JITTERS = 0.1, 0.2, 2.5
 
 
@@ -165,12 +165,9 @@ class ClockTracker:
             self.lost_ticks -= 1
             return
         if SUSPECT_RATIO <= ratio <= GAP_FACTOR and self._can_tell_losses(fit[0]):
-            # Against the latest intervals, not the line: half a beat after a tempo change
-            # the line still leans towards the old tempo.
-            latest = list(self._intervals)[-MIN_FIT_TICKS:]
-            recent = sum(latest) / len(latest)
-            if abs(interval / recent - round(interval / recent)) <= self._loss_tolerance(recent):
-                self._suspect = min(round(interval / recent) - 1, MAX_LOST_TICKS)
+            lost = self._ticks_lost_in(interval)
+            if lost is not None:
+                self._suspect = min(lost, MAX_LOST_TICKS)
             else:
                 self._suspect_delay = True  # off the tick lattice: the whole clock was held up
             return
@@ -196,17 +193,22 @@ class ClockTracker:
         self._anchors.clear()
         self._fitted = None
 
-    def _loss_tolerance(self, tick_interval: float) -> float:
-        """How far from a whole number of intervals a gap may be and still be lost ticks, in ticks.
+    def _ticks_lost_in(self, gap: float) -> int | None:
+        """The ticks missing in a long gap, or None where the gap is off the tick lattice.
 
         A tick lost in a missed cycle leaves the ticks after it on the old
         lattice, give or take the period jitter; a clock held up as a whole
         (the machine or the audio server stalled) goes on a fraction of a tick
-        later, which counting losses would turn into a tick off for good.
+        later, which counting losses would turn into a tick off for good.  The
+        lattice is that of the latest intervals, not the line: half a beat
+        after a tempo change the line still leans towards the old tempo.
         """
         latest = list(self._intervals)[-MIN_FIT_TICKS:]
-        jitter = max(abs(interval - tick_interval) for interval in latest) / tick_interval
-        return min(max(LOSS_PHASE_MIN, LOSS_PHASE_JITTERS * jitter), LOSS_PHASE_MAX)
+        recent = sum(latest) / len(latest)
+        jitter = max(abs(interval - recent) for interval in latest) / recent
+        tolerance = min(max(LOSS_PHASE_MIN, LOSS_PHASE_JITTERS * jitter), LOSS_PHASE_MAX)
+        ratio = gap / recent
+        return round(ratio) - 1 if abs(ratio - round(ratio)) <= tolerance else None
 
     def _restart_estimate(self) -> None:
         self._intervals.clear()
