@@ -67,6 +67,9 @@ ClockedPlayer(notes, client_name="groove-player", rig=None, channel=9,
   also kept as .clock_in/.notes_out; .sent -> [(tick, bytes)]; .close();
   with rig, open() activates the rig in this process and rig.close()
   closes the player too.
+PlayerProcess(notes, rig, channel=0, loop_ticks=None): the same player in
+  a child process (what LiveSession and the tests use; see its docstring);
+  .open() -> (clock input, note output), .close() before the rig's.
 
 What jack_midi_clock 0.4.3 sends (measured with this rig, JACK 1.9.21)
 ----------------------------------------------------------------------
@@ -1090,6 +1093,62 @@ class ClockedPlayer:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def _player_main(server: str, notes, channel: int, loop_ticks: int | None, connection) -> None:
+    """PlayerProcess's child: a ClockedPlayer on the rig's server until "close"."""
+    os.environ["JACK_DEFAULT_SERVER"], os.environ["JACK_NO_START_SERVER"] = server, "1"
+    player = ClockedPlayer(notes, channel=channel, loop_ticks=loop_ticks)
+    try:
+        connection.send(player.open())
+        connection.recv()  # "close"
+    finally:
+        player.close()
+        connection.send("closed")
+
+
+class PlayerProcess:
+    """A ClockedPlayer (the "DAW") in a process of its own; open() -> (clock input, note output).
+
+    In the process that runs the test or the benchmark, the player's JACK
+    callback waits for that interpreter's GIL (measured: 20-40 xruns a run
+    with a busy UI there, the player named as the late client), and closing
+    its clients there once hung jack_client_close for good (a CI run stuck
+    in ClockedPlayer.close).  A child waits for nobody, and one that does not
+    close within a few seconds is killed.  Close it before the rig.
+    """
+
+    def __init__(self, notes: list[tuple[int, int, int]], rig: "JackRig", channel: int = 0, loop_ticks: int | None = None) -> None:
+        self.arguments = (rig.name, notes, channel, loop_ticks)
+        self.process = self.connection = None
+
+    def open(self, timeout: float = 15.0) -> tuple[str, str]:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(target=_player_main, args=(*self.arguments, theirs), name="groove-player", daemon=True)
+        self.process.start()
+        theirs.close()
+        if not self.connection.poll(timeout):
+            self.process.kill()
+            raise RigError("the player process did not open its ports")
+        return self.connection.recv()
+
+    def close(self) -> None:
+        """Idempotent; a no-op before open()."""
+        if self.process is None:
+            return
+        try:
+            self.connection.send("close")
+            self.connection.poll(5.0)
+        except (OSError, EOFError):
+            pass
+        self.process.join(5.0)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5.0)
+        self.process = None
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--transport-agent"]:

@@ -1,7 +1,7 @@
 """The real bridge on a private JACK server, as a DAW would use it: for end-to-end tests and bench-live.
 
 `LiveSession` starts `beatgen run --backend jack` as a separate process (the
-very command a user runs), a "DAW" (ClockedPlayer) that plays a seed groove
+very command a user runs), a "DAW" (ClockedPlayer, in a PlayerProcess) that plays a seed groove
 on jack_midi_clock's clock, and one jack_midi_dump recorder that hears the
 clock and the bridge's output on the same frame clock.  `analyze` turns the
 recording into what a producer would check: where the answer starts, how
@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .jack_rig import ClockedPlayer, JackRig
+from .jack_rig import JackRig, PlayerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = ROOT / "examples" / "seed_groove.mid"
@@ -91,7 +91,7 @@ class LiveSession:
         self.bridge_in = rig.wait_for_port("Beat Generation In", timeout=15, process=self.process)
         self.bridge_out = rig.wait_for_port("Beat Generation Out", timeout=15, process=self.process)
         self.ready_seconds = time.monotonic() - launched
-        self.player = ClockedPlayer(self.seed, rig=rig, channel=self.player_channel, loop_ticks=self.player_loop_ticks)
+        self.player = PlayerProcess(self.seed, rig, channel=self.player_channel, loop_ticks=self.player_loop_ticks)
         player_in, player_out = self.player.open()
         self.recorder = rig.record(self.clock, self.bridge_out, player_out)
         for source, destination in ((self.clock, player_in), (self.clock, self.bridge_in), (player_out, self.bridge_in)):
@@ -156,6 +156,8 @@ class LiveSession:
                 process.kill()
         if getattr(self, "stderr", None):
             self.stderr.close()
+        if getattr(self, "player", None) is not None:
+            self.player.close()  # before jackd goes
         self.rig.close()
 
     def __exit__(self, *exc_info) -> None:

@@ -18,13 +18,12 @@ import time
 import pytest
 
 from bridge.engine import EngineStatus
-from bridge.jack_rig import JackRig, realtime_allowed
+from bridge.jack_rig import JackRig, PlayerProcess, realtime_allowed
 from bridge.live_bridge import BridgeProcess
 from bridge.live_session import TICKS_PER_BAR, analyze, seed_notes
 from bridge.model_files import ModelError
 from bridge.ports import PortError
 from bridge.presets import Preset, validate
-from tests.jack_player import PlayerProcess
 
 PERIOD = 256
 BPM = 150.0
@@ -83,7 +82,7 @@ def rig():
 def player(rig):
     """The "DAW" in a process of its own: in this one its JACK callback would wait for BusyUI's GIL
     and overrun cycles (measured on a loaded machine: 11-41 xruns a run, all "groove-player")."""
-    player = PlayerProcess(seed_notes(), channel=0)
+    player = PlayerProcess(seed_notes(), rig, channel=0)
     yield player
     player.close()  # before the rig closes jackd
 

@@ -22,9 +22,8 @@ import statistics
 import time
 
 from bridge.drums import GM_OUTPUT_NOTES, class_of_pitch
-from bridge.jack_rig import JackRig, realtime_allowed
+from bridge.jack_rig import JackRig, PlayerProcess, realtime_allowed
 from bridge.live_session import analyze, seed_notes, song_ticks
-from tests.jack_player import PlayerProcess
 from tests.test_live_jack import CALL_AND_RESPONSE
 from tui.app import AppOptions, create_app
 
@@ -66,7 +65,7 @@ def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
     with JackRig(period=256, realtime=realtime_allowed()).start() as rig:
         rig.activate_in_this_process()  # the bridge's and the player's processes inherit the server name
         clock = rig.start_clock(BPM)
-        player = PlayerProcess(seed_notes(), channel=0)  # channel 1: the recording tells its notes from the bridge's
+        player = PlayerProcess(seed_notes(), rig, channel=0)  # channel 1: the recording tells its notes from the bridge's
         player_in, player_out = player.open()
         app = create_app(options)
 
