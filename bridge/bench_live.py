@@ -9,7 +9,10 @@ error.  The baseline, measured in the same run, is the player: a minimal
 rtmidi client that sends its notes from inside the clock callback.  Also
 reported: late notes (> 3 ms after the grid), bars with no output, CPU
 and memory of the bridge process, how soon its ports were ready, and the
-server's xruns (cycles that ran late; their timings are suspect).
+server's xruns (cycles that ran late; their timings are suspect), and the
+reference slips: ticks the recorder lost without a gap to show it, found
+where the player's seed notes land off their ticks on the recording's count
+(see live_session.reference_slips); the grid is corrected by them.
 
 JACK runs realtime (jackd -R, as JACK is normally run) where the OS allows
 it, e.g. as root: without SCHED_FIFO a 2-core machine overruns hundreds of
@@ -22,6 +25,8 @@ The server gets --port-max 256 (plenty for MIDI routing): the port-buffer
 segment it shares with every client is mapped into the bridge and counted
 in its RSS, about 45 MB at 256 ports and 100 MB at jackd's default
 (`--port-max 0` keeps the default); the report also gives RSS without it.
+`--save DIR` keeps, per tempo, the recording (frame seconds and bytes), the
+bridge's log and jackd's log, to see what happened in a run with xruns.
 """
 
 from __future__ import annotations
@@ -29,9 +34,10 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from pathlib import Path
 
 from .jack_rig import realtime_allowed
-from .live_session import TICKS_PER_BAR, LiveSession, analyze
+from .live_session import TICKS_PER_BAR, LiveSession, analyze, reference_slips
 
 LATE_MS = 3.0
 SEED_BARS = 2
@@ -62,7 +68,8 @@ def _summary(errors_ms: list[float]) -> dict:
 
 
 def measure_tempo(
-    bpm: float, bars: int, period: int, realtime: bool = False, port_max: int | None = None, ui: bool = False
+    bpm: float, bars: int, period: int, realtime: bool = False, port_max: int | None = None, ui: bool = False,
+    save: Path | None = None,
 ) -> dict:
     # The player ("the DAW") sends on channel 1 so the recording tells its notes from the bridge's.
     with LiveSession(BENCH_PRESET, bpm=bpm, period=period, realtime=realtime, port_max=port_max, ui=ui) as session:
@@ -81,8 +88,12 @@ def measure_tempo(
         xruns = session.rig.xruns() - xruns_before
         ready = session.ready_seconds
         log = session.log()
-    result = analyze(events)
-    baseline = analyze(events, channel=0, grid_ticks=1).errors_ms  # the player sends on the tick itself
+        if save is not None:
+            _save_run(save, bpm, events, log, session.rig.log())
+        seed = session.seed
+    slips = reference_slips(events, seed)  # the recorder lost a tick the player (and the bridge) counted
+    result = analyze(events, slips=slips)
+    baseline = analyze(events, channel=0, grid_ticks=1, slips=slips).errors_ms  # the player sends on the tick itself
     first_generated = SEED_BARS
     expected = set(range(first_generated, first_generated + bars))
     return {
@@ -99,8 +110,21 @@ def measure_tempo(
         "rss_without_jack_shm_mb": own_rss / 2**20,
         "ports_ready_s": ready,
         "xruns": xruns,
+        "reference_slips": [offset for _when, offset in slips],
         "engine_late_notes": _engine_late(log),
     }
+
+
+def _slips_text(slips: list[int]) -> str:
+    return " ".join(f"{offset:+d}" for offset in slips) or "0"
+
+
+def _save_run(folder: Path, bpm: float, events, bridge_log: str, jackd_log: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = (f"{when:.6f} {data.hex(' ')}" for when, data in events)
+    (folder / f"{bpm:g}-recording.txt").write_text("\n".join(lines) + "\n")
+    (folder / f"{bpm:g}-bridge.log").write_text(bridge_log)
+    (folder / f"{bpm:g}-jackd.log").write_text(jackd_log)
 
 
 def _engine_late(log: str) -> int | None:
@@ -117,9 +141,10 @@ def run_bench_live(
     bpms=(90.0, 120.0, 174.0), bars: int = 16, period: int = 64, as_json: bool = False, realtime: str = "auto",
     port_max: int | None = 256,
     ui: bool = False,
+    save: Path | None = None,
 ) -> int:
     use_realtime = realtime == "on" or (realtime == "auto" and realtime_allowed())
-    results = [measure_tempo(bpm, bars, period, use_realtime, port_max, ui) for bpm in bpms]
+    results = [measure_tempo(bpm, bars, period, use_realtime, port_max, ui, save) for bpm in bpms]
     if as_json:
         info = {"period": period, "rate": 48000, "bars": bars, "realtime": use_realtime, "port_max": port_max, "ui": ui}
         print(json.dumps({**info, "results": results}, indent=2))
@@ -131,7 +156,8 @@ def run_bench_live(
     print("RSS counts JACK's port-buffer segment that every client maps (it grows with --port-max); 'own' leaves it out.")
     if ui:
         print("with the terminal UI running (beatgen tui, headless): CPU and RSS are the bridge child's; UI CPU below")
-    header = "BPM   notes  |err| median  p99    max    baseline p99/max  late  missing bars  CPU %  peak RSS (own)  ready  xruns"
+    header = ("BPM   notes  |err| median  p99    max    baseline p99/max  late  missing bars  CPU %  peak RSS (own)  ready"
+              "  xruns  ref slips")
     print(header)
     for r in results:
         b, base = r["bridge"], r["baseline"]
@@ -139,7 +165,7 @@ def run_bench_live(
             f"{r['bpm']:<5g} {b['notes']:>5}  {b['median_ms']:>8.3f} ms {b['p99_ms']:>6.3f} {b['max_ms']:>6.3f}"
             f"    {base['p99_ms']:>6.3f}/{base['max_ms']:.3f}    {r['late_notes']:>4}  {r['missing_bars']:>12}"
             f"  {r['cpu_percent']:>5.1f}  {r['peak_rss_mb']:>5.0f} MB ({r['rss_without_jack_shm_mb']:.0f})"
-            f"  {r['ports_ready_s']:.2f} s  {r['xruns']:>5}"
+            f"  {r['ports_ready_s']:.2f} s  {r['xruns']:>5}  {_slips_text(r['reference_slips']):>9}"
             + (f"  UI CPU {r['ui_cpu_percent']:.1f} %" if ui else "")
         )
     return 0

@@ -121,7 +121,7 @@ class Engine:
         self.internal_next_tick: float | None = None
         self.armed = True
         self.stalled = False
-        self.logged_anomalies = (0, 0)  # (lost ticks, delays) of the clock already logged
+        self.logged_delays = 0  # hold-ups of the clock already logged
         self.next_line: int | None = None  # the next bar line whose cut is pending
         self.last_hit_tick: float | None = None
         self.epoch = 0
@@ -300,7 +300,7 @@ class Engine:
             self.log("MIDI clock arrived: following it instead of the internal clock")
             self.following_external, self.internal_next_tick = True, None
             self._reset_performance(self.clock.position)
-            self.clock, self.logged_anomalies = ClockTracker(), (0, 0)
+            self.clock, self.logged_delays = ClockTracker(), 0
         self.heard_external_clock = True
         was_running, was_position = self.clock.running, self.clock.position
         change = self.clock.feed(message, timestamp)
@@ -476,14 +476,10 @@ class Engine:
         self._count_late(now, self._offset_s())
 
     def _log_clock_anomalies(self) -> None:
-        """Ticks counted as lost (overrun audio cycles) and a clock held up as a whole (a stalled
-        machine or audio server): worth knowing when the timing is off."""
-        lost, delays = self.clock.lost_ticks, self.clock.delays
-        if lost != self.logged_anomalies[0]:
-            self.log(f"clock: {lost - self.logged_anomalies[0]:+d} lost tick(s) counted at tick {self.clock.position}")
-        if delays != self.logged_anomalies[1]:
-            self.log(f"clock: held up before tick {self.clock.position} and went on later at the same tempo (no tick lost)")
-        self.logged_anomalies = (lost, delays)
+        """A clock held up as a whole (a stalled machine or audio server): worth knowing when the timing is off."""
+        if self.clock.delays != self.logged_delays:
+            self.log(f"clock: held up before tick {self.clock.position} and went on later at the same tempo")
+        self.logged_delays = self.clock.delays
 
     def _sending_limit(self) -> float:
         """How far past the last tick received notes may go: ClockTracker.sending_limit (a clock
@@ -601,7 +597,7 @@ class Engine:
             self.log(f"clock source {source}")
             return
         self._reset_performance(self.clock.position)
-        self.clock, self.logged_anomalies = ClockTracker(), (0, 0)
+        self.clock, self.logged_delays = ClockTracker(), 0
         self.following_external, self.internal_next_tick = not internal_wanted, None
         if internal_wanted:
             self.log(f"clock source {source}: the internal clock")

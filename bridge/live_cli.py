@@ -30,6 +30,7 @@ def add_commands(commands) -> None:
                    help="run jackd -R (default: when this user may use realtime scheduling)")
     p.add_argument("--port-max", type=int, default=256, help="jackd --port-max (default 256; 0: jackd's default)")
     p.add_argument("--ui", action="store_true", help="measure with the terminal UI running (beatgen tui, headless)")
+    p.add_argument("--save", type=Path, metavar="DIR", help="keep each tempo's recording, bridge log and jackd log in DIR")
     p.set_defaults(handler=_bench_live)
 
     p = commands.add_parser("ports", help="list the MIDI inputs and outputs each backend sees")
@@ -103,7 +104,9 @@ def _watch(bridge, log, stop: threading.Event) -> None:
 def _bench_live(args) -> int:
     from .bench_live import run_bench_live
 
-    return run_bench_live(tuple(args.bpm), args.bars, args.period, args.json, args.realtime, args.port_max or None, args.ui)
+    return run_bench_live(
+        tuple(args.bpm), args.bars, args.period, args.json, args.realtime, args.port_max or None, args.ui, args.save
+    )
 
 
 def _ports(args) -> int:

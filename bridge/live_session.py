@@ -29,6 +29,9 @@ CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
 TICKS_PER_BAR = 96
 GRID_TICKS = 6  # a 16th note
 MAX_RECORDER_GAP = 4.5  # tick intervals; a longer gap while running is a pause, not lost ticks
+MAX_SLIP_TICKS = 2  # a player note further off its tick than this is not a slip (another note, a lost one)
+MAX_SLIP_LEAD_S = 0.005  # a player note sits up to a period after its tick: a slip is placed this much before it
+RECORDER_SKIP_TOLERANCE = 0.1  # tick intervals: a gap this much short of a whole number still counts its lost ticks
 
 
 def seed_notes(path: Path = SEED_FILE, bars: int = 2) -> list[tuple[int, int, int]]:
@@ -180,12 +183,17 @@ class Analysis:
 def song_ticks(events: list[tuple[float, bytes]]) -> list[tuple[float, int]]:
     """Clock ticks with their song position, following Start, Stop, Continue and Song Position Pointer.
 
-    The recorder is a JACK client too and loses the MIDI of cycles that
-    overran (xruns at small periods); its timestamps are exact frames, so a
+    The recorder is a JACK client too and loses the MIDI of cycles it
+    missed (xruns at small periods); its timestamps are exact frames, so a
     tick missing from the recording shows as an interval of two (or three)
     tick intervals: the missing ticks are put back where they were, evenly
     between their neighbours.  Without this the reference grid itself would
-    slip by a tick per xrun.
+    slip by a tick per lost tick.  The dummy driver also skips frames after
+    an overrun, which moves the clock's later ticks forward by a fraction of
+    a tick (measured: intervals of 1.54, 1.72 and 2.63 ticks, each followed
+    by exact ones): so frame skips only lengthen a gap, and a gap counts
+    RECORDER_SKIP_TOLERANCE less than a whole number of extra ticks (1.72 is
+    no loss, 2.63 one).
     """
     ticks, running, position = [], False, 0
     previous: float | None = None  # time of the last tick while running, None after a transport change
@@ -205,8 +213,8 @@ def song_ticks(events: list[tuple[float, bytes]]) -> list[tuple[float, int]]:
             if previous is not None:
                 gap = when - previous
                 if interval and 1.5 <= gap / interval <= MAX_RECORDER_GAP:
-                    step = round(gap / interval)
-                else:
+                    step = max(int(gap / interval + RECORDER_SKIP_TOLERANCE), 1)
+                elif not interval or gap >= interval / 2:  # not two ticks bunched in one late cycle
                     interval = gap
             for missing in range(1, step):  # where the lost ticks were: the clock's frames are exact
                 ticks.append((previous + missing * (when - previous) / step, position))
@@ -217,13 +225,59 @@ def song_ticks(events: list[tuple[float, bytes]]) -> list[tuple[float, int]]:
     return ticks
 
 
-def analyze(events: list[tuple[float, bytes]], channel: int = 9, grid_ticks: int = GRID_TICKS) -> Analysis:
+def reference_slips(
+    events: list[tuple[float, bytes]], seed: list[tuple[int, int, int]], channel: int = 0
+) -> list[tuple[float, int]]:
+    """Where the recording's tick count parted from the player's: [(time, ticks to add from then on)], cumulative.
+
+    The player counts the clock's ticks as they reach it and plays each seed
+    note on its tick; the recorder can lose ticks in an xrun in a way that
+    leaves no gap to see (two ticks bunched in one late cycle, one lost:
+    measured at 174 BPM).  Then the player's notes land a tick off the
+    recording's count, and so would every correct note of the bridge.  Only
+    the seed bars are covered: after them the player is silent.
+    """
+    played = analyze(events, channel=channel, grid_ticks=1)
+    ticks_of: dict[int, list[int]] = {}
+    for tick, note, _velocity in seed:
+        ticks_of.setdefault(note, []).append(tick)
+    tick_times = [when for when, _position in played.ticks]
+    slips, current, agreed = [], 0, float("-inf")
+    for (when, note, _velocity), label in zip(played.note_ons, played.grid_ticks):
+        # Matched by note and nearest tick, so that a note the recorder lost shifts nothing.
+        tick = min(ticks_of.get(note, ()), key=lambda tick: abs(tick - label - current), default=None)
+        if tick is None or abs(tick - label - current) > MAX_SLIP_TICKS:
+            continue
+        if tick - label != current:
+            slips.append((_most_irregular_tick(tick_times, agreed, when - MAX_SLIP_LEAD_S), tick - label - current))
+            current = tick - label
+        agreed = when
+    return slips
+
+
+def _most_irregular_tick(tick_times: list[float], after: float, before: float) -> float:
+    """The time of the tick after the least regular interval between two times: where a tick went missing."""
+    inside = [i for i, when in enumerate(tick_times) if after < when < before and i >= 2]
+    if not inside:
+        return before
+    def irregularity(i: int) -> float:
+        return abs((tick_times[i] - tick_times[i - 1]) / (tick_times[i - 1] - tick_times[i - 2] or 1e-9) - 1)
+    return tick_times[max(inside, key=irregularity)] - 1e-6
+
+
+def analyze(
+    events: list[tuple[float, bytes]], channel: int = 9, grid_ticks: int = GRID_TICKS,
+    slips: list[tuple[float, int]] = (),
+) -> Analysis:
     """One channel's notes measured against the clock: each against the nearest tick on the grid.
 
-    Ticks are counted as recorded; the recorder drops events in cycles that
-    overran (xruns), so measurements are only trusted when `xruns` is 0 or small.
+    Ticks are counted as recorded (lost ones put back where a gap shows them),
+    moved by `slips` (see reference_slips) where the player showed the
+    recording's count to be off.
     """
     ticks = song_ticks(events)
+    for since, offset in slips:
+        ticks = [(when, position + (offset if when >= since else 0)) for when, position in ticks]
     grid = [(when, position) for when, position in ticks if position % grid_ticks == 0]
     grid_times = [when for when, _position in grid]
     note_ons, sounding, stop_time = [], {}, None

@@ -128,13 +128,15 @@ def feed_times(clock: ClockTracker, times) -> None:
 TICK = 60.0 / (120 * TICKS_PER_BEAT)
 
 
-def test_a_lost_tick_is_counted_from_the_tempo_line():
+def test_a_missing_tick_is_not_invented_and_the_line_follows_the_ticks_that_came():
+    """No tick is inferred as lost (see bridge/clock.py: overruns hold the clock up by whole
+    intervals far more often than they lose a tick, and the two look the same)."""
     clock = ClockTracker()
     clock.feed([START], 0.0)
-    feed_times(clock, [i * TICK for i in range(48) if i not in (30, 40, 41)])  # an xrun ate three ticks
-    assert clock.position == 47
-    assert clock.lost_ticks == 3
-    assert clock.time_of(48) == pytest.approx(48 * TICK, abs=1e-6)
+    times = [i * TICK for i in range(48) if i not in (30, 40, 41)]
+    feed_times(clock, times)
+    assert (clock.position, clock.delays) == (44, 2)
+    assert clock.time_of(45) == pytest.approx(48 * TICK, abs=1e-6)  # the next tick, where it will come
     assert clock.bpm == pytest.approx(120, rel=1e-6)
 
 
@@ -146,7 +148,7 @@ def test_a_late_tick_delivered_with_the_next_is_not_a_loss():
     feed_times(clock, [31 * TICK, 31 * TICK])
     assert clock.position == 31
     feed_times(clock, [i * TICK for i in range(32, 48)])
-    assert (clock.position, clock.lost_ticks) == (47, 0)
+    assert (clock.position, clock.delays) == (47, 0)
 
 
 @pytest.mark.parametrize("bpm", [90, 120, 174])
@@ -163,38 +165,62 @@ def test_ticks_delivered_in_audio_period_batches_count_exactly(bpm, period_frame
 
 
 @pytest.mark.parametrize("new_bpm", [90, 160])
-def test_a_sudden_tempo_change_is_not_taken_for_lost_ticks(new_bpm):
+def test_a_sudden_tempo_change_is_not_taken_for_a_hold_up(new_bpm):
     clock, next_time = running(48, 120)
     ticks(clock, 48, new_bpm, next_time)
-    assert (clock.position, clock.lost_ticks) == (95, 0)
+    assert (clock.position, clock.delays) == (95, 0)
     assert clock.bpm == pytest.approx(new_bpm, rel=1e-3)
 
 
+@pytest.mark.parametrize("delay_ticks", [0.95, 1.0, 1.3, 1.7, 1.8, 2.0, 2.05, 2.35])
 @pytest.mark.parametrize("bpm", [90, 120, 174])
-@pytest.mark.parametrize("period_frames", [64, 128])
-def test_lost_ticks_are_found_through_period_batches(bpm, period_frames):
-    period = period_frames / 48000
-    interval = 60.0 / (bpm * TICKS_PER_BEAT)
-    clock = ClockTracker()
-    clock.feed([START], 0.0)
-    lost = {50, 90, 91, 150}
-    feed_times(clock, [np.ceil(i * interval / period) * period for i in range(200) if i not in lost])
-    assert (clock.position, clock.lost_ticks) == (199, len(lost))
-
-
-@pytest.mark.parametrize("delay_ticks", [1.3, 1.7, 2.35])
-def test_a_clock_held_up_as_a_whole_is_a_delay_not_lost_ticks(delay_ticks):
-    """The audio server stalled (measured: jackd stopped for 20 ms at 174 BPM, 64 frames): one
-    tick comes 2.3 intervals after the last, then the stream goes on at the old tempo, later.
-    Counting that as a lost tick put every later note a tick early."""
-    period, interval = 64 / 48000, 60.0 / (174 * TICKS_PER_BEAT)
+def test_a_clock_held_up_as_a_whole_is_a_delay_not_lost_ticks(delay_ticks, bpm):
+    """The audio server stalled (measured: jackd stopped for 20 ms at 174 BPM, 64 frames, and
+    natural xrun bursts): one tick comes 1.95 to 3.05 intervals after the last, then the stream
+    goes on at the old tempo, later.  Counting that as lost ticks put every later note a tick early."""
+    period, interval = 64 / 48000, 60.0 / (bpm * TICKS_PER_BEAT)
     clock = ClockTracker()
     clock.feed([START], 0.0)
     times = [i * interval + (delay_ticks * interval if i >= 70 else 0.0) for i in range(120)]
     feed_times(clock, [np.ceil(t / period) * period for t in times])
-    assert (clock.position, clock.lost_ticks, clock.delays) == (119, 0, 1)
-    assert clock.bpm == pytest.approx(174, rel=0.01)
+    assert (clock.position, clock.delays) == (119, 1)
+    assert clock.bpm == pytest.approx(bpm, rel=0.01)
     assert clock.time_of(120) == pytest.approx(times[-1] + interval, abs=period)
+
+
+@pytest.mark.parametrize("bpm", [90, 120, 174])
+def test_a_clock_held_up_bit_by_bit_is_re_anchored_within_a_few_ticks(bpm):
+    """Measured in an xrun burst: intervals of 1.14 and 1.26 ticks, then the old tempo, 0.4 tick
+    later.  No interval is long enough to judge on its own; three ticks off the line by one
+    and the same offset are."""
+    period, interval = 64 / 48000, 60.0 / (bpm * TICKS_PER_BEAT)
+    lag = {70: 0.14, 71: 0.40}
+    times = [i * interval + lag.get(i, 0.40 if i > 71 else 0.0) * interval for i in range(120)]
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    stamps = [np.ceil(t / period) * period for t in times]  # each tick stamped when its period is delivered
+    feed_times(clock, stamps[:75])
+    assert (clock.position, clock.delays) == (74, 1)
+    assert clock.time_of(75) == pytest.approx(stamps[75], abs=period)
+    feed_times(clock, stamps[75:])
+    assert clock.time_of(120) == pytest.approx(times[-1] + interval, abs=period)
+    assert clock.bpm == pytest.approx(bpm, rel=0.01)
+
+
+@pytest.mark.parametrize("end_bpm", [110, 125, 140])
+def test_a_tempo_ramp_is_followed_not_taken_for_hold_ups(end_bpm):
+    """Tempo automation: 120 BPM ramping to end_bpm over four beats, 64-frame periods."""
+    period, clock = 64 / 48000, ClockTracker()
+    clock.feed([START], 0.0)
+    times, time = [], 0.0
+    for i in range(240):
+        bpm = 120 + (end_bpm - 120) * min(max(i - 48, 0) / 96, 1.0)
+        times.append(time)
+        time += 60.0 / (bpm * TICKS_PER_BEAT)
+    feed_times(clock, [np.ceil(t / period) * period for t in times])
+    assert clock.position == 239
+    assert clock.bpm == pytest.approx(end_bpm, rel=0.01)
+    assert clock.time_of(240) == pytest.approx(time, abs=period)
 
 
 def test_with_period_jitter_near_a_fifth_of_a_tick_ticks_are_just_counted():
@@ -204,27 +230,18 @@ def test_with_period_jitter_near_a_fifth_of_a_tick_ticks_are_just_counted():
     fast, slow = 60.0 / (150 * TICKS_PER_BEAT), 60.0 / (110 * TICKS_PER_BEAT)
     times = [i * fast for i in range(96)] + [96 * fast + i * slow for i in range(1, 97)]
     feed_times(clock, [np.ceil(t / period) * period for t in times])
-    assert (clock.position, clock.lost_ticks) == (191, 0)
+    assert (clock.position, clock.delays) == (191, 0)
 
 
 @pytest.mark.parametrize("new_bpm", [70, 100, 280])
-def test_a_tempo_jump_at_64_frames_is_not_a_loss_even_halving(new_bpm):
+def test_a_tempo_jump_at_64_frames_is_not_a_hold_up_even_halving(new_bpm):
     period, clock = 64 / 48000, ClockTracker()
     clock.feed([START], 0.0)
     old, new = 60.0 / (140 * TICKS_PER_BEAT), 60.0 / (new_bpm * TICKS_PER_BEAT)
     times = [i * old for i in range(96)] + [95 * old + i * new for i in range(1, 97)]
     feed_times(clock, [np.ceil(t / period) * period for t in times])
-    assert (clock.position, clock.lost_ticks) == (191, 0)
+    assert (clock.position, clock.delays) == (191, 0)
     assert clock.bpm == pytest.approx(new_bpm, rel=0.02)
-
-
-def test_a_tick_lost_half_a_beat_after_a_tempo_change_still_counts():
-    clock = ClockTracker()
-    clock.feed([START], 0.0)
-    old, new = TICK, 60.0 / (100 * TICKS_PER_BEAT)
-    times = [i * old for i in range(48)] + [47 * old + i * new for i in range(1, 49)]
-    feed_times(clock, [t for i, t in enumerate(times) if i != 60])
-    assert (clock.position, clock.lost_ticks) == (95, 1)
 
 
 def test_notes_may_go_a_tick_ahead_only_while_ticks_arrive_on_the_line():
@@ -234,12 +251,15 @@ def test_notes_may_go_a_tick_ahead_only_while_ticks_arrive_on_the_line():
     assert clock.sending_limit() == pytest.approx(50 + 0.25)
 
 
-def test_a_tick_suspected_to_follow_a_loss_counts_where_it_would_be():
+def test_after_a_long_interval_notes_wait_for_the_next_tick_to_settle_the_phase():
     clock = ClockTracker()
     clock.feed([START], 0.0)
-    feed_times(clock, [i * TICK for i in range(31) if i != 30])
-    clock.feed([CLOCK], 31 * TICK)  # interval of two ticks: tick 30 suspected lost
+    feed_times(clock, [i * TICK for i in range(30)])
+    clock.feed([CLOCK], 31 * TICK)  # two intervals: held up, or the tempo changed; the next tick tells
     assert clock.position == 30
+    assert clock.sending_limit() == pytest.approx(30 + 0.25)
+    clock.feed([CLOCK], 32 * TICK)  # the same tempo: held up by a tick, the line re-anchored
+    assert (clock.position, clock.delays) == (31, 1)
     assert clock.sending_limit() == pytest.approx(31 + 1.25)
 
 
@@ -248,5 +268,5 @@ def test_a_stream_delayed_by_a_tick_that_catches_up_is_not_a_loss():
     clock.feed([START], 0.0)
     delayed = range(30, 36)  # a starved client: ticks 30-35 each come a tick late, then 36 with 35
     feed_times(clock, [i * TICK + (TICK if i in delayed else 0.0) for i in range(48)])
-    assert (clock.position, clock.lost_ticks) == (47, 0)
+    assert clock.position == 47
     assert clock.time_of(48) == pytest.approx(48 * TICK, abs=1e-4)

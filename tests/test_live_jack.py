@@ -181,3 +181,23 @@ def test_bad_preset_is_refused_before_any_port_opens(tmp_path, preset_text, mess
     path.write_text(preset_text)
     result = run_beatgen("run", "--backend", "jack", "--preset", path)
     assert result.returncode == 2 and message in result.stderr and str(path) in result.stderr
+
+
+def test_bench_live_measures_a_tempo_and_keeps_the_run(tmp_path, capsys):
+    """`beatgen bench-live` end to end (short, 256-frame periods): the numbers come out and --save keeps
+    what a run with xruns needs looking at.  Its timing is reported, not asserted (see the module docstring)."""
+    import json
+
+    from bridge.bench_live import run_bench_live
+
+    assert run_bench_live((120.0,), bars=2, period=PERIOD, as_json=True, realtime="auto", save=tmp_path) == 0
+    report = json.loads(capsys.readouterr().out)
+    (result,) = report["results"]
+    assert result["bridge"]["notes"] > 0 and result["baseline"]["notes"] > 0
+    assert (result["missing_bars"], result["unmatched_note_ons"]) == (0, 0)
+    assert 0 < result["cpu_percent"] < 100 and result["ports_ready_s"] < 5
+    assert isinstance(result["reference_slips"], list)
+    recording = (tmp_path / "120-recording.txt").read_text().splitlines()
+    assert sum(line.endswith(" f8") for line in recording) > 2 * TICKS_PER_BAR
+    assert "continuing at bar" in (tmp_path / "120-bridge.log").read_text()
+    assert (tmp_path / "120-jackd.log").exists()
