@@ -90,8 +90,7 @@ def measure_tempo(
         log = session.log()
         if save is not None:
             _save_run(save, bpm, events, log, session.rig.log())
-        seed = session.seed
-    slips = reference_slips(events, seed)  # the recorder lost a tick the player (and the bridge) counted
+    slips = reference_slips(events, session.seed)  # the recorder lost a tick the player (and the bridge) counted
     result = analyze(events, slips=slips)
     baseline = analyze(events, channel=0, grid_ticks=1, slips=slips).errors_ms  # the player sends on the tick itself
     first_generated = SEED_BARS

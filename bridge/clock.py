@@ -31,9 +31,12 @@ that comes less than half an interval later means the long one was only
 late (both came in one batch); anything else is a tempo change, which
 restarts the estimate.  A stream held up for a few ticks that then catches
 up in one batch (a tick less than half an interval after its predecessor,
-within a beat of a re-anchoring) is re-anchored back.  Where the recent intervals jitter by 0.15 tick or
-more (long audio periods deliver ticks in batches) a hold-up cannot be told
-from jitter, and the fit's outlier rule alone absorbs late ticks.
+within a beat of a re-anchoring) is re-anchored back.  A hold-up built up
+over several slightly long intervals shows as three ticks off the line by
+one and the same offset (_judge_phase).  Where the recent intervals jitter
+by 0.15 tick or more (long audio periods deliver ticks in batches) a hold-up
+cannot be told from jitter, and the fit's outlier rule alone absorbs late
+ticks.
 
 Why no tick is inferred as lost: measured on JACK (64 frames, 174 BPM,
 dozens of xruns in 40 s runs, the bridge's stamps against a frame-time
@@ -61,7 +64,7 @@ MIN_BPM, MAX_BPM = 20.0, 400.0
 MIN_FIT_TICKS = 6
 OUTLIER_SECONDS = 0.002  # ticks further than this (and 4x the median) off the line are not fitted
 MAX_JITTER_FOR_HOLD_UPS = 0.15  # of a tick interval: beyond it no hold-up is inferred (see the module docstring)
-HOLD_UP_INTERVALS_IGNORED = 2  # the largest deviations left out when judging the jitter (_can_tell_hold_ups)
+HOLD_UP_INTERVALS_IGNORED = 2  # the largest deviations left out when judging the jitter (_hold_up_jitter)
 # A line is re-anchored when PHASE_TICKS ticks in a row sit off it on one side by more than
 # PHASE_JITTERS jitters, spread by at most 2 jitters + PHASE_SPREAD_SECONDS (_judge_phase).
 PHASE_TICKS, PHASE_JITTERS, PHASE_SPREAD_SECONDS = 3, 3.0, 0.0005
@@ -151,9 +154,9 @@ class ClockTracker:
         points = list(self._anchors)
         earlier, latest = points[:-PHASE_TICKS], points[-PHASE_TICKS:]
         slope, intercept, kept = _robust_line(earlier)
-        if slope <= 0 or not self._can_tell_hold_ups(slope):
+        jitter = self._hold_up_jitter(slope) if slope > 0 else None
+        if jitter is None:
             return
-        jitter = self._jitter(slope)
         threshold = max(OUTLIER_SECONDS, PHASE_JITTERS * jitter)
         if any(abs(time - (intercept + position * slope)) > threshold for position, time in kept):
             return  # the earlier ticks are no straight line (the tempo is changing): nothing to judge against
@@ -161,8 +164,7 @@ class ClockTracker:
         spread = max(offsets) - min(offsets)
         same_side = all(offset > threshold for offset in offsets) or all(offset < -threshold for offset in offsets)
         if same_side and spread <= min(2 * jitter + PHASE_SPREAD_SECONDS, abs(sum(offsets)) / (2 * PHASE_TICKS)):
-            self.delays += 1
-            self._reanchor(slope)
+            self._shift_phase(slope)
             self._anchors.extend(latest)
 
     def _judge_interval(self, interval: float) -> None:
@@ -179,7 +181,7 @@ class ClockTracker:
         if self._suspect_delay:
             self._suspect_delay = False
             if SAME_TEMPO[0] <= ratio <= SAME_TEMPO[1]:
-                self._shift_phase()
+                self._shift_phase(fit[0])
                 self._intervals.append(interval)
             elif ratio >= 0.5:
                 self._restart_estimate()  # the tempo changed at the long interval
@@ -201,14 +203,14 @@ class ClockTracker:
         self._reanchor(estimate)
         return True
 
-    def _shift_phase(self) -> None:
+    def _shift_phase(self, tick_interval: float) -> None:
         """The clock was held up and goes on at the same tempo, later: a new line, same slope.
 
         The intervals (and so the tempo until the line is refitted) stay; the
         anchors go, since every later tick is off the old line by the delay.
         """
         self.delays += 1
-        self._reanchor(self._fit()[0])
+        self._reanchor(tick_interval)
 
     def _reanchor(self, tick_interval: float | None = None) -> None:
         """Start a new line from the next ticks; until it has enough of them, the tempo of the
@@ -231,17 +233,22 @@ class ClockTracker:
         a tick at 120 BPM is 21 ms) make ordinary intervals of 0, 1 or 2 periods;
         then a hold-up cannot be told from a tick that waited for the next period.
         """
-        if len(self._intervals) < MIN_FIT_TICKS:
-            return False
-        return self._jitter(tick_interval) < MAX_JITTER_FOR_HOLD_UPS * tick_interval
+        return self._hold_up_jitter(tick_interval) is not None
 
-    def _jitter(self, tick_interval: float) -> float:
-        """How far the recent intervals stray from `tick_interval`, in seconds: the third-largest
-        deviation of a full beat of intervals, so that the intervals of a hold-up just absorbed
-        (one or two, measured: 1.3 then 2.55 intervals) do not hide the next one."""
+    def _hold_up_jitter(self, tick_interval: float) -> float | None:
+        """How far the recent intervals stray from `tick_interval`, in seconds, or None where
+        that is too far (or there are too few) to tell a hold-up (_can_tell_hold_ups).
+
+        The third-largest deviation of a full beat of intervals, so that the
+        intervals of a hold-up just absorbed (one or two, measured: 1.3 then
+        2.55 intervals) do not hide the next one.
+        """
+        if len(self._intervals) < MIN_FIT_TICKS:
+            return None
         deviations = sorted(abs(interval - tick_interval) for interval in self._intervals)
         ignored = HOLD_UP_INTERVALS_IGNORED if len(deviations) == TICKS_PER_BEAT else 0
-        return deviations[-ignored - 1]
+        jitter = deviations[-ignored - 1]
+        return jitter if jitter < MAX_JITTER_FOR_HOLD_UPS * tick_interval else None
 
     def _add_interval(self, interval: float) -> None:
         estimate = self.tick_interval

@@ -13,6 +13,7 @@ measured by `beatgen bench-live`, not asserted.
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import time
@@ -20,6 +21,7 @@ import time
 import pytest
 import rtmidi
 
+from bridge.bench_live import run_bench_live
 from bridge.jack_rig import realtime_allowed
 from bridge.live_session import TICKS_PER_BAR, LiveSession, analyze
 
@@ -186,10 +188,6 @@ def test_bad_preset_is_refused_before_any_port_opens(tmp_path, preset_text, mess
 def test_bench_live_measures_a_tempo_and_keeps_the_run(tmp_path, capsys):
     """`beatgen bench-live` end to end (short, 256-frame periods): the numbers come out and --save keeps
     what a run with xruns needs looking at.  Its timing is reported, not asserted (see the module docstring)."""
-    import json
-
-    from bridge.bench_live import run_bench_live
-
     assert run_bench_live((120.0,), bars=2, period=PERIOD, as_json=True, realtime="auto", save=tmp_path) == 0
     report = json.loads(capsys.readouterr().out)
     (result,) = report["results"]
