@@ -16,7 +16,8 @@ through the last beat of ticks (24 while running, refitted without ticks
 that arrived far off the line): jitter averages out, one tick delivered late
 (drivers hand ticks over in audio-period batches, a busy machine delays a
 batch) barely moves it, and a tempo change is followed within a beat.
-Until six ticks have arrived, the mean tick interval stands in.  An interval far longer than
+Until six ticks have arrived, the mean tick interval stands in; neither
+offers a tempo faster than MAX_BPM (bunched ticks, not a tempo).  An interval far longer than
 the current estimate (the clock paused without Stop) restarts the estimate
 instead of dragging it.  A running clock whose ticks stop arriving for longer
 than STALL_BEATS beats (at least MIN_STALL_SECONDS) counts as stalled.
@@ -61,6 +62,9 @@ GAP_FACTOR = 4.0
 STALL_BEATS = 1.0
 MIN_STALL_SECONDS = 0.25
 MIN_BPM, MAX_BPM = 20.0, 400.0
+# A shorter tick interval is ticks delivered in a bunch (a clock that starts with a burst, a
+# catch-up batch), not a tempo: no estimate that fast is offered (tick_interval).
+MIN_TICK_SECONDS = 60.0 / (MAX_BPM * TICKS_PER_BEAT)
 MIN_FIT_TICKS = 6
 OUTLIER_SECONDS = 0.002  # ticks further than this (and 4x the median) off the line are not fitted
 MAX_JITTER_FOR_HOLD_UPS = 0.15  # of a tick interval: beyond it no hold-up is inferred (see the module docstring)
@@ -154,7 +158,7 @@ class ClockTracker:
         points = list(self._anchors)
         earlier, latest = points[:-PHASE_TICKS], points[-PHASE_TICKS:]
         slope, intercept, kept = _robust_line(earlier)
-        jitter = self._hold_up_jitter(slope) if slope > 0 else None
+        jitter = self._hold_up_jitter(slope) if slope >= MIN_TICK_SECONDS else None
         if jitter is None:
             return
         threshold = max(OUTLIER_SECONDS, PHASE_JITTERS * jitter)
@@ -259,7 +263,13 @@ class ClockTracker:
 
     @property
     def tick_interval(self) -> float | None:
-        """Seconds per tick, or None before two ticks have arrived."""
+        """Seconds per tick, or None before two ticks have arrived or while the ticks so far
+        came too bunched to give a tempo of at most MAX_BPM.
+
+        Measured in the engine tests: a clock that began with two ticks 0.02 ms
+        apart gave an interval of 0.02 ms, every bar line was predicted at
+        once, and the engine cut four bars inside the first one.
+        """
         fit = self._fit()
         if fit is not None:
             return fit[0]
@@ -267,13 +277,14 @@ class ClockTracker:
             return self._held_interval
         if not self._intervals:
             return None
-        return sum(self._intervals) / len(self._intervals)
+        mean = sum(self._intervals) / len(self._intervals)
+        return mean if mean >= MIN_TICK_SECONDS else None
 
     def _fit(self) -> tuple[float, float] | None:
         """(slope, intercept) of time against position over the recent ticks; None with too few."""
         if self._fitted is None and len(self._anchors) >= MIN_FIT_TICKS:
             slope, intercept, _kept = _robust_line(list(self._anchors))
-            if slope > 0:
+            if slope >= MIN_TICK_SECONDS:
                 self._fitted = (slope, intercept)
         return self._fitted
 

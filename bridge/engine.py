@@ -25,6 +25,7 @@ answers (see _step_takes).  What was heard and sent is kept bar by bar
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -35,7 +36,7 @@ from typing import Callable
 import numpy as np
 
 from .bar_history import GENERATED, SEED, BarHistory, BarView
-from .clock import CLOCK, CONTINUE, SONG_POSITION, START, STOP, TICKS_PER_BEAT, ClockTracker
+from .clock import CLOCK, CONTINUE, MIN_TICK_SECONDS, SONG_POSITION, START, STOP, TICKS_PER_BEAT, ClockTracker
 from .controls import Controls, control_from_cc, shape_bar
 from .inference_worker import GeneratedBar, InferenceWorker, Job, WorkerError
 from .live_settings import LiveSettings
@@ -352,10 +353,17 @@ class Engine:
             line = self.next_line
             when = self._cut_time(line)
             reached = self.clock.position >= line * TICKS_PER_BAR
-            if not reached and (when is None or when > now):
+            if not reached and (when is None or when > now or not self._near_line(line)):
                 return
             self.next_line += 1
             self._cut(line)
+
+    def _near_line(self, line: int) -> bool:
+        """Whether the ticks received so far are within a cut's lead of `line`: the predicted time
+        alone is not enough, since a tempo estimate gone wrong would cut bars that have not been
+        played (the lead allowed is CUT_AHEAD_S and a negative offset at MAX_BPM, plus a tick)."""
+        lead_s = CUT_AHEAD_S - min(0.0, self._offset_s())
+        return self.clock.position >= line * TICKS_PER_BAR - (math.ceil(lead_s / MIN_TICK_SECONDS) + 1)
 
     def _cut(self, line: int) -> None:
         bar = line - 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bridge.clock import CLOCK, CONTINUE, SONG_POSITION, START, STOP, TICKS_PER_BEAT, ClockTracker
+from bridge.clock import CLOCK, CONTINUE, MAX_BPM, SONG_POSITION, START, STOP, TICKS_PER_BEAT, ClockTracker
 
 
 def ticks(tracker: ClockTracker, count: int, bpm: float, start: float, jitter: float = 0.0, seed: int = 0) -> float:
@@ -58,6 +58,21 @@ def test_tempo_change_is_followed_within_a_beat():
     clock, t = running(48)
     ticks(clock, TICKS_PER_BEAT + 1, 140.0, t)
     assert clock.bpm == pytest.approx(140.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("bunched", [2, 3, 6, 10])
+def test_a_clock_that_starts_with_a_burst_offers_no_tempo_faster_than_max_bpm(bunched):
+    """The first ticks delivered in one batch (a late client, a driver's first period): a tempo from
+    their 0.02 ms intervals would put every bar line at once (see ClockTracker.tick_interval)."""
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    interval = 60.0 / (240.0 * TICKS_PER_BEAT)
+    arrival = (bunched - 1) * interval
+    for index in range(bunched + 40):
+        clock.feed([CLOCK], max(index * interval, arrival + index * 0.00002))
+        assert clock.tick_interval is None or 60.0 / (clock.tick_interval * TICKS_PER_BEAT) <= MAX_BPM
+        assert clock.bpm is None or clock.bpm <= MAX_BPM
+    assert clock.bpm == pytest.approx(240.0, rel=1e-6), "once a beat of ticks has come on time, the tempo is exact"
 
 
 @pytest.mark.parametrize(
