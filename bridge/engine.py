@@ -470,9 +470,14 @@ class Engine:
     # -- sending ------------------------------------------------------------------------------
 
     def _send_due(self, now: float) -> None:
-        if not self.clock.running or self.stalled or self.clock.tick_interval is None:
+        if not self.clock.running or self.stalled:
             return
-        horizon = min(self.clock.position_estimate(now + SEND_EARLY_S - self._offset_s()), self._sending_limit())
+        if self.clock.tick_interval is None:
+            # No tempo yet (the first ticks, or ticks bunched after a pause): nothing can be sent
+            # ahead, but what is due by the count of ticks received goes now, not a tempo later.
+            horizon = float(self.clock.position)
+        else:
+            horizon = min(self.clock.position_estimate(now + SEND_EARLY_S - self._offset_s()), self._sending_limit())
         messages = self.scheduler.due(horizon)
         if not messages:
             return
