@@ -33,6 +33,9 @@ CONTINUOUS_CC = {
     "quantize": "feel",
     "offset_ms": "output",
 }
+# Every Controls field and the preset section it is read from (mute and lock: lists of drum names there).
+PRESET_SECTION = {**CONTINUOUS_CC, "random_seed": "generation", "mute": "drums", "lock": "drums", "thru": "output"}
+DRUM_SET_FIELDS = ("mute", "lock")
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,18 @@ class Controls:
 
     @classmethod
     def from_preset(cls, preset: Preset) -> "Controls":
-        g, f, d, o = preset["generation"], preset["feel"], preset["drums"], preset["output"]
-        return cls(
-            g["temperature"], g["top_k"], g["top_p"], g["adherence"], g["density"], g["random_seed"],
-            f["velocity_scale"], f["swing"], f["humanize_ms"], f["quantize"],
-            frozenset(DRUM_NAMES.index(n) for n in d["mute"]), frozenset(DRUM_NAMES.index(n) for n in d["lock"]),
-            o["offset_ms"], o["thru"],
-        )  # fmt: skip
+        values = {name: preset[section][name] for name, section in PRESET_SECTION.items()}
+        for name in DRUM_SET_FIELDS:
+            values[name] = frozenset(DRUM_NAMES.index(drum) for drum in values[name])
+        return cls(**values)
+
+    def preset_values(self) -> dict[tuple[str, str], object]:
+        """{(section, key): value} of the preset keys these controls are read from (from_preset's inverse):
+        the TUI shows a change made by a MIDI CC in its editor as if it had been typed."""
+        values = {(section, name): getattr(self, name) for name, section in PRESET_SECTION.items()}
+        for name in DRUM_SET_FIELDS:
+            values[(PRESET_SECTION[name], name)] = [DRUM_NAMES[index] for index in sorted(getattr(self, name))]
+        return values
 
     def sampling(self) -> SamplingSettings:
         return SamplingSettings(self.temperature, self.top_k, self.top_p, self.adherence, self.density)

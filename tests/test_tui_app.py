@@ -293,6 +293,42 @@ def test_mode_bar_counts_and_tempo_go_to_the_running_bridge(tmp_path):
     run(app, scenario)
 
 
+def test_a_knob_mapped_to_a_control_moves_the_editor_and_marks_the_preset_unsaved(tmp_path):
+    app = make_app(tmp_path)
+
+    async def scenario(pilot):
+        app.change("midi_cc", "temperature", 21)
+        app.change("midi_cc", "mute_kick", 22)
+        app._set_dirty(False)  # as if saved with the mapping: what follows is the knob alone
+        bridge().turn_knob(21, 127)
+        await wait_for(pilot, lambda: app.values["generation"]["temperature"] == 3.0)
+        assert float(field(app, "generation", "temperature").value) == 3.0
+        bridge().turn_knob(22, 127)
+        await wait_for(pilot, lambda: app.values["drums"]["mute"] == ["kick"])
+        assert app.dirty and app.preset.name + "*" in app.status_bar.lines[0], "a knob turn leaves the preset unsaved"
+        assert bridge().sent("controls")[-1] == bridge().status().controls, "what the app sends back agrees"
+
+    run(app, scenario)
+
+
+def test_a_bridge_slow_to_apply_edits_never_undoes_the_latest_one(tmp_path):
+    app = make_app(tmp_path)
+
+    async def scenario(pilot):
+        bridge().holding = True
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert app.values["generation"]["temperature"] == 1.2
+        bridge().apply_held(1)  # the bridge shows 1.1 for a while: an older edit of ours, not a knob
+        await pilot.pause(0.2)
+        assert app.values["generation"]["temperature"] == 1.2
+        assert float(field(app, "generation", "temperature").value) == 1.2
+        bridge().apply_held(1)
+        await pilot.pause(0.2)
+        assert bridge().status().controls.temperature == 1.2 and app.values["generation"]["temperature"] == 1.2
+
+    run(app, scenario)
+
+
 # -- presets ---------------------------------------------------------------------------------------------
 
 

@@ -12,7 +12,8 @@ import dataclasses
 from pathlib import Path
 
 from bridge.bar_history import BarView
-from bridge.controls import Controls
+from bridge.controls import Controls, control_from_cc
+from bridge.live_settings import LiveSettings
 from bridge.midi_files import Hit
 from bridge.ports import PortError
 from tui.app import AppOptions, create_app
@@ -55,6 +56,8 @@ class FakeBridge:
         self.opened = self.closed = False
         self.current = status if status is not None else engine_status(controls=Controls.from_preset(preset))
         self.history_bars = list(groove_bars())
+        self.held: list = []  # controls commands received but not applied yet (hold_controls)
+        self.holding = False
         FakeBridge.instances.append(self)
 
     def open(self) -> None:
@@ -67,14 +70,30 @@ class FakeBridge:
 
     def command(self, name: str, value=None) -> None:
         self.commands.append((name, value))
-        if name == "controls":
+        if name == "controls" and self.holding:
+            self.held.append(value)
+        elif name == "controls":
             self.current = dataclasses.replace(self.current, controls=value)
         elif name in ("arm", "disarm"):
             armed = name == "arm"
             state = "listening" if armed else "disarmed"
             self.current = dataclasses.replace(self.current, armed=armed, mode_state=state)
         elif name == "preset":
+            self.preset = value
             self.current = dataclasses.replace(self.current, controls=Controls.from_preset(value))
+
+    def turn_knob(self, number: int, value: int) -> None:
+        """A MIDI CC arriving, as the engine applies it: the preset's [midi_cc] mapping, control_from_cc."""
+        controls = self.current.controls
+        for name in LiveSettings.from_preset(self.preset).cc_controls.get(number, ()):
+            controls = control_from_cc(controls, name, value)
+        self.current = dataclasses.replace(self.current, controls=controls)
+
+    def apply_held(self, count: int) -> None:
+        """The engine catches up with `count` of the controls commands it was sent (a busy bridge)."""
+        for value in self.held[:count]:
+            self.current = dataclasses.replace(self.current, controls=value)
+        del self.held[:count]
 
     def status(self):
         return self.current

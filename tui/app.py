@@ -238,6 +238,10 @@ class BeatGenApp(App[None]):
         self._offline_model = None
         self._model_lock = threading.Lock()
         self._shown_log = ""
+        # Controls this app sent (recent ones), and the engine's controls at the last poll: a change
+        # in the engine that is none of ours came from a MIDI CC (see _follow_engine_controls).
+        self._sent_controls: deque = deque(maxlen=16)
+        self._engine_controls = None
         self.start_error: str | None = None
         self.preset = self._initial_preset()
         self.values = copy.deepcopy(self.preset.values)
@@ -336,6 +340,7 @@ class BeatGenApp(App[None]):
         self.pattern.display = True
         self.show_status()
         old, self.bridge, self.status = self.bridge, None, None
+        self._engine_controls = None  # the new bridge starts from the preset as it stands
         self.pattern.clear()
         self._open_bridge(old, self.current_preset(), self.options)
 
@@ -386,6 +391,10 @@ class BeatGenApp(App[None]):
         """A command to the running bridge; False (and a word on screen) when there is none."""
         if self.bridge is None:
             return False
+        if name in ("controls", "preset"):
+            from bridge.controls import Controls
+
+            self._sent_controls.append(value if name == "controls" else Controls.from_preset(value))
         try:
             self.bridge.command(name, value)
         except Exception as error:  # noqa: BLE001 - a bridge that died is reported by the next poll
@@ -402,7 +411,22 @@ class BeatGenApp(App[None]):
             except Exception as error:  # noqa: BLE001 - the child process died: say so, keep the app
                 self.bridge, self.status = None, None
                 self._bridge_failed("error", f"the bridge stopped ({type(error).__name__}: {error})")
+            else:
+                self._follow_engine_controls(self.status.controls)
         self.show_status()
+
+    def _follow_engine_controls(self, controls) -> None:
+        """A knob mapped in [midi_cc] moved a control: the editor and the preset follow, as if typed
+        (the preset is then unsaved, like a plugin's patch after a knob turn).  Controls the app
+        sent itself are skipped, so an older state polled before the engine applied the latest
+        edit never undoes it."""
+        seen, self._engine_controls = self._engine_controls, controls
+        if seen is None or controls == seen or controls in self._sent_controls:
+            return
+        for (section, key), value in controls.preset_values().items():
+            current = self.values[section][key]
+            if (sorted(current) if isinstance(current, list) else current) != value:
+                self.change(section, key, value)
 
     def show_status(self) -> None:
         status = self.status
