@@ -299,12 +299,14 @@ def test_a_knob_mapped_to_a_control_moves_the_editor_and_marks_the_preset_unsave
     async def scenario(pilot):
         app.change("midi_cc", "temperature", 21)
         app.change("midi_cc", "mute_kick", 22)
+        app.change("drums", "lock", ["closed_hh", "snare"])  # not in drum order: a knob elsewhere leaves it
         app._set_dirty(False)  # as if saved with the mapping: what follows is the knob alone
         bridge().turn_knob(21, 127)
         await wait_for(pilot, lambda: app.values["generation"]["temperature"] == 3.0)
         assert float(field(app, "generation", "temperature").value) == 3.0
         bridge().turn_knob(22, 127)
         await wait_for(pilot, lambda: app.values["drums"]["mute"] == ["kick"])
+        assert app.values["drums"]["lock"] == ["closed_hh", "snare"]
         assert app.dirty and app.preset.name + "*" in app.status_bar.lines[0], "a knob turn leaves the preset unsaved"
         assert bridge().sent("controls")[-1] == bridge().status().controls, "what the app sends back agrees"
 

@@ -425,7 +425,7 @@ class BeatGenApp(App[None]):
             return
         for (section, key), value in controls.preset_values().items():
             current = self.values[section][key]
-            if (sorted(current) if isinstance(current, list) else current) != value:
+            if (set(current) != set(value)) if isinstance(value, list) else current != value:
                 self.change(section, key, value)
 
     def show_status(self) -> None:
