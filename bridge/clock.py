@@ -158,7 +158,7 @@ class ClockTracker:
         points = list(self._anchors)
         earlier, latest = points[:-PHASE_TICKS], points[-PHASE_TICKS:]
         slope, intercept, kept = _robust_line(earlier)
-        jitter = self._hold_up_jitter(slope) if slope >= MIN_TICK_SECONDS else None
+        jitter = self._hold_up_jitter(slope) if _is_tempo(slope) else None
         if jitter is None:
             return
         threshold = max(OUTLIER_SECONDS, PHASE_JITTERS * jitter)
@@ -278,13 +278,13 @@ class ClockTracker:
         if not self._intervals:
             return None
         mean = sum(self._intervals) / len(self._intervals)
-        return mean if mean >= MIN_TICK_SECONDS else None
+        return mean if _is_tempo(mean) else None
 
     def _fit(self) -> tuple[float, float] | None:
         """(slope, intercept) of time against position over the recent ticks; None with too few."""
         if self._fitted is None and len(self._anchors) >= MIN_FIT_TICKS:
             slope, intercept, _kept = _robust_line(list(self._anchors))
-            if slope >= MIN_TICK_SECONDS:
+            if _is_tempo(slope):
                 self._fitted = (slope, intercept)
         return self._fitted
 
@@ -363,6 +363,11 @@ class ClockTracker:
 
     def status(self, now: float) -> ClockStatus:
         return ClockStatus(self.running, self.stalled(now), max(self.position, 0), self.bpm)
+
+
+def _is_tempo(seconds_per_tick: float) -> bool:
+    """Whether a tick interval can be a tempo (at most MAX_BPM), not ticks delivered in a bunch."""
+    return seconds_per_tick >= MIN_TICK_SECONDS
 
 
 def _robust_line(points: list[tuple[int, float]]) -> tuple[float, float, list[tuple[int, float]]]:
