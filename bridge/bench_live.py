@@ -12,7 +12,12 @@ and memory of the bridge process, how soon its ports were ready, and the
 server's xruns (cycles that ran late; their timings are suspect), and the
 reference slips: ticks the recorder lost without a gap to show it, found
 where the player's seed notes land off their ticks on the recording's count
-(see live_session.reference_slips); the grid is corrected by them.
+(see live_analysis.reference_slips); the grid is corrected by them.  And
+ticks lost on the way to the bridge: its log shows a gap where the
+recording has none and its count at Stop is short by as many (see
+live_analysis.input_losses); from there on it is measured on its own count,
+since no clock follower can place a tick it never got, and the numbers on
+the song's count are reported too ("raw max").
 
 JACK runs realtime (jackd -R, as JACK is normally run) where the OS allows
 it, e.g. as root: without SCHED_FIFO a 2-core machine overruns hundreds of
@@ -37,7 +42,8 @@ import time
 from pathlib import Path
 
 from .jack_rig import realtime_allowed
-from .live_session import TICKS_PER_BAR, LiveSession, analyze, reference_slips
+from .live_analysis import TICKS_PER_BAR, analyze, input_losses, reference_slips
+from .live_session import LiveSession, save_run
 
 LATE_MS = 3.0
 SEED_BARS = 2
@@ -89,15 +95,20 @@ def measure_tempo(
         ready = session.ready_seconds
         log = session.log()
         if save is not None:
-            _save_run(save, bpm, events, log, session.rig.log())
+            save_run(save, f"{bpm:g}", events, log, session.rig.log())
     slips = reference_slips(events, session.seed)  # the recorder lost a tick the player (and the bridge) counted
-    result = analyze(events, slips=slips)
+    losses = input_losses(events, log, slips)  # the bridge's input lost a tick the recorder heard
+    result = analyze(events, slips=slips + losses.slips)
+    raw = analyze(events, slips=slips)
     baseline = analyze(events, channel=0, grid_ticks=1, slips=slips).errors_ms  # the player sends on the tick itself
     first_generated = SEED_BARS
     expected = set(range(first_generated, first_generated + bars))
     return {
         "bpm": bpm,
         "bridge": _summary(result.errors_ms),
+        "bridge_on_song_count": _summary(raw.errors_ms),
+        "input_lost_ticks": losses.lost,
+        "input_count_unexplained": losses.unexplained,
         "baseline": _summary(baseline),
         "late_notes": sum(e > LATE_MS for e in result.errors_ms),
         "early_notes": sum(e < -LATE_MS for e in result.errors_ms),
@@ -114,16 +125,14 @@ def measure_tempo(
     }
 
 
+def _lost_text(result: dict) -> str:
+    """Ticks lost on the way to the bridge, and "?N" where its count at Stop was off by N unexplained."""
+    unexplained = result["input_count_unexplained"]
+    return f"{result['input_lost_ticks']}" + (f" ?{unexplained}" if unexplained else "")
+
+
 def _slips_text(slips: list[int]) -> str:
     return " ".join(f"{offset:+d}" for offset in slips) or "0"
-
-
-def _save_run(folder: Path, bpm: float, events, bridge_log: str, jackd_log: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = (f"{when:.6f} {data.hex(' ')}" for when, data in events)
-    (folder / f"{bpm:g}-recording.txt").write_text("\n".join(lines) + "\n")
-    (folder / f"{bpm:g}-bridge.log").write_text(bridge_log)
-    (folder / f"{bpm:g}-jackd.log").write_text(jackd_log)
 
 
 def _engine_late(log: str) -> int | None:
@@ -156,7 +165,7 @@ def run_bench_live(
     if ui:
         print("with the terminal UI running (beatgen tui, headless): CPU and RSS are the bridge child's; UI CPU below")
     header = ("BPM   notes  |err| median  p99    max    baseline p99/max  late  missing bars  CPU %  peak RSS (own)  ready"
-              "  xruns  ref slips")
+              "  xruns  ref slips  lost in  raw max")
     print(header)
     for r in results:
         b, base = r["bridge"], r["baseline"]
@@ -165,6 +174,7 @@ def run_bench_live(
             f"    {base['p99_ms']:>6.3f}/{base['max_ms']:.3f}    {r['late_notes']:>4}  {r['missing_bars']:>12}"
             f"  {r['cpu_percent']:>5.1f}  {r['peak_rss_mb']:>5.0f} MB ({r['rss_without_jack_shm_mb']:.0f})"
             f"  {r['ports_ready_s']:.2f} s  {r['xruns']:>5}  {_slips_text(r['reference_slips']):>9}"
+            f"  {_lost_text(r):>7}  {r['bridge_on_song_count']['max_ms']:>7.3f}"
             + (f"  UI CPU {r['ui_cpu_percent']:.1f} %" if ui else "")
         )
     return 0

@@ -25,19 +25,21 @@ than STALL_BEATS beats (at least MIN_STALL_SECONDS) counts as stalled.
 Ticks are counted as they arrive; none is ever invented.  A clock held up
 as a whole (the machine or the audio server stalled: jackd stopped for 20 ms
 delivers one tick 2.3 intervals after the last, then goes on at the old
-tempo, later) leaves a long interval followed by ordinary ones: once the tick
-after the long interval confirms the tempo, the line is re-anchored at the
-new phase (same tempo) and `delays` counts it.  A tick after the long one
-that comes less than half an interval later means the long one was only
-late (both came in one batch); anything else is a tempo change, which
-restarts the estimate.  A stream held up for a few ticks that then catches
+tempo, later) leaves a long interval followed by ordinary ones.  The tick
+after the long interval tells what it was (_settle_suspect): off the old line
+by more than the jitter, the clock was held up, and the line is re-anchored
+at the new phase (same tempo; `delays` counts it); on the old line, only the
+long interval's tick was late (both came in one batch); another long interval
+about as long is a tempo change, which restarts the estimate, and a longer
+one is held up again.  A stream held up for a few ticks that then catches
 up in one batch (a tick less than half an interval after its predecessor,
 within a beat of a re-anchoring) is re-anchored back.  A hold-up built up
 over several slightly long intervals shows as three ticks off the line by
 one and the same offset (_judge_phase).  Where the recent intervals jitter
 by 0.15 tick or more (long audio periods deliver ticks in batches) a hold-up
 cannot be told from jitter, and the fit's outlier rule alone absorbs late
-ticks.
+ticks, except an interval too long for jitter and a tempo change together
+(_stands_out).
 
 Why no tick is inferred as lost: measured on JACK (64 frames, 174 BPM,
 dozens of xruns in 40 s runs, the bridge's stamps against a frame-time
@@ -68,6 +70,10 @@ MIN_TICK_SECONDS = 60.0 / (MAX_BPM * TICKS_PER_BEAT)
 MIN_FIT_TICKS = 6
 OUTLIER_SECONDS = 0.002  # ticks further than this (and 4x the median) off the line are not fitted
 MAX_JITTER_FOR_HOLD_UPS = 0.15  # of a tick interval: beyond it no hold-up is inferred (see the module docstring)
+# Where intervals jitter by more (up to MAX_JITTER_FOR_LONG_INTERVALS of a tick: 256-frame periods
+# at 110 BPM), only an interval longer than one plus LONG_INTERVAL_JITTERS jitters is judged (_stands_out).
+MAX_JITTER_FOR_LONG_INTERVALS, LONG_INTERVAL_JITTERS = 0.25, 4.0
+SETTLE_JITTERS = 2.0  # the tick after a long interval this many jitters off the old line: held up (_settle_suspect)
 HOLD_UP_INTERVALS_IGNORED = 2  # the largest deviations left out when judging the jitter (_hold_up_jitter)
 # A line is re-anchored when PHASE_TICKS ticks in a row sit off it on one side by more than
 # PHASE_JITTERS jitters, spread by at most 2 jitters + PHASE_SPREAD_SECONDS (_judge_phase).
@@ -96,10 +102,14 @@ class ClockTracker:
         # (position, time) of recent ticks while running, without a jump in between.
         self._anchors: deque[tuple[int, float]] = deque(maxlen=TICKS_PER_BEAT)
         self._fitted: tuple[float, float] | None = None  # (seconds per tick, time of position 0), cached
-        self._suspect_delay = False  # the last tick came a long interval late (held up?); the next tick decides
+        # (length of the last interval, how late its tick is on the old line), both in tick intervals,
+        # when that interval was long (held up?); the next tick decides.
+        self._suspect: tuple[float, float] | None = None
         self._ticks_since_shift = TICKS_PER_BEAT  # ticks since the line was last re-anchored
         self._held_interval: float | None = None  # the tempo kept over a re-anchoring, until the new line is fitted
         self.delays = 0  # times the clock was held up and went on later at the same tempo
+        self.gaps = 0  # intervals of HOLD_UP_RATIO tick intervals or more while running (see _note_gap)
+        self.last_gap: tuple[int, float] | None = None  # (position of the tick after it, its length in intervals)
 
     def feed(self, message: bytes | list[int] | tuple[int, ...], time: float) -> str | None:
         """Apply one realtime/common message; returns its name when it changed the transport."""
@@ -107,7 +117,7 @@ class ClockTracker:
         if status == CLOCK:
             self._tick(time)
             return None
-        self._suspect_delay = False
+        self._suspect = None
         self._held_interval = None
         if status == START:
             self.running, self.position = True, -1
@@ -132,6 +142,7 @@ class ClockTracker:
 
     def _tick(self, time: float) -> None:
         if self.last_tick_time is not None:
+            self._note_gap(time - self.last_tick_time)
             self._judge_interval(time - self.last_tick_time)
         self.last_tick_time = time
         if self.running:
@@ -139,6 +150,16 @@ class ClockTracker:
             self._anchors.append((self.position, time))
             self._judge_phase()
         self._fitted = None
+
+    def _note_gap(self, interval: float) -> None:
+        """Count a long interval between ticks of a running clock, whatever it turns out to be (a
+        hold-up, a late tick, a pause, a tick lost on the way): the log shows where the clock was
+        irregular, which is what a timing problem needs looking at first.  The first tick after a
+        transport change (no anchors yet) has no interval to judge."""
+        estimate = self.tick_interval if self.running and self._anchors else None
+        if estimate is not None and interval >= HOLD_UP_RATIO * estimate:
+            self.gaps += 1
+            self.last_gap = (self.position + 1, interval / estimate)
 
     def _judge_phase(self) -> None:
         """Re-anchor the line when the latest ticks sit off it by one and the same offset.
@@ -182,21 +203,58 @@ class ClockTracker:
                 self._add_interval(interval)
             return
         ratio = max(interval, 0.0) / fit[0]
-        if self._suspect_delay:
-            self._suspect_delay = False
-            if SAME_TEMPO[0] <= ratio <= SAME_TEMPO[1]:
-                self._shift_phase(fit[0])
-                self._intervals.append(interval)
-            elif ratio >= 0.5:
-                self._restart_estimate()  # the tempo changed at the long interval
-            return  # below 0.5: the long interval's tick was late and this tick came with it
-        if HOLD_UP_RATIO <= ratio <= GAP_FACTOR and self._can_tell_hold_ups(fit[0]):
-            self._suspect_delay = True
+        if self._suspect is not None:
+            self._settle_suspect(*self._suspect, ratio, fit[0])
+            return
+        if HOLD_UP_RATIO <= ratio <= GAP_FACTOR and self._stands_out(ratio, fit[0]):
+            self._suspect = (ratio, ratio - 1.0)
             return
         if self._catching_up(interval):
             return
         if interval > 0:
             self._add_interval(interval)
+
+    def _settle_suspect(self, long: float, lateness: float, ratio: float, tick_interval: float) -> None:
+        """The tick after a long interval tells what it was (`long`: that interval, `lateness`: how
+        late its tick is on the old line, `ratio`: this interval; all in tick intervals).
+
+        - Another long interval, about as long: the tempo slowed there; measure it afresh.
+        - Another long one of another length: held up again; the next tick decides.
+        - Otherwise this tick's distance from the old line says it: late by a
+          jitter or more, the clock was held up and goes on later (re-anchor at
+          this tick); on the line, only the long interval's tick was late (it
+          and this one came in one batch).
+        Measured on JACK (256 frames, 110 BPM, a loaded machine): the bridge's
+        stamps showed 2.88 then 2.04 intervals where the clock had 1.53 (the
+        server stalled in wall time); restarting the estimate there gave 91.9
+        BPM for a beat and notes a tick late.  And 2.49 then 0.28 where the
+        clock had 1.77 then 1.0: the tick after was 0.77 late, a hold-up that
+        "came with it" had missed, and the next notes went most of a tick early.
+        """
+        self._suspect = None
+        if ratio > SAME_TEMPO[1] and SAME_TEMPO[0] <= ratio / long <= SAME_TEMPO[1]:
+            self._restart_estimate()
+            return
+        if ratio >= HOLD_UP_RATIO:
+            self._suspect = (ratio, lateness + ratio - 1.0)
+            return
+        jitter = self._hold_up_jitter(tick_interval, MAX_JITTER_FOR_LONG_INTERVALS)
+        threshold = max(OUTLIER_SECONDS, SETTLE_JITTERS * jitter) if jitter is not None else tick_interval / 4
+        if (lateness + ratio - 1.0) * tick_interval > threshold:
+            self._shift_phase(tick_interval)
+        if SAME_TEMPO[0] <= ratio <= SAME_TEMPO[1]:
+            self._intervals.append(ratio * tick_interval)
+
+    def _stands_out(self, ratio: float, tick_interval: float) -> bool:
+        """Whether an interval `ratio` tick intervals long is worth judging as a hold-up: any long
+        one where the recent intervals jitter little; where they jitter more (256-frame periods at
+        110 BPM: 0.23 tick), only one too long for jitter and a tempo change together (measured
+        there: 2.49 and 2.88 intervals, which the line fit alone took a beat to absorb, notes a
+        tick off meanwhile; while a slowing from 150 to 110 BPM plus a period made 1.55)."""
+        jitter = self._hold_up_jitter(tick_interval, MAX_JITTER_FOR_LONG_INTERVALS)
+        if jitter is None:
+            return False
+        return jitter < MAX_JITTER_FOR_HOLD_UPS * tick_interval or (ratio - 1.0) * tick_interval >= LONG_INTERVAL_JITTERS * jitter
 
     def _catching_up(self, interval: float) -> bool:
         """A stream held up for a while catches up in one batch: back to the earlier phase,
@@ -239,7 +297,7 @@ class ClockTracker:
         """
         return self._hold_up_jitter(tick_interval) is not None
 
-    def _hold_up_jitter(self, tick_interval: float) -> float | None:
+    def _hold_up_jitter(self, tick_interval: float, limit: float = MAX_JITTER_FOR_HOLD_UPS) -> float | None:
         """How far the recent intervals stray from `tick_interval`, in seconds, or None where
         that is too far (or there are too few) to tell a hold-up (_can_tell_hold_ups).
 
@@ -252,7 +310,7 @@ class ClockTracker:
         deviations = sorted(abs(interval - tick_interval) for interval in self._intervals)
         ignored = HOLD_UP_INTERVALS_IGNORED if len(deviations) == TICKS_PER_BEAT else 0
         jitter = deviations[-ignored - 1]
-        return jitter if jitter < MAX_JITTER_FOR_HOLD_UPS * tick_interval else None
+        return jitter if jitter < limit * tick_interval else None
 
     def _add_interval(self, interval: float) -> None:
         estimate = self.tick_interval

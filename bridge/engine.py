@@ -122,7 +122,7 @@ class Engine:
         self.internal_next_tick: float | None = None
         self.armed = True
         self.stalled = False
-        self.logged_delays = 0  # hold-ups of the clock already logged
+        self.logged_delays = self.logged_gaps = 0  # hold-ups and long intervals of the clock already logged
         self.next_line: int | None = None  # the next bar line whose cut is pending
         self.last_hit_tick: float | None = None
         self.epoch = 0
@@ -301,7 +301,7 @@ class Engine:
             self.log("MIDI clock arrived: following it instead of the internal clock")
             self.following_external, self.internal_next_tick = True, None
             self._reset_performance(self.clock.position)
-            self.clock, self.logged_delays = ClockTracker(), 0
+            self.clock, self.logged_delays, self.logged_gaps = ClockTracker(), 0, 0
         self.heard_external_clock = True
         was_running, was_position = self.clock.running, self.clock.position
         change = self.clock.feed(message, timestamp)
@@ -318,7 +318,8 @@ class Engine:
             self.log(f"transport {change} at bar {max(self.clock.position + 1, 0) // TICKS_PER_BAR + 1}")
         elif change == "stop":
             self._reset_performance(was_position)
-            self.log("transport stop: silenced")
+            # The count lets a recording of the clock show ticks lost on the way (live_analysis.input_losses).
+            self.log(f"transport stop at tick {self.clock.position + 1}: silenced")  # the song position, in ticks
 
     # -- internal clock --------------------------------------------------------------------
 
@@ -489,7 +490,12 @@ class Engine:
         self._count_late(now, self._offset_s())
 
     def _log_clock_anomalies(self) -> None:
-        """A clock held up as a whole (a stalled machine or audio server): worth knowing when the timing is off."""
+        """Long intervals between ticks, and a clock held up as a whole (a stalled machine or audio
+        server): worth knowing when the timing is off."""
+        if self.clock.gaps != self.logged_gaps and self.clock.last_gap is not None:
+            position, length = self.clock.last_gap
+            self.log(f"clock: a gap of {length:.2f} tick intervals before tick {position}")
+        self.logged_gaps = self.clock.gaps
         if self.clock.delays != self.logged_delays:
             self.log(f"clock: held up before tick {self.clock.position} and went on later at the same tempo")
         self.logged_delays = self.clock.delays
@@ -610,7 +616,7 @@ class Engine:
             self.log(f"clock source {source}")
             return
         self._reset_performance(self.clock.position)
-        self.clock, self.logged_delays = ClockTracker(), 0
+        self.clock, self.logged_delays, self.logged_gaps = ClockTracker(), 0, 0
         self.following_external, self.internal_next_tick = not internal_wanted, None
         if internal_wanted:
             self.log(f"clock source {source}: the internal clock")

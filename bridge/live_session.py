@@ -3,15 +3,13 @@
 `LiveSession` starts `beatgen run --backend jack` as a separate process (the
 very command a user runs), a "DAW" (ClockedPlayer, in a PlayerProcess) that plays a seed groove
 on jack_midi_clock's clock, and one jack_midi_dump recorder that hears the
-clock and the bridge's output on the same frame clock.  `analyze` turns the
-recording into what a producer would check: where the answer starts, how
-far each note is from the clock's grid, whether every note-on was switched
-off.
+clock and the bridge's output on the same frame clock.  What the recording
+says (where the answer starts, how far each note is from the clock's grid,
+whether every note-on was switched off) is worked out in live_analysis.
 """
 
 from __future__ import annotations
 
-import bisect
 import os
 import signal
 import subprocess
@@ -22,16 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .jack_rig import JackRig, PlayerProcess
+from .live_analysis import TICKS_PER_BAR
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = ROOT / "examples" / "seed_groove.mid"
-CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
-TICKS_PER_BAR = 96
-GRID_TICKS = 6  # a 16th note
-MAX_RECORDER_GAP = 4.5  # tick intervals; a longer gap while running is a pause, not lost ticks
-MAX_SLIP_TICKS = 2  # a player note further off its tick than this is not a slip (another note, a lost one)
-MAX_SLIP_LEAD_S = 0.005  # a player note sits up to a period after its tick: a slip is placed this much before it
-RECORDER_SKIP_TOLERANCE = 0.1  # tick intervals: a gap this much short of a whole number still counts its lost ticks
 
 
 def seed_notes(path: Path = SEED_FILE, bars: int = 2) -> list[tuple[int, int, int]]:
@@ -167,133 +159,11 @@ class LiveSession:
         self.close()
 
 
-@dataclass
-class Analysis:
-    ticks: list[tuple[float, int]]  # (time, song position in ticks) of every clock tick while running
-    note_ons: list[tuple[float, int, int]]  # (time, note, velocity) on the analysed channel
-    errors_ms: list[float]  # signed: note time minus the nearest grid tick
-    grid_ticks: list[int]  # that grid tick, as a song position
-    unmatched_note_ons: int  # note-ons never followed by their note-off
-    stop_time: float | None  # first Stop after the clock ran
-
-    def bars_with_notes(self) -> set[int]:
-        return {tick // TICKS_PER_BAR for tick in self.grid_ticks}
-
-
-def song_ticks(events: list[tuple[float, bytes]]) -> list[tuple[float, int]]:
-    """Clock ticks with their song position, following Start, Stop, Continue and Song Position Pointer.
-
-    The recorder is a JACK client too and loses the MIDI of cycles it
-    missed (xruns at small periods); its timestamps are exact frames, so a
-    tick missing from the recording shows as an interval of two (or three)
-    tick intervals: the missing ticks are put back where they were, evenly
-    between their neighbours.  Without this the reference grid itself would
-    slip by a tick per lost tick.  The dummy driver also skips frames after
-    an overrun, which moves the clock's later ticks forward by a fraction of
-    a tick (measured: intervals of 1.54, 1.72 and 2.63 ticks, each followed
-    by exact ones): so frame skips only lengthen a gap, and a gap counts
-    RECORDER_SKIP_TOLERANCE less than a whole number of extra ticks (1.72 is
-    no loss, 2.63 one).
-    """
-    ticks, running, position = [], False, 0
-    previous: float | None = None  # time of the last tick while running, None after a transport change
-    interval: float | None = None  # the last single-tick interval
-    for when, data in events:
-        status = data[0]
-        if status == START:
-            running, position, previous = True, 0, None
-        elif status == CONTINUE:
-            running, previous = True, None
-        elif status == STOP:
-            running = False
-        elif status == SONG_POSITION and len(data) >= 3:
-            position, previous = ((data[1] & 0x7F) | (data[2] & 0x7F) << 7) * GRID_TICKS, None
-        elif status == CLOCK and running:
-            step = 1
-            if previous is not None:
-                gap = when - previous
-                if interval and 1.5 <= gap / interval <= MAX_RECORDER_GAP:
-                    step = max(int(gap / interval + RECORDER_SKIP_TOLERANCE), 1)
-                elif not interval or gap >= interval / 2:  # not two ticks bunched in one late cycle
-                    interval = gap
-            for missing in range(1, step):  # where the lost ticks were: the clock's frames are exact
-                ticks.append((previous + missing * (when - previous) / step, position))
-                position += 1
-            ticks.append((when, position))
-            position += 1
-            previous = when
-    return ticks
-
-
-def reference_slips(
-    events: list[tuple[float, bytes]], seed: list[tuple[int, int, int]], channel: int = 0
-) -> list[tuple[float, int]]:
-    """Where the recording's tick count parted from the player's: [(time, ticks to add from then on)], cumulative.
-
-    The player counts the clock's ticks as they reach it and plays each seed
-    note on its tick; the recorder can lose ticks in an xrun in a way that
-    leaves no gap to see (two ticks bunched in one late cycle, one lost:
-    measured at 174 BPM).  Then the player's notes land a tick off the
-    recording's count, and so would every correct note of the bridge.  Only
-    the seed bars are covered: after them the player is silent.
-    """
-    played = analyze(events, channel=channel, grid_ticks=1)
-    ticks_of: dict[int, list[int]] = {}
-    for tick, note, _velocity in seed:
-        ticks_of.setdefault(note, []).append(tick)
-    tick_times = [when for when, _position in played.ticks]
-    slips, current, agreed = [], 0, float("-inf")
-    for (when, note, _velocity), label in zip(played.note_ons, played.grid_ticks):
-        # Matched by note and nearest tick, so that a note the recorder lost shifts nothing.
-        tick = min(ticks_of.get(note, ()), key=lambda tick: abs(tick - label - current), default=None)
-        if tick is None or abs(tick - label - current) > MAX_SLIP_TICKS:
-            continue
-        if tick - label != current:
-            slips.append((_most_irregular_tick(tick_times, agreed, when - MAX_SLIP_LEAD_S), tick - label - current))
-            current = tick - label
-        agreed = when
-    return slips
-
-
-def _most_irregular_tick(tick_times: list[float], after: float, before: float) -> float:
-    """The time of the tick after the least regular interval between two times: where a tick went missing."""
-    inside = [i for i, when in enumerate(tick_times) if after < when < before and i >= 2]
-    if not inside:
-        return before
-    def irregularity(i: int) -> float:
-        return abs((tick_times[i] - tick_times[i - 1]) / (tick_times[i - 1] - tick_times[i - 2] or 1e-9) - 1)
-    return tick_times[max(inside, key=irregularity)] - 1e-6
-
-
-def analyze(
-    events: list[tuple[float, bytes]], channel: int = 9, grid_ticks: int = GRID_TICKS,
-    slips: list[tuple[float, int]] = (),
-) -> Analysis:
-    """One channel's notes measured against the clock: each against the nearest tick on the grid.
-
-    Ticks are counted as recorded (lost ones put back where a gap shows them),
-    moved by `slips` (see reference_slips) where the player showed the
-    recording's count to be off.
-    """
-    ticks = song_ticks(events)
-    for since, offset in slips:
-        ticks = [(when, position + (offset if when >= since else 0)) for when, position in ticks]
-    grid = [(when, position) for when, position in ticks if position % grid_ticks == 0]
-    grid_times = [when for when, _position in grid]
-    note_ons, sounding, stop_time = [], {}, None
-    for when, data in events:
-        status = data[0]
-        if status == STOP and stop_time is None and ticks and when > ticks[0][0]:
-            stop_time = when
-        elif status == 0x90 | channel and len(data) >= 3 and data[2] > 0:
-            note_ons.append((when, data[1], data[2]))
-            sounding[data[1]] = sounding.get(data[1], 0) + 1
-        elif len(data) >= 3 and status in (0x80 | channel, 0x90 | channel) and sounding.get(data[1]):
-            sounding[data[1]] -= 1
-    errors, positions = [], []
-    for when, _note, _velocity in note_ons if grid else ():
-        index = bisect.bisect_left(grid_times, when)
-        index = min((i for i in (index - 1, index) if 0 <= i < len(grid)), key=lambda i: abs(grid_times[i] - when))
-        errors.append((when - grid_times[index]) * 1000)
-        positions.append(grid[index][1])
-    return Analysis(ticks, note_ons, errors, positions, sum(sounding.values()), stop_time)
+def save_run(folder: Path, name: str, events: list[tuple[float, bytes]], bridge_log: str, jackd_log: str) -> None:
+    """Keep what a run needs looking at: NAME-recording.txt (frame seconds and bytes, one message
+    a line), NAME-bridge.log and NAME-jackd.log."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = (f"{when:.6f} {data.hex(' ')}" for when, data in events)
+    (folder / f"{name}-recording.txt").write_text("\n".join(lines) + "\n")
+    (folder / f"{name}-bridge.log").write_text(bridge_log)
+    (folder / f"{name}-jackd.log").write_text(jackd_log)

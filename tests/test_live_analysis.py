@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.live_session import CLOCK, CONTINUE, SONG_POSITION, START, STOP, analyze, reference_slips, song_ticks
+from bridge.live_analysis import (
+    CLOCK, CONTINUE, SONG_POSITION, START, STOP, InputLosses, analyze, input_losses, reference_slips, slipped_ticks,
+    song_ticks, timing_report,
+)
 
 TICK = 0.5 / 24  # 120 BPM
 
@@ -77,3 +80,78 @@ def test_no_slip_where_the_player_agrees_and_a_lost_player_note_shifts_nothing()
     events = [(-0.01, bytes([START])), *clock_events(30)]
     events += [(tick * TICK + 0.0005, bytes([0x90, note, velocity])) for tick, note, velocity in seed if tick != 6]
     assert reference_slips(sorted(events, key=lambda event: event[0]), seed) == []
+
+
+def test_the_timing_report_names_each_late_note_with_the_ticks_before_it_and_the_clock_lines():
+    events = [(-0.01, bytes([START])), *clock_events(30)]
+    events += [(6 * TICK + 0.0005, bytes([0x99, 36, 100])), (12 * TICK + 0.004, bytes([0x99, 38, 90]))]
+    result = analyze(sorted(events, key=lambda event: event[0]))
+    bridge_log = "0.1 clock locked at 120 BPM\n0.2 hearing bar 1\n0.3 clock: held up before tick 11 and went on later"
+    jackd_log = "JackEngine::XRun: client = rec-1 was not finished, state = Triggered\nother line"
+    report = timing_report(result, 2.0, bridge_log, jackd_log)
+    late_lines = [line for line in report.splitlines() if " note " in line]
+    assert len(late_lines) == 1 and "note 38 tick 12 error +4.00 ms" in late_lines[0], report
+    assert f"{TICK * 1000:.1f} {TICK * 1000:.1f} [{TICK * 1000:.1f}] {TICK * 1000:.1f}" in late_lines[0], report
+    assert "held up before tick 11" in report and "hearing" not in report, report
+    assert "jackd: 1 xrun lines" in report and "rec-1" in report, report
+
+
+def _bridge_note(tick_time: float) -> list[tuple[float, bytes]]:
+    return [(tick_time + 0.0005, bytes([0x99, 36, 100])), (tick_time + 0.01, bytes([0x89, 36, 0]))]
+
+
+def test_a_tick_lost_on_the_way_to_the_bridge_is_measured_on_the_bridges_count():
+    """The recording is regular; the bridge logged a gap before its tick 40 and counted 99 of the
+    100 ticks at Stop: it missed song tick 40, so its tick 47 is song tick 48 and a note it sent
+    for its 16th at tick 48 lands on song tick 49."""
+    events = [(-0.01, bytes([START])), *clock_events(100), (100 * TICK, bytes([STOP]))]
+    events += _bridge_note(49 * TICK)
+    events.sort(key=lambda event: event[0])
+    log = "transport start at bar 1\nclock: a gap of 2.01 tick intervals before tick 40\ntransport stop at tick 99: silenced"
+    losses = input_losses(events, log)
+    assert (losses.lost, losses.unexplained) == (1, 0)
+    assert losses.slips == [(pytest.approx(41 * TICK - 1e-6), -1)]
+    assert analyze(events).errors_ms == [pytest.approx(TICK * 1000 + 0.5)]  # a tick late on the song's count
+    result = analyze(events, slips=losses.slips)
+    assert result.errors_ms == [pytest.approx(0.5)] and result.grid_ticks == [48]
+
+
+def test_a_clock_held_up_is_no_lost_tick_and_a_short_count_without_a_gap_is_left_unexplained():
+    # Held up by 0.7 tick (the dummy driver skipping frames after an overrun moves the clock like this).
+    held = [(-0.01, bytes([START]))] + [(i * TICK + (0.7 * TICK if i >= 40 else 0.0), bytes([CLOCK])) for i in range(100)]
+    held.append((101 * TICK, bytes([STOP])))
+    log = "transport start at bar 1\nclock: a gap of 1.70 tick intervals before tick 40\ntransport stop at tick 100: silenced"
+    assert input_losses(held, log) == InputLosses()
+    regular = [(-0.01, bytes([START])), *clock_events(100), (100 * TICK, bytes([STOP]))]
+    losses = input_losses(regular, "transport start at bar 1\ntransport stop at tick 99: silenced")
+    assert (losses.lost, losses.unexplained, losses.slips) == (0, 1, [])
+    # A gap in the bridge's stamps alone (its count is right): nothing lost.
+    assert input_losses(regular, "transport start at bar 1\nclock: a gap of 1.90 tick intervals before tick 40\ntransport stop at tick 100: silenced") == InputLosses()
+
+
+def test_song_position_sets_the_count_again_after_a_lost_tick():
+    first = [(-0.01, bytes([START])), *clock_events(50), (50 * TICK, bytes([STOP]))]
+    resume = 60 * TICK
+    second = [(resume, bytes([SONG_POSITION, 16, 0])), (resume + 0.001, bytes([CONTINUE]))]
+    second += clock_events(30, start=resume + 0.01)
+    events = first + second + [(resume + 0.01 + 30 * TICK, bytes([STOP]))]
+    log = "\n".join([
+        "transport start at bar 1", "clock: a gap of 2.00 tick intervals before tick 20", "transport stop at tick 49: silenced",
+        "transport continue at bar 2", "transport stop at tick 126: silenced",
+    ])  # fmt: skip
+    losses = input_losses(events, log)
+    assert (losses.lost, losses.unexplained) == (1, 0)
+    assert losses.slips == [(pytest.approx(21 * TICK - 1e-6), -1), (resume + 0.001, 1)]
+    positions = [position for _when, position in slipped_ticks(events, losses.slips)]
+    assert positions == [*range(21), *range(20, 49), *range(96, 126)]  # song tick 21 was its 20
+
+
+def test_a_tick_lost_inside_a_hold_up_is_found_by_the_length_of_the_gap():
+    """The clock held up by 0.7 tick before song tick 40 (the recording's gap: 1.7) and the bridge
+    also missed tick 40: its gap before its tick 40 (song tick 41) is 2.7 intervals long."""
+    held = [(-0.01, bytes([START]))] + [(i * TICK + (0.7 * TICK if i >= 40 else 0.0), bytes([CLOCK])) for i in range(100)]
+    held.append((101 * TICK, bytes([STOP])))
+    log = "transport start at bar 1\nclock: a gap of 2.68 tick intervals before tick 40\ntransport stop at tick 99: silenced"
+    losses = input_losses(held, log)
+    assert (losses.lost, losses.unexplained) == (1, 0)
+    assert losses.slips == [(pytest.approx(41.7 * TICK - 1e-6), -1)]

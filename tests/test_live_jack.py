@@ -23,7 +23,8 @@ import rtmidi
 
 from bridge.bench_live import run_bench_live
 from bridge.jack_rig import realtime_allowed
-from bridge.live_session import TICKS_PER_BAR, LiveSession, analyze
+from bridge.live_analysis import TICKS_PER_BAR, analyze, input_losses, timing_report
+from bridge.live_session import LiveSession, save_run
 
 PERIOD = 256
 REALTIME = realtime_allowed()  # jackd -R where allowed (root on CI): the rig keeps time on a loaded machine
@@ -45,6 +46,14 @@ def note_ons_after(analysis, when: float) -> list:
     return [note for note in analysis.note_ons if note[0] > when]
 
 
+def assert_in_time(result, losses, events, log: str, rig_log: str, folder) -> None:
+    """Every note within BUDGET_MS of its grid tick; otherwise what to look at, and the run kept in `folder`."""
+    worst = max(abs(e) for e in result.errors_ms)
+    if worst > BUDGET_MS:
+        save_run(folder, "failed", events, log, rig_log)
+    assert worst <= BUDGET_MS, f"{timing_report(result, BUDGET_MS, log, rig_log, losses)}\nrecording and logs: {folder}"
+
+
 def assert_clean_exit(session: LiveSession, signum=signal.SIGTERM) -> str:
     assert session.terminate(signum) == 0, session.log()
     log = session.log()
@@ -53,7 +62,7 @@ def assert_clean_exit(session: LiveSession, signum=signal.SIGTERM) -> str:
     return log
 
 
-def test_call_and_response_answers_on_the_bar_line_then_stop_silences():
+def test_call_and_response_answers_on_the_bar_line_then_stop_silences(tmp_path):
     with LiveSession(CALL_AND_RESPONSE, bpm=150, period=PERIOD, realtime=REALTIME) as session:
         session.rig.transport("locate 0", "play")
         session.wait_bars(5)
@@ -61,20 +70,22 @@ def test_call_and_response_answers_on_the_bar_line_then_stop_silences():
         time.sleep(0.5)
         log = assert_clean_exit(session)
         events = session.recorder.stop()
-    result = analyze(events)
+        rig_log = session.rig.log()
+    losses = input_losses(events, log)  # a tick JACK lost before the bridge: judged on its own count from there
+    result = analyze(events, slips=losses.slips)
     assert result.note_ons, log
     # The answer starts in the bar right after the 2-bar call, on its first beat (the sampled
     # answer nearly always has a hit on the downbeat, but the model may start a 16th later).
     assert 2 * TICKS_PER_BAR <= result.grid_ticks[0] < 2 * TICKS_PER_BAR + 24, result.grid_ticks[:4]
     assert all(2 * TICKS_PER_BAR <= tick < 4 * TICKS_PER_BAR for tick in result.grid_ticks), "2 bars of answer, no more"
-    assert max(abs(e) for e in result.errors_ms) <= BUDGET_MS, sorted(result.errors_ms)[:3] + sorted(result.errors_ms)[-3:]
+    assert_in_time(result, losses, events, log, rig_log, tmp_path)
     assert result.unmatched_note_ons == 0, "every note-on has its note-off"
     assert result.stop_time is not None and not note_ons_after(result, result.stop_time)
     for expected in ("clock locked", "hearing", "answering", "listening", "transport stop"):
         assert expected in log, log
 
 
-def test_song_position_continue_and_tempo_change_keep_the_grid():
+def test_song_position_continue_and_tempo_change_keep_the_grid(tmp_path):
     """With a timebase master, jack_midi_clock sends Song Position Pointer + Continue (Live's "Song" clock)."""
     with LiveSession(CONTINUOUS, bpm=150, period=PERIOD, realtime=REALTIME, player_loop_ticks=2 * TICKS_PER_BAR, resync_delay=0.5) as session:
         rig = session.rig
@@ -90,10 +101,12 @@ def test_song_position_continue_and_tempo_change_keep_the_grid():
         # Killed while it plays: it must still switch everything off.
         log = assert_clean_exit(session, signal.SIGINT)
         events = session.recorder.stop()
-    result = analyze(events)
+        rig_log = session.rig.log()
+    losses = input_losses(events, log)  # a tick JACK lost before the bridge: judged on its own count from there
+    result = analyze(events, slips=losses.slips)
     assert "transport continue" in log or "transport position" in log, log
     assert result.unmatched_note_ons == 0
-    assert max(abs(e) for e in result.errors_ms) <= BUDGET_MS, sorted(result.errors_ms)[:3] + sorted(result.errors_ms)[-3:]
+    assert_in_time(result, losses, events, log, rig_log, tmp_path)
     bars = result.bars_with_notes()
     assert {2, 3} <= bars, f"continued after the 2-bar seed: {sorted(bars)}"
     assert any(bar >= 4 for bar in bars if bar < 8), f"kept playing across the tempo change: {sorted(bars)}"
