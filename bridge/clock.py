@@ -25,13 +25,13 @@ than STALL_BEATS beats (at least MIN_STALL_SECONDS) counts as stalled.
 Ticks are counted as they arrive; none is ever invented.  A clock held up
 as a whole (the machine or the audio server stalled: jackd stopped for 20 ms
 delivers one tick 2.3 intervals after the last, then goes on at the old
-tempo, later) leaves a long interval followed by ordinary ones.  The tick
-after the long interval tells what it was (_settle_suspect): off the old line
-by more than the jitter, the clock was held up, and the line is re-anchored
-at the new phase (same tempo; `delays` counts it); on the old line, only the
-long interval's tick was late (both came in one batch); another long interval
-about as long is a tempo change, which restarts the estimate, and a longer
-one is held up again.  A stream held up for a few ticks that then catches
+tempo, later) leaves a long interval followed by ordinary ones.  The first
+tick after it that is neither bunched with it nor long itself tells what it
+was (_settle_suspect): at the old tempo and off the old line by more than the
+jitter, the clock was held up, and the line is re-anchored at the new phase
+(same tempo; `delays` counts it); on the old line, only the long interval's
+tick was late; at another tempo, the tempo changed, which restarts the
+estimate.  A stream held up for a few ticks that then catches
 up in one batch (a tick less than half an interval after its predecessor,
 within a beat of a re-anchoring) is re-anchored back.  A hold-up built up
 over several slightly long intervals shows as three ticks off the line by
@@ -70,9 +70,9 @@ MIN_TICK_SECONDS = 60.0 / (MAX_BPM * TICKS_PER_BEAT)
 MIN_FIT_TICKS = 6
 OUTLIER_SECONDS = 0.002  # ticks further than this (and 4x the median) off the line are not fitted
 MAX_JITTER_FOR_HOLD_UPS = 0.15  # of a tick interval: beyond it no hold-up is inferred (see the module docstring)
-# Where intervals jitter by more (up to MAX_JITTER_FOR_LONG_INTERVALS of a tick: 256-frame periods
-# at 110 BPM), only an interval longer than one plus LONG_INTERVAL_JITTERS jitters is judged (_stands_out).
-MAX_JITTER_FOR_LONG_INTERVALS, LONG_INTERVAL_JITTERS = 0.25, 4.0
+# Where intervals jitter by more (256-frame periods: a quarter or a third of a tick), only an interval
+# longer than one plus LONG_INTERVAL_JITTERS jitters is judged as a hold-up (_stands_out).
+LONG_INTERVAL_JITTERS = 4.0
 SETTLE_JITTERS = 2.0  # the tick after a long interval this many jitters off the old line: held up (_settle_suspect)
 HOLD_UP_INTERVALS_IGNORED = 2  # the largest deviations left out when judging the jitter (_hold_up_jitter)
 # A line is re-anchored when PHASE_TICKS ticks in a row sit off it on one side by more than
@@ -80,6 +80,7 @@ HOLD_UP_INTERVALS_IGNORED = 2  # the largest deviations left out when judging th
 PHASE_TICKS, PHASE_JITTERS, PHASE_SPREAD_SECONDS = 3, 3.0, 0.0005
 HOLD_UP_RATIO = 1.5  # an interval this many tick intervals long (up to GAP_FACTOR) may mean the clock was held up
 TRUSTED_LEAD_TICKS, CAUTIOUS_LEAD_TICKS = 1.25, 0.25  # see sending_limit()
+BATCH_RATIO = 0.5  # a tick less than this many tick intervals after the last came in one batch with it
 SAME_TEMPO = (0.75, 1.25)  # the interval after a long one, in tick intervals, that confirms a hold-up
 
 
@@ -102,9 +103,9 @@ class ClockTracker:
         # (position, time) of recent ticks while running, without a jump in between.
         self._anchors: deque[tuple[int, float]] = deque(maxlen=TICKS_PER_BEAT)
         self._fitted: tuple[float, float] | None = None  # (seconds per tick, time of position 0), cached
-        # (length of the last interval, how late its tick is on the old line), both in tick intervals,
-        # when that interval was long (held up?); the next tick decides.
-        self._suspect: tuple[float, float] | None = None
+        # (length of the last interval, how late its tick is on the old line, both in tick intervals;
+        # the tick interval before it) when that interval was long (held up?); the next ticks decide.
+        self._suspect: tuple[float, float, float] | None = None
         self._ticks_since_shift = TICKS_PER_BEAT  # ticks since the line was last re-anchored
         self._held_interval: float | None = None  # the tempo kept over a re-anchoring, until the new line is fitted
         self.delays = 0  # times the clock was held up and went on later at the same tempo
@@ -202,12 +203,13 @@ class ClockTracker:
             if interval > 0:
                 self._add_interval(interval)
             return
-        ratio = max(interval, 0.0) / fit[0]
-        if self._suspect is not None:
-            self._settle_suspect(*self._suspect, ratio, fit[0])
+        if self._suspect is not None:  # judged on the tempo from before the long interval
+            long, lateness, tick_interval = self._suspect
+            self._settle_suspect(long, lateness, max(interval, 0.0) / tick_interval, tick_interval)
             return
+        ratio = max(interval, 0.0) / fit[0]
         if HOLD_UP_RATIO <= ratio <= GAP_FACTOR and self._stands_out(ratio, fit[0]):
-            self._suspect = (ratio, ratio - 1.0)
+            self._suspect = (ratio, ratio - 1.0, fit[0])
             return
         if self._catching_up(interval):
             return
@@ -218,40 +220,47 @@ class ClockTracker:
         """The tick after a long interval tells what it was (`long`: that interval, `lateness`: how
         late its tick is on the old line, `ratio`: this interval; all in tick intervals).
 
-        - Another long interval, about as long: the tempo slowed there; measure it afresh.
+        - A tick less than BATCH_RATIO of an interval later came in one batch
+          with the late one: the first tick after them decides.
         - Another long one of another length: held up again; the next tick decides.
-        - Otherwise this tick's distance from the old line says it: late by a
-          jitter or more, the clock was held up and goes on later (re-anchor at
-          this tick); on the line, only the long interval's tick was late (it
-          and this one came in one batch).
+        - An interval of the old tempo (within SAME_TEMPO): this tick's distance
+          from the old line says it.  Late by SETTLE_JITTERS jitters or more, the
+          clock was held up and goes on later (re-anchor at this tick); on the
+          line, only the long interval's tick was late.
+        - Anything else (another about as long, or neither): the tempo changed
+          at the long interval; measure it afresh.
         Measured on JACK (256 frames, 110 BPM, a loaded machine): the bridge's
         stamps showed 2.88 then 2.04 intervals where the clock had 1.53 (the
         server stalled in wall time); restarting the estimate there gave 91.9
         BPM for a beat and notes a tick late.  And 2.49 then 0.28 where the
-        clock had 1.77 then 1.0: the tick after was 0.77 late, a hold-up that
-        "came with it" had missed, and the next notes went most of a tick early.
+        clock had 1.77 then 1.0: the ticks after were 0.77 late, a hold-up that
+        taking the bunched tick for the verdict missed, and the next notes went
+        most of a tick early.
         """
         self._suspect = None
-        if ratio > SAME_TEMPO[1] and SAME_TEMPO[0] <= ratio / long <= SAME_TEMPO[1]:
-            self._restart_estimate()
+        if ratio < BATCH_RATIO:  # handed over with the late tick: its time says nothing yet, the next one's will
+            self._suspect = (long, lateness + ratio - 1.0, tick_interval)
             return
-        if ratio >= HOLD_UP_RATIO:
-            self._suspect = (ratio, lateness + ratio - 1.0)
+        if ratio >= HOLD_UP_RATIO and not SAME_TEMPO[0] <= ratio / long <= SAME_TEMPO[1]:
+            self._suspect = (ratio, lateness + ratio - 1.0, tick_interval)
             return
-        jitter = self._hold_up_jitter(tick_interval, MAX_JITTER_FOR_LONG_INTERVALS)
+        if not SAME_TEMPO[0] <= ratio <= SAME_TEMPO[1]:
+            self._restart_estimate()  # the tempo changed at the long interval
+            return
+        jitter = self._hold_up_jitter(tick_interval, limit=float("inf"))
         threshold = max(OUTLIER_SECONDS, SETTLE_JITTERS * jitter) if jitter is not None else tick_interval / 4
         if (lateness + ratio - 1.0) * tick_interval > threshold:
             self._shift_phase(tick_interval)
-        if SAME_TEMPO[0] <= ratio <= SAME_TEMPO[1]:
-            self._intervals.append(ratio * tick_interval)
+        self._intervals.append(ratio * tick_interval)
 
     def _stands_out(self, ratio: float, tick_interval: float) -> bool:
         """Whether an interval `ratio` tick intervals long is worth judging as a hold-up: any long
         one where the recent intervals jitter little; where they jitter more (256-frame periods at
-        110 BPM: 0.23 tick), only one too long for jitter and a tempo change together (measured
-        there: 2.49 and 2.88 intervals, which the line fit alone took a beat to absorb, notes a
-        tick off meanwhile; while a slowing from 150 to 110 BPM plus a period made 1.55)."""
-        jitter = self._hold_up_jitter(tick_interval, MAX_JITTER_FOR_LONG_INTERVALS)
+        110 to 150 BPM: a quarter to a third of a tick), only one too long for jitter and a tempo
+        change together (measured there: 2.49, 2.88 and 3.86 intervals, which the line fit alone
+        took a beat to absorb, notes most of a tick off meanwhile; while a slowing from 150 to 110
+        BPM plus a period makes 1.68).  Audio periods as long as a tick (1024 frames) never qualify."""
+        jitter = self._hold_up_jitter(tick_interval, limit=float("inf"))
         if jitter is None:
             return False
         return jitter < MAX_JITTER_FOR_HOLD_UPS * tick_interval or (ratio - 1.0) * tick_interval >= LONG_INTERVAL_JITTERS * jitter
@@ -260,7 +269,7 @@ class ClockTracker:
         """A stream held up for a while catches up in one batch: back to the earlier phase,
         which the anchors since the last re-anchoring (all late) would not show for a beat."""
         estimate = self.tick_interval
-        if estimate is None or self._ticks_since_shift > TICKS_PER_BEAT or interval >= 0.5 * estimate:
+        if estimate is None or self._ticks_since_shift > TICKS_PER_BEAT or interval >= BATCH_RATIO * estimate:
             return False
         self._reanchor(estimate)
         return True
