@@ -7,7 +7,8 @@ create_app with the real bridge factory, exactly as `beatgen tui --backend
 jack` builds it.  Checked against the recording: the status bar shows the
 clock's tempo and the song position the clock reached, the display keeps
 up with the music (at least one redraw per 16th), and the pattern view
-shows exactly the notes the bridge sent, bar by bar, lane by lane.
+shows exactly the notes the bridge sent, bar by bar, lane by lane.  Then a
+knob (a CC from a JACK source) moves the preset editor's temperature.
 
 Run only as `flock /tmp/beatgen-jack.lock ./test.sh -q tests/test_tui_jack.py`
 on a shared machine (timing is measured there).
@@ -21,6 +22,8 @@ import re
 import statistics
 import time
 
+import rtmidi
+
 from bridge.drums import GM_OUTPUT_NOTES, class_of_pitch
 from bridge.jack_rig import JackRig, PlayerProcess, realtime_allowed
 from bridge.live_analysis import analyze, input_losses, song_ticks
@@ -31,7 +34,9 @@ from tui.app import AppOptions, create_app
 BPM = 150.0
 BAR_SECONDS = 4 * 60.0 / BPM
 TICKS_PER_BAR, TICKS_PER_16TH = 96, 6
-PRESET = CALL_AND_RESPONSE  # the live bridge's JACK tests' call & response
+KNOB_CC = 21
+# The live bridge's JACK tests' call & response, with a knob on temperature.
+PRESET = CALL_AND_RESPONSE + f"[midi_cc]\ntemperature = {KNOB_CC}\n"
 
 
 async def wait_for(pilot, condition, timeout: float, what: str) -> None:
@@ -50,6 +55,19 @@ def shown_bpm(app) -> float | None:
 def shown_bar_beat(app) -> tuple[int, int]:
     bar, beat = re.search(r"bar (\d+):(\d+)", app.status_bar.lines[1]).groups()
     return int(bar), int(beat)
+
+
+def open_knob(rig: JackRig, bridge_in: str) -> rtmidi.MidiOut:
+    """A controller's knob: a JACK MIDI source in this process, connected to the bridge's input."""
+    knob = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="controller")
+    knob.open_virtual_port("knob")
+    rig.connect(rig.wait_for_port(":knob"), bridge_in)
+    return knob
+
+
+def close_knob(knob: rtmidi.MidiOut) -> None:
+    knob.close_port()
+    knob.delete()
 
 
 def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
@@ -105,6 +123,16 @@ def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
             observed["pattern"] = {bar: cells for bar, cells in app.pattern.model.bars.items()}
             observed["xruns"] = rig.xruns()
             observed["late_clients"] = rig.unfinished_clients()
+
+            # A knob on a controller, through the real input port: the editor follows, the preset is unsaved.
+            knob = await asyncio.to_thread(open_knob, rig, bridge_in)
+            try:
+                await asyncio.to_thread(knob.send_message, [0xB0, KNOB_CC, 127])
+                await wait_for(pilot, lambda: app.values["generation"]["temperature"] == 3.0, 3, "the editor follows the knob")
+                assert float(app.query_one("#field-generation-temperature").value) == 3.0
+                assert app.dirty and app.preset.name + "*" in app.status_bar.lines[0], "a knob turn leaves the preset unsaved"
+            finally:
+                await asyncio.to_thread(close_knob, knob)
 
         async def run():
             async with app.run_test(size=(120, 40)) as pilot:
