@@ -13,8 +13,8 @@ server's xruns (cycles that ran late; their timings are suspect), and the
 reference slips: ticks the recorder lost without a gap to show it, found
 where the player's seed notes land off their ticks on the recording's count
 (see live_analysis.reference_slips); the grid is corrected by them.  And
-ticks lost on the way to the bridge: its log shows a gap where the
-recording has none and its count at Stop is short by as many (see
+ticks lost on the way to the bridge: its log shows a gap one interval
+longer than the recording's there and its count at Stop is short by as many (see
 live_analysis.input_losses); from there on it is measured on its own count,
 since no clock follower can place a tick it never got, and the numbers on
 the song's count are reported too ("raw max").

@@ -316,3 +316,15 @@ def test_the_ticks_after_a_long_interval_tell_a_hold_up_by_their_distance_from_t
             assert clock.time_of(position + 1) == pytest.approx(times[position + 1], abs=period + 0.001), position
             assert clock.bpm == pytest.approx(bpm, rel=0.06), position
     assert clock.delays >= (1 if lags["after"] else 0)
+
+
+def test_every_long_interval_of_a_running_clock_is_counted_for_the_log_but_not_the_first_after_continue():
+    clock = ClockTracker()
+    clock.feed([START], 0.0)
+    times = [i * TICK for i in range(30)] + [31.6 * TICK] + [i * TICK for i in range(33, 40)]
+    feed_times(clock, times)
+    assert clock.gaps == 1 and clock.last_gap[0] == 30 and clock.last_gap[1] == pytest.approx(2.6, abs=0.01)
+    clock.feed([STOP], 40 * TICK)
+    clock.feed([CONTINUE], 50 * TICK)
+    feed_times(clock, [i * TICK for i in range(60, 70)])  # a second's pause across Stop/Continue is no gap
+    assert clock.gaps == 1

@@ -214,6 +214,8 @@ def test_stop_silences_and_nothing_plays_after_it(model):
     after_stop = [m for t, m in session.sent if t >= stop_time]
     assert (0xB9, 123, 0) in after_stop, "Stop sends All Notes Off"
     assert_every_note_switched_off(session.sent)
+    # The count at Stop, which a recording of the clock checks (live_analysis.input_losses).
+    assert f"transport stop at tick {int(2.5 * TICKS_PER_BAR)}: silenced" in "\n".join(session.logs), session.diagnosis()
 
 
 def test_input_during_continuous_play_reseeds_the_model(model):
