@@ -79,9 +79,10 @@ HOLD_UP_INTERVALS_IGNORED = 2  # the largest deviations left out when judging th
 # PHASE_JITTERS jitters, spread by at most 2 jitters + PHASE_SPREAD_SECONDS (_judge_phase).
 PHASE_TICKS, PHASE_JITTERS, PHASE_SPREAD_SECONDS = 3, 3.0, 0.0005
 # An interval this many tick intervals long (up to GAP_FACTOR) may mean the clock was held up; the
-# ticks after it decide (_settle_suspect).  1.5 missed a measured server stall of 1.46 intervals.
-HOLD_UP_RATIO = 1.3
-LOGGED_GAP_RATIO = 1.5  # intervals this long are counted for the log (_note_gap); shorter ones can be jitter
+# ticks after it decide (_settle_suspect).  1.3 caught a measured server stall of 1.46 intervals, but
+# read 256-frame intervals of 1.28 (4 periods at 150 BPM) as hold-ups whenever the jitter measure
+# dipped, and the tempo stuck at 156 BPM (docs/live.md, "Known limits").
+HOLD_UP_RATIO = 1.5
 TRUSTED_LEAD_TICKS, CAUTIOUS_LEAD_TICKS = 1.25, 0.25  # see sending_limit()
 BATCH_RATIO = 0.5  # a tick less than this many tick intervals after the last came in one batch with it
 SAME_TEMPO = (0.75, 1.25)  # the interval after a long one, in tick intervals, that confirms a hold-up
@@ -112,7 +113,7 @@ class ClockTracker:
         self._ticks_since_shift = TICKS_PER_BEAT  # ticks since the line was last re-anchored
         self._held_interval: float | None = None  # the tempo kept over a re-anchoring, until the new line is fitted
         self.delays = 0  # times the clock was held up and went on later at the same tempo
-        self.gaps = 0  # intervals of LOGGED_GAP_RATIO tick intervals or more while running (see _note_gap)
+        self.gaps = 0  # intervals of HOLD_UP_RATIO tick intervals or more while running (see _note_gap)
         self.last_gap: tuple[int, float] | None = None  # (position of the tick after it, its length in intervals)
 
     def feed(self, message: bytes | list[int] | tuple[int, ...], time: float) -> str | None:
@@ -161,7 +162,7 @@ class ClockTracker:
         irregular, which is what a timing problem needs looking at first.  The first tick after a
         transport change (no anchors yet) has no interval to judge."""
         estimate = self.tick_interval if self.running and self._anchors else None
-        if estimate is not None and interval >= LOGGED_GAP_RATIO * estimate:
+        if estimate is not None and interval >= HOLD_UP_RATIO * estimate:
             self.gaps += 1
             self.last_gap = (self.position + 1, interval / estimate)
 

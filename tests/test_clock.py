@@ -303,20 +303,6 @@ def test_the_ticks_after_a_long_interval_tell_a_hold_up_by_their_distance_from_t
     recording: the first case restarted the estimate (91.9 BPM for a beat, notes a tick late);
     the second and third took the bunched tick after the long interval for the verdict (notes
     most of a tick early, or late)."""
-    assert_predictions_hold_after(bpm, lags, period_frames)
-
-
-def test_a_server_stall_just_under_one_and_a_half_ticks_is_caught_at_64_frames():
-    """Measured at 174 BPM, 64 frames, by a client logging its stamps next to the frame-time recording:
-    the server stalled 6 ms, then 3 ms more over three ticks (intervals 1.46, 1.03, 1.15).  With long
-    intervals judged from 1.5 only, the bridge's notes for the next ticks went 5.7 ms early until three
-    ticks off the line re-anchored it.  (At 256 frames, 0.37 tick of jitter, no such stall can be told.)"""
-    assert_predictions_hold_after(174, {70: 0.43, 71: 0.46, 72: 0.61, 73: 0.64, "after": 0.66}, 64)
-
-
-def assert_predictions_hold_after(bpm: float, lags: dict, period_frames: int) -> None:
-    """Ticks stamped per audio period, each `lags[i]` intervals late (`lags["after"]` from then on):
-    from the second tick after the last irregular one, every prediction of the next tick holds."""
     period = period_frames / 48000
     interval = 60.0 / (bpm * TICKS_PER_BEAT)
     clock = ClockTracker()
