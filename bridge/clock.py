@@ -74,7 +74,7 @@ MAX_JITTER_FOR_HOLD_UPS = 0.15  # of a tick interval: beyond it no hold-up is in
 # longer than one plus LONG_INTERVAL_JITTERS jitters is judged as a hold-up (_stands_out).
 LONG_INTERVAL_JITTERS = 4.0
 SETTLE_JITTERS = 2.0  # the tick after a long interval this many jitters off the old line: held up (_settle_suspect)
-HOLD_UP_INTERVALS_IGNORED = 2  # the largest deviations left out when judging the jitter (_hold_up_jitter)
+HOLD_UP_INTERVALS_IGNORED = 2  # the largest deviations left out when judging the jitter (_interval_jitter)
 # A line is re-anchored when PHASE_TICKS ticks in a row sit off it on one side by more than
 # PHASE_JITTERS jitters, spread by at most 2 jitters + PHASE_SPREAD_SECONDS (_judge_phase).
 PHASE_TICKS, PHASE_JITTERS, PHASE_SPREAD_SECONDS = 3, 3.0, 0.0005
@@ -251,7 +251,7 @@ class ClockTracker:
         if not SAME_TEMPO[0] <= ratio <= SAME_TEMPO[1]:
             self._restart_estimate()  # the tempo changed at the long interval
             return
-        jitter = self._hold_up_jitter(tick_interval, limit=float("inf"))
+        jitter = self._interval_jitter(tick_interval)
         threshold = max(OUTLIER_SECONDS, SETTLE_JITTERS * jitter) if jitter is not None else tick_interval / 4
         if (lateness + ratio - 1.0) * tick_interval > threshold:
             self._shift_phase(tick_interval)
@@ -264,7 +264,7 @@ class ClockTracker:
         change together (measured there: 2.49, 2.88 and 3.86 intervals, which the line fit alone
         took a beat to absorb, notes most of a tick off meanwhile; while a slowing from 150 to 110
         BPM plus a period makes 1.68).  Audio periods as long as a tick (1024 frames) never qualify."""
-        jitter = self._hold_up_jitter(tick_interval, limit=float("inf"))
+        jitter = self._interval_jitter(tick_interval)
         if jitter is None:
             return False
         return jitter < MAX_JITTER_FOR_HOLD_UPS * tick_interval or (ratio - 1.0) * tick_interval >= LONG_INTERVAL_JITTERS * jitter
@@ -310,9 +310,14 @@ class ClockTracker:
         """
         return self._hold_up_jitter(tick_interval) is not None
 
-    def _hold_up_jitter(self, tick_interval: float, limit: float = MAX_JITTER_FOR_HOLD_UPS) -> float | None:
-        """How far the recent intervals stray from `tick_interval`, in seconds, or None where
-        that is too far (or there are too few) to tell a hold-up (_can_tell_hold_ups).
+    def _hold_up_jitter(self, tick_interval: float) -> float | None:
+        """The recent intervals' jitter (_interval_jitter), or None where it is too large (or
+        there are too few intervals) to tell a hold-up (_can_tell_hold_ups)."""
+        jitter = self._interval_jitter(tick_interval)
+        return jitter if jitter is not None and jitter < MAX_JITTER_FOR_HOLD_UPS * tick_interval else None
+
+    def _interval_jitter(self, tick_interval: float) -> float | None:
+        """How far the recent intervals stray from `tick_interval`, in seconds; None with too few.
 
         The third-largest deviation of a full beat of intervals, so that the
         intervals of a hold-up just absorbed (one or two, measured: 1.3 then
@@ -322,8 +327,7 @@ class ClockTracker:
             return None
         deviations = sorted(abs(interval - tick_interval) for interval in self._intervals)
         ignored = HOLD_UP_INTERVALS_IGNORED if len(deviations) == TICKS_PER_BEAT else 0
-        jitter = deviations[-ignored - 1]
-        return jitter if jitter < limit * tick_interval else None
+        return deviations[-ignored - 1]
 
     def _add_interval(self, interval: float) -> None:
         estimate = self.tick_interval

@@ -301,7 +301,7 @@ class Engine:
             self.log("MIDI clock arrived: following it instead of the internal clock")
             self.following_external, self.internal_next_tick = True, None
             self._reset_performance(self.clock.position)
-            self.clock, self.logged_delays, self.logged_gaps = ClockTracker(), 0, 0
+            self._fresh_clock()
         self.heard_external_clock = True
         was_running, was_position = self.clock.running, self.clock.position
         change = self.clock.feed(message, timestamp)
@@ -489,6 +489,10 @@ class Engine:
         self._send_all(messages)
         self._count_late(now, self._offset_s())
 
+    def _fresh_clock(self) -> None:
+        """A new ClockTracker, with nothing of it logged yet."""
+        self.clock, self.logged_delays, self.logged_gaps = ClockTracker(), 0, 0
+
     def _log_clock_anomalies(self) -> None:
         """Long intervals between ticks, and a clock held up as a whole (a stalled machine or audio
         server): worth knowing when the timing is off."""
@@ -616,7 +620,7 @@ class Engine:
             self.log(f"clock source {source}")
             return
         self._reset_performance(self.clock.position)
-        self.clock, self.logged_delays, self.logged_gaps = ClockTracker(), 0, 0
+        self._fresh_clock()
         self.following_external, self.internal_next_tick = not internal_wanted, None
         if internal_wanted:
             self.log(f"clock source {source}: the internal clock")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import statistics
 from dataclasses import dataclass, field
 
 CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
@@ -184,8 +185,8 @@ def input_losses(
         if not inside or stop_count is None:
             continue
         times = {position: when for when, position in inside}
-        intervals = sorted(b[0] - a[0] for a, b in zip(inside, inside[1:]))
-        median = intervals[len(intervals) // 2] if intervals else 0.0
+        intervals = [b[0] - a[0] for a, b in zip(inside, inside[1:])]
+        median = statistics.median_high(intervals) if intervals else 0.0
         candidates: list[float] = []
         for bridge_tick, length in gaps:
             song_tick = bridge_tick + behind + len(candidates)  # the tick the bridge counted as bridge_tick, if none was lost
