@@ -109,6 +109,7 @@ def measure_tempo(
         "bridge_on_song_count": _summary(raw.errors_ms),
         "input_lost_ticks": losses.lost,
         "input_count_unexplained": losses.unexplained,
+        "recorder_lost_ticks": losses.recorder_lost,
         "baseline": _summary(baseline),
         "late_notes": sum(e > LATE_MS for e in result.errors_ms),
         "early_notes": sum(e < -LATE_MS for e in result.errors_ms),
@@ -126,9 +127,10 @@ def measure_tempo(
 
 
 def _lost_text(result: dict) -> str:
-    """Ticks lost on the way to the bridge, and "?N" where its count at Stop was off by N unexplained."""
-    unexplained = result["input_count_unexplained"]
-    return f"{result['input_lost_ticks']}" + (f" ?{unexplained}" if unexplained else "")
+    """Ticks lost on the way to the bridge, "rN" where the recorder missed N the bridge counted, and
+    "?N" where the counts at Stop were N apart unexplained."""
+    unexplained, recorder = result["input_count_unexplained"], result["recorder_lost_ticks"]
+    return f"{result['input_lost_ticks']}" + (f" r{recorder}" if recorder else "") + (f" ?{unexplained}" if unexplained else "")
 
 
 def _slips_text(slips: list[int]) -> str:

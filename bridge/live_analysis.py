@@ -31,6 +31,7 @@ MAX_RECORDER_GAP = 4.5  # tick intervals; a longer gap while running is a pause,
 MAX_SLIP_TICKS = 2  # a player note further off its tick than this is not a slip (another note, a lost one)
 MAX_SLIP_LEAD_S = 0.005  # a player note sits up to a period after its tick: a slip is placed this much before it
 RECORDER_SKIP_TOLERANCE = 0.1  # tick intervals: a gap this much short of a whole number still counts its lost ticks
+REGULAR_RATIO = 1.5  # a recorded interval this many times both its neighbours is a gap (input_losses)
 
 @dataclass
 class Analysis:
@@ -144,6 +145,7 @@ class InputLosses:
 
     slips: list[tuple[float, int]] = field(default_factory=list)  # for analyze: the bridge's count from then on
     lost: int = 0  # ticks shown lost by both kinds of evidence
+    recorder_lost: int = 0  # ticks the bridge counted and the recording shows only as a gap (see input_losses)
     unexplained: int = 0  # ticks the counts at Stop disagree on that no logged gap accounts for
 
 
@@ -169,38 +171,74 @@ def input_losses(
     one more tick than the one with none (R ~ 2.0 or 2.7 where the recording
     has 1.0 or 1.7), the bridge missed that tick; (2) its count at the next
     Stop must be short of the recording's by exactly the number of ticks so
-    found since the count was last set.  A difference in the counts that no
-    logged gap accounts for (or a stretch that ends without Stop) is not
-    corrected: `unexplained`.  `slips` are the recorder's own
+    found since the count was last set.  The other way round, a bridge count
+    higher than the recording's (the bridge never invents a tick) with a gap
+    in the recording where the bridge logged none is a tick the recorder
+    missed (`recorder_lost`): the recording's count is raised from there.  A
+    difference in the counts that no gap accounts for (or a stretch that ends
+    without Stop) is not corrected: `unexplained`.  `slips` are the recorder's own
     (reference_slips), applied first.
     """
     ticks = slipped_ticks(events, slips)
     found = InputLosses()
-    behind = 0  # ticks the bridge's count is short since it was last set
+    offset = 0  # added to the recording's count gives the bridge's, since the count was last set
     for (begin, end, count_set), (gaps, stop_count) in zip(_recorded_stretches(events), _bridge_stretches(bridge_log)):
-        if count_set and behind:
-            found.slips.append((begin, behind))
-            behind = 0
+        if count_set and offset:
+            found.slips.append((begin, -offset))
+            offset = 0
         inside = [(when, position) for when, position in ticks if begin < when < end]
         if not inside or stop_count is None:
             continue
-        times = {position: when for when, position in inside}
-        intervals = [b[0] - a[0] for a, b in zip(inside, inside[1:])]
-        median = statistics.median_high(intervals) if intervals else 0.0
-        candidates: list[float] = []
-        for bridge_tick, length in gaps:
-            song_tick = bridge_tick + behind + len(candidates)  # the tick the bridge counted as bridge_tick, if none was lost
-            before, held, lost = times.get(song_tick - 1), times.get(song_tick), times.get(song_tick + 1)
-            if median and None not in (before, held, lost):
-                if abs(length - (lost - before) / median) < abs(length - (held - before) / median):
-                    candidates.append(lost - 1e-6)
-        short = inside[-1][1] + 1 - stop_count - behind
-        if short > 0 and short == len(candidates):
-            found.slips += [(when, -1) for when in candidates]
-            found.lost += short
-            behind += short
-        elif short:
-            found.unexplained += abs(short)
+        difference = stop_count - (inside[-1][1] + 1 + offset)
+        if difference < 0:
+            candidates = _ticks_missed_by_the_bridge(inside, gaps, offset)
+            slip = -1
+        else:
+            candidates = _ticks_missed_by_the_recorder(inside, gaps, offset)
+            slip = 1
+        if difference and abs(difference) == len(candidates):
+            found.slips += [(when, slip) for when in candidates]
+            found.lost += len(candidates) if slip < 0 else 0
+            found.recorder_lost += len(candidates) if slip > 0 else 0
+            offset += difference
+        elif difference:
+            found.unexplained += abs(difference)
+    return found
+
+
+def _ticks_missed_by_the_bridge(inside: list[tuple[float, int]], gaps: list[tuple[int, float]], offset: int) -> list[float]:
+    """Times from which the bridge counted one tick fewer: where its logged gap is nearer the
+    recording's length of the stretch with one more tick in it than of the one without."""
+    times = {position: when for when, position in inside}
+    intervals = [b[0] - a[0] for a, b in zip(inside, inside[1:])]
+    median = statistics.median_high(intervals) if intervals else 0.0
+    found: list[float] = []
+    for bridge_tick, length in gaps:
+        song_tick = bridge_tick - offset + len(found)  # the tick the bridge counted as bridge_tick, if none was lost
+        before, held, lost = times.get(song_tick - 1), times.get(song_tick), times.get(song_tick + 1)
+        if median and None not in (before, held, lost):
+            if abs(length - (lost - before) / median) < abs(length - (held - before) / median):
+                found.append(lost - 1e-6)
+    return found
+
+
+def _ticks_missed_by_the_recorder(inside: list[tuple[float, int]], gaps: list[tuple[int, float]], offset: int) -> list[float]:
+    """Times from which the recording counted one tick fewer than the bridge: an interval of
+    the recording at least REGULAR_RATIO times both its neighbours (a gap) where the bridge,
+    hearing the same clock, logged none.  The recording keeps a gap of 1.5 to 2 ticks as frames
+    the dummy driver skipped (song_ticks); the bridge's higher count at Stop says a tick was
+    in it after all."""
+    logged = {bridge_tick for bridge_tick, _length in gaps}
+    found: list[float] = []
+    for i in range(2, len(inside) - 1):
+        gap = inside[i][0] - inside[i - 1][0]
+        if gap < REGULAR_RATIO * (inside[i - 1][0] - inside[i - 2][0]):
+            continue
+        if gap < REGULAR_RATIO * (inside[i + 1][0] - inside[i][0]):
+            continue
+        bridge_tick = inside[i][1] + offset + len(found)
+        if not logged & {bridge_tick - 1, bridge_tick, bridge_tick + 1}:
+            found.append(inside[i][0] - 1e-6)
     return found
 
 
@@ -300,7 +338,8 @@ def timing_report(
     lines += [f"  {line}" for line in bridge_log.splitlines() if any(word in line for word in clock_words)][-20:]
     if losses is not None:
         lines.append(f"ticks lost on the way to the bridge: {losses.lost} (measured on its count from there on);"
-                     f" count at Stop off with no gap to show where: {losses.unexplained}")
+                     f" by the recorder: {losses.recorder_lost}; count at Stop off with no gap to show where:"
+                     f" {losses.unexplained}")
     xruns = [line for line in jackd_log.splitlines() if "XRun" in line or "xrun" in line]
     lines.append(f"jackd: {len(xruns)} xrun lines" + ("; last: " + " | ".join(xruns[-3:]) if xruns else ""))
     return "\n".join(lines)

@@ -155,3 +155,22 @@ def test_a_tick_lost_inside_a_hold_up_is_found_by_the_length_of_the_gap():
     losses = input_losses(held, log)
     assert (losses.lost, losses.unexplained) == (1, 0)
     assert losses.slips == [(pytest.approx(41.7 * TICK - 1e-6), -1)]
+
+
+def test_a_tick_the_recorder_missed_in_a_frame_skip_is_found_from_the_bridges_higher_count():
+    """Measured at 150 BPM, 256 frames: the recording had one gap of 1.68 ticks (kept as skipped
+    frames, no loss) where the bridge's stamps were regular, and the bridge counted one tick more
+    at Stop: every correct note then looked a tick early on the recording's count."""
+    times = [i * TICK for i in range(40)] + [(i - 0.32) * TICK for i in range(41, 100)]  # tick 40 lost, 1.68 gap
+    events = [(-0.01, bytes([START])), *((when, bytes([CLOCK])) for when in times), (100 * TICK, bytes([STOP]))]
+    events += _bridge_note(47.68 * TICK)  # the bridge's 16th at tick 48
+    events.sort(key=lambda event: event[0])
+    log = "transport start at bar 1\ntransport stop at tick 100: silenced"
+    losses = input_losses(events, log)
+    assert (losses.recorder_lost, losses.lost, losses.unexplained) == (1, 0, 0)
+    assert losses.slips == [(pytest.approx(40.68 * TICK - 1e-6), 1)]
+    result = analyze(events, slips=losses.slips)
+    assert result.errors_ms == [pytest.approx(0.5)] and result.grid_ticks == [48]
+    # A gap the bridge logged too was the clock's: nothing to correct, the count difference unexplained.
+    logged = "transport start at bar 1\nclock: a gap of 1.68 tick intervals before tick 40\ntransport stop at tick 100: silenced"
+    assert (input_losses(events, logged).recorder_lost, input_losses(events, logged).unexplained) == (0, 1)
