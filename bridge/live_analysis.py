@@ -190,19 +190,20 @@ def input_losses(
         if not inside or stop_count is None:
             continue
         difference = stop_count - (inside[-1][1] + 1 + offset)
-        if difference < 0:
-            candidates = _ticks_missed_by_the_bridge(inside, gaps, offset)
-            slip = -1
-        else:
-            candidates = _ticks_missed_by_the_recorder(inside, gaps, offset)
-            slip = 1
-        if difference and abs(difference) == len(candidates):
-            found.slips += [(when, slip) for when in candidates]
-            found.lost += len(candidates) if slip < 0 else 0
-            found.recorder_lost += len(candidates) if slip > 0 else 0
-            offset += difference
-        elif difference:
+        if not difference:
+            continue
+        missed_by_bridge = difference < 0
+        find = _ticks_missed_by_the_bridge if missed_by_bridge else _ticks_missed_by_the_recorder
+        candidates = find(inside, gaps, offset)
+        if abs(difference) != len(candidates):
             found.unexplained += abs(difference)
+            continue
+        found.slips += [(when, -1 if missed_by_bridge else 1) for when in candidates]
+        if missed_by_bridge:
+            found.lost += len(candidates)
+        else:
+            found.recorder_lost += len(candidates)
+        offset += difference
     return found
 
 
