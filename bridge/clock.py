@@ -22,7 +22,9 @@ the current estimate (the clock paused without Stop) restarts the estimate
 instead of dragging it.  A running clock whose ticks stop arriving for longer
 than STALL_BEATS beats (at least MIN_STALL_SECONDS) counts as stalled.
 
-Ticks are counted as they arrive; none is ever invented.  A clock held up
+Ticks are counted as they arrive; none is ever invented, and one JACK hands
+over twice (to a client that ran late) is counted once (_is_repeat: where the
+backend's period is known).  A clock held up
 as a whole (the machine or the audio server stalled: jackd stopped for 20 ms
 delivers one tick 2.3 intervals after the last, then goes on at the old
 tempo, later) leaves a long interval followed by ordinary ones.  The first
@@ -86,6 +88,10 @@ HOLD_UP_RATIO = 1.5
 TRUSTED_LEAD_TICKS, CAUTIOUS_LEAD_TICKS = 1.25, 0.25  # see sending_limit()
 BATCH_RATIO = 0.5  # a tick less than this many tick intervals after the last came in one batch with it
 SAME_TEMPO = (0.75, 1.25)  # the interval after a long one, in tick intervals, that confirms a hold-up
+# A tick less than this many intervals (and than one less two jitters) after one on the line is a
+# second delivery of it (_is_repeat): JACK's come within a period, 0.37 of a tick at 256 frames
+# and 174 BPM; a tempo that doubles at once makes 0.5.
+REPEAT_RATIO = 0.4
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,10 @@ class ClockStatus:
 
 
 class ClockTracker:
-    def __init__(self) -> None:
+    def __init__(self, input_period: float | None = None) -> None:
+        # Seconds between the batches the MIDI backend hands ticks over in (JACK's period), where
+        # known: only then can a tick delivered twice be told from ticks of one batch (_is_repeat).
+        self.input_period = input_period
         self.running = False
         self.position = -1  # tick index of the last tick counted; -1: the next tick is tick 0
         self.last_tick_time: float | None = None
@@ -115,6 +124,8 @@ class ClockTracker:
         self.delays = 0  # times the clock was held up and went on later at the same tempo
         self.gaps = 0  # intervals of HOLD_UP_RATIO tick intervals or more while running (see _note_gap)
         self.last_gap: tuple[int, float] | None = None  # (position of the tick after it, its length in intervals)
+        self.repeats = 0  # ticks taken for a second delivery of the tick before and not counted (_is_repeat)
+        self._repeat_time: float | None = None  # arrival of the tick just left uncounted, until the next tick confirms it
 
     def feed(self, message: bytes | list[int] | tuple[int, ...], time: float) -> str | None:
         """Apply one realtime/common message; returns its name when it changed the transport."""
@@ -124,6 +135,7 @@ class ClockTracker:
             return None
         self._suspect = None
         self._held_interval = None
+        self._repeat_time = None
         if status == START:
             self.running, self.position = True, -1
             self._anchors.clear()
@@ -146,6 +158,23 @@ class ClockTracker:
         return None
 
     def _tick(self, time: float) -> None:
+        if self.last_tick_time is not None and self._is_repeat(time - self.last_tick_time):
+            self.repeats += 1
+            self._repeat_time = time
+            return
+        if self._repeat_time is not None:
+            # A copy is followed by the next tick an interval after the tick it copied, less
+            # two jitters at most.  Sooner, the clock sped up at once (three times as fast makes
+            # a third of an interval): the tick left out was a tick of its own, counted after all.
+            repeat, self._repeat_time = self._repeat_time, None
+            slope = self.tick_interval or 0.0
+            soonest = min(SAME_TEMPO[0] * slope, slope - 2 * (self._interval_jitter(slope) or 0.0))
+            if time - self.last_tick_time < soonest:
+                self.repeats -= 1
+                self._count(repeat)
+        self._count(time)
+
+    def _count(self, time: float) -> None:
         if self.last_tick_time is not None:
             self._note_gap(time - self.last_tick_time)
             self._judge_interval(time - self.last_tick_time)
@@ -155,6 +184,40 @@ class ClockTracker:
             self._anchors.append((self.position, time))
             self._judge_phase()
         self._fitted = None
+
+    def _is_repeat(self, interval: float) -> bool:
+        """Whether a tick is the tick before delivered a second time, not a tick of its own.
+
+        JACK hands a client that runs late (its cycle N callback after the
+        clock wrote cycle N+1) cycle N+1's events in that callback and again in
+        the next one: measured with a libjack probe late in 1 % of its cycles
+        (64 frames, 150 BPM, 15 s, its own frame-time stamps), 8 ticks came
+        twice, one period apart, and 5 were lost (cycle N's own events).  A bridge counting the copy stays a tick early until the next
+        Start or SPP (a fresh-clone CI run failed on it: notes 13-15 ms early).
+        A copy arrives within a period of a tick that came on the line; a tick of
+        its own that soon would have to come most of an interval early, which a
+        clock does not (late ones, after a hold-up, follow a late tick, and
+        within a beat of a re-anchoring a bunched tick is a catch-up).  In wall
+        time the copy comes within microseconds of its twin (the late callback
+        and the next run back to back), just like two ticks of one batch: so
+        only where the backend's period is known and shorter than REPEAT_RATIO
+        of a tick (two ticks are never in one period or in back-to-back ones)
+        is anything taken for a copy; at 1024 frames and 120 BPM every 43rd
+        period holds two ticks.
+        """
+        fit = self._fit() if self.running and self.input_period is not None else None
+        if fit is None or self._suspect is not None or self._repeat_time is not None:
+            return False
+        slope, intercept = fit
+        if self._ticks_since_shift <= TICKS_PER_BEAT or self.input_period > REPEAT_RATIO * slope:
+            return False
+        jitter = self._interval_jitter(slope)
+        if jitter is None:
+            return False
+        residual = self.last_tick_time - (intercept + self.position * slope)
+        # A tick of its own comes at least an interval less two jitters after one on the line
+        # (that one late by a jitter at most, itself early by one).
+        return abs(residual) <= max(OUTLIER_SECONDS, jitter) and interval < min(REPEAT_RATIO * slope, slope - 2 * jitter)
 
     def _note_gap(self, interval: float) -> None:
         """Count a long interval between ticks of a running clock, whatever it turns out to be (a

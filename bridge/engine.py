@@ -122,7 +122,8 @@ class Engine:
         self.internal_next_tick: float | None = None
         self.armed = True
         self.stalled = False
-        self.logged_delays = self.logged_gaps = 0  # hold-ups and long intervals of the clock already logged
+        # hold-ups, long intervals and repeated ticks of the clock already logged
+        self.logged_delays = self.logged_gaps = self.logged_repeats = 0
         self.next_line: int | None = None  # the next bar line whose cut is pending
         self.last_hit_tick: float | None = None
         self.epoch = 0
@@ -142,6 +143,11 @@ class Engine:
         self._stopping = threading.Event()
 
     # -- public, thread-safe ---------------------------------------------------------
+
+    def set_input_period(self, seconds: float | None) -> None:
+        """The MIDI backend's period (MidiPorts.input_period), before start(): with it the clock can
+        tell a tick JACK delivered twice from two ticks of one batch (ClockTracker._is_repeat)."""
+        self.clock.input_period = seconds
 
     def start(self) -> None:
         self.worker.start()
@@ -491,7 +497,8 @@ class Engine:
 
     def _fresh_clock(self) -> None:
         """A new ClockTracker, with nothing of it logged yet."""
-        self.clock, self.logged_delays, self.logged_gaps = ClockTracker(), 0, 0
+        self.clock = ClockTracker(self.clock.input_period)
+        self.logged_delays = self.logged_gaps = self.logged_repeats = 0
 
     def _log_clock_anomalies(self) -> None:
         """Long intervals between ticks, and a clock held up as a whole (a stalled machine or audio
@@ -503,6 +510,9 @@ class Engine:
         if self.clock.delays != self.logged_delays:
             self.log(f"clock: held up before tick {self.clock.position} and went on later at the same tempo")
         self.logged_delays = self.clock.delays
+        if self.clock.repeats > self.logged_repeats:
+            self.log(f"clock: tick {self.clock.position} came twice (a late JACK client gets a cycle twice): counted once")
+        self.logged_repeats = self.clock.repeats
 
     def _sending_limit(self) -> float:
         """How far past the last tick received notes may go: ClockTracker.sending_limit (a clock

@@ -106,6 +106,7 @@ class LiveBridge:
         engine = Engine(self.preset, model, lambda message: outbox[0].send(message), self.log, self.clock)
         ports = open_ports(engine.post_midi, self.backend, self.in_name, self.out_name)
         outbox.append(ports)
+        engine.set_input_period(ports.input_period)
         self.engine, self.ports = engine, ports
         self.log(f"preset {self.preset.name}: {self.preset['preset']['description'] or self.preset['mode']['kind']}")
         self.log(f"ports ready ({ports.describe()})")

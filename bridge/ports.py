@@ -20,6 +20,9 @@ time.monotonic() by the earliest anchor the polls allow (see _Poller.run).
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -93,13 +96,16 @@ class MidiPorts:
     _midi_in: object = field(repr=False)
     _midi_out: object = field(repr=False)
     _poller: "_Poller | None" = field(default=None, repr=False)
+    # Seconds between the batches the backend hands input over in (JACK's period), where known.
+    input_period: float | None = None
 
     def send(self, message) -> None:
         self._midi_out.send_message(message)
 
     def describe(self) -> str:
         kind = "virtual ports" if self.virtual else "existing ports"
-        return f"{self.backend}: {kind} in={self.input_name!r} out={self.output_name!r}"
+        period = f", period {self.input_period * 1000:.2f} ms" if self.input_period else ""
+        return f"{self.backend}: {kind} in={self.input_name!r} out={self.output_name!r}{period}"
 
     def close(self) -> None:
         if self._poller is not None:
@@ -157,7 +163,7 @@ def _open_on(backend: str, on_message: MessageCallback, in_name: str, out_name: 
     midi_in.ignore_types(sysex=True, timing=False, active_sense=True)
     if backend in POLLED_BACKENDS:
         poller = _Poller(midi_in, on_message)
-        return MidiPorts(backend, names[0], names[1], virtual, midi_in, midi_out, poller)
+        return MidiPorts(backend, names[0], names[1], virtual, midi_in, midi_out, poller, jack_period())
     midi_in.set_callback(lambda event, _data: on_message(event[0], time.monotonic()))
     return MidiPorts(backend, names[0], names[1], virtual, midi_in, midi_out)
 
@@ -204,6 +210,23 @@ class _Poller(threading.Thread):
     def stop(self) -> None:
         self._stopping.set()
         self.join(1.0)
+
+
+def jack_period() -> float | None:
+    """The JACK server's period in seconds (jack_bufsize / jack_samplerate, both in jackd2), or None
+    where they are missing or do not answer.  Asked of those tools, not of a client of ours: a
+    short-lived second client can leave a process's other JACK clients dead (bridge/jack_rig.py)."""
+    values = []
+    for tool in ("jack_bufsize", "jack_samplerate"):
+        if shutil.which(tool) is None:
+            return None
+        try:
+            answer = subprocess.run([tool], capture_output=True, text=True, timeout=3, stdin=subprocess.DEVNULL)
+            values.append(int(re.findall(r"\d+", answer.stdout)[0]))
+        except (OSError, subprocess.SubprocessError, IndexError):
+            return None
+    frames, rate = values
+    return frames / rate if frames > 0 and rate > 0 else None
 
 
 def _open_existing(midi_in, midi_out, in_name: str, out_name: str) -> tuple[str, str]:

@@ -83,6 +83,8 @@ def test_call_and_response_answers_on_the_bar_line_then_stop_silences(tmp_path):
     assert result.stop_time is not None and not note_ons_after(result, result.stop_time)
     for expected in ("clock locked", "hearing", "answering", "listening", "transport stop"):
         assert expected in log, log
+    # JACK's period, asked of jack_bufsize: with it the clock can tell a tick it got twice.
+    assert f"period {PERIOD / 48:.2f} ms" in log, log
 
 
 def test_song_position_continue_and_tempo_change_keep_the_grid(tmp_path):
