@@ -31,6 +31,9 @@ MAX_RECORDER_GAP = 4.5  # tick intervals; a longer gap while running is a pause,
 MAX_SLIP_TICKS = 2  # a player note further off its tick than this is not a slip (another note, a lost one)
 MAX_SLIP_LEAD_S = 0.005  # a player note sits up to a period after its tick: a slip is placed this much before it
 RECORDER_SKIP_TOLERANCE = 0.1  # tick intervals: a gap this much short of a whole number still counts its lost ticks
+# A tick a period after the one before, which came a period short of an interval after its own
+# predecessor (within this many intervals): one tick the recorder got twice (song_ticks).
+COPY_TOLERANCE = 0.01
 REGULAR_RATIO = 1.5  # a recorded interval this many times both its neighbours is a gap (input_losses)
 
 @dataclass
@@ -54,7 +57,8 @@ def song_ticks(events: list[tuple[float, bytes]]) -> list[tuple[float, int]]:
     tick missing from the recording shows as an interval of two (or three)
     tick intervals: the missing ticks are put back where they were, evenly
     between their neighbours.  Without this the reference grid itself would
-    slip by a tick per lost tick.  The dummy driver also skips frames after
+    slip by a tick per lost tick.  A tick it got twice is counted once
+    (_is_copy).  The dummy driver also skips frames after
     an overrun, which moves the clock's later ticks forward by a fraction of
     a tick (measured: intervals of 1.54, 1.72 and 2.63 ticks, each followed
     by exact ones): so frame skips only lengthen a gap, and a gap counts
@@ -64,7 +68,12 @@ def song_ticks(events: list[tuple[float, bytes]]) -> list[tuple[float, int]]:
     ticks, running, position = [], False, 0
     previous: float | None = None  # time of the last tick while running, None after a transport change
     interval: float | None = None  # the last single-tick interval
+    before: float | None = None  # the one before it (a copy's first stamp shortens the last)
     for when, data in events:
+        if data[0] == CLOCK and running and _is_copy(ticks, previous, before, when):
+            ticks[-1] = (when, ticks[-1][1])  # the later stamp is the exact one
+            previous = when
+            continue
         status = data[0]
         if status == START:
             running, position, previous = True, 0, None
@@ -81,7 +90,7 @@ def song_ticks(events: list[tuple[float, bytes]]) -> list[tuple[float, int]]:
                 if interval and 1.5 <= gap / interval <= MAX_RECORDER_GAP:
                     step = max(int(gap / interval + RECORDER_SKIP_TOLERANCE), 1)
                 elif not interval or gap >= interval / 2:  # not two ticks bunched in one late cycle
-                    interval = gap
+                    before, interval = interval, gap
             for missing in range(1, step):  # where the lost ticks were: the clock's frames are exact
                 ticks.append((previous + missing * (when - previous) / step, position))
                 position += 1
@@ -89,6 +98,17 @@ def song_ticks(events: list[tuple[float, bytes]]) -> list[tuple[float, int]]:
             position += 1
             previous = when
     return ticks
+
+
+def _is_copy(ticks: list[tuple[float, int]], previous: float | None, interval: float | None, when: float) -> bool:
+    """Whether a tick is the last one again: a JACK client whose callback for one cycle runs after
+    the clock wrote the next gets that cycle's events in both callbacks, and jack_midi_dump stamps
+    the first with the late cycle's frame count (measured with a libjack probe: intervals of 0.92
+    and 0.08 at 64 frames and 150 BPM).  So the pair spans exactly one interval from the tick
+    before, where ticks of their own bunched in a cycle (or a faster tempo) do not."""
+    if previous is None or not interval or len(ticks) < 2 or when - previous >= interval / 2:
+        return False
+    return abs((when - ticks[-2][0]) - interval) <= COPY_TOLERANCE * interval
 
 
 def reference_slips(
