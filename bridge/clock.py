@@ -81,10 +81,10 @@ HOLD_UP_INTERVALS_IGNORED = 2  # the largest deviations left out when judging th
 # PHASE_JITTERS jitters, spread by at most 2 jitters + PHASE_SPREAD_SECONDS (_judge_phase).
 PHASE_TICKS, PHASE_JITTERS, PHASE_SPREAD_SECONDS = 3, 3.0, 0.0005
 # An interval this many tick intervals long (up to GAP_FACTOR) may mean the clock was held up; the
-# ticks after it decide (_settle_suspect).  1.3 caught a measured server stall of 1.46 intervals, but
-# read 256-frame intervals of 1.28 (4 periods at 150 BPM) as hold-ups whenever the jitter measure
-# dipped, and the tempo stuck at 156 BPM (docs/live.md, "Known limits").
+# ticks after it decide (_settle_suspect).  Where the backend's period is known, less (_long_ratio).
 HOLD_UP_RATIO = 1.5
+# Where the backend's period is known, long intervals are judged from down to this (_long_ratio).
+MIN_HOLD_UP_RATIO = 1.3
 TRUSTED_LEAD_TICKS, CAUTIOUS_LEAD_TICKS = 1.25, 0.25  # see sending_limit()
 BATCH_RATIO = 0.5  # a tick less than this many tick intervals after the last came in one batch with it
 SAME_TEMPO = (0.75, 1.25)  # the interval after a long one, in tick intervals, that confirms a hold-up
@@ -275,7 +275,7 @@ class ClockTracker:
             self._settle_suspect(long, lateness, max(interval, 0.0) / tick_interval, tick_interval)
             return
         ratio = max(interval, 0.0) / fit[0]
-        if HOLD_UP_RATIO <= ratio <= GAP_FACTOR and self._stands_out(ratio, fit[0]):
+        if self._long_ratio(fit[0]) <= ratio <= GAP_FACTOR and self._stands_out(ratio, fit[0]):
             self._suspect = (ratio, ratio - 1.0, fit[0])
             return
         if self._catching_up(interval):
@@ -308,7 +308,7 @@ class ClockTracker:
         if ratio < BATCH_RATIO:  # handed over with the late tick: its time says nothing yet, the next one's will
             self._suspect = (long, lateness + ratio - 1.0, tick_interval)
             return
-        if ratio >= HOLD_UP_RATIO and not SAME_TEMPO[0] <= ratio / long <= SAME_TEMPO[1]:
+        if ratio >= self._long_ratio(tick_interval) and not SAME_TEMPO[0] <= ratio / long <= SAME_TEMPO[1]:
             self._suspect = (ratio, lateness + ratio - 1.0, tick_interval)
             return
         if not SAME_TEMPO[0] <= ratio <= SAME_TEMPO[1]:
@@ -319,6 +319,23 @@ class ClockTracker:
         if (lateness + ratio - 1.0) * tick_interval > threshold:
             self._shift_phase(tick_interval)
         self._intervals.append(ratio * tick_interval)
+
+    def _long_ratio(self, tick_interval: float) -> float:
+        """How many tick intervals an interval must last to be judged as a possible hold-up.
+
+        HOLD_UP_RATIO where the backend's period is unknown.  Where it is known,
+        down to MIN_HOLD_UP_RATIO, but never within what an ordinary interval
+        can be: one period of quantization plus OUTLIER_SECONDS of scheduling.
+        Measured at 174 BPM and 64 frames: a server stall of 1.46 intervals
+        that 1.5 missed (notes 5.7 ms early until three ticks off the line
+        re-anchored it); 1.3 everywhere read 256-frame intervals of four
+        periods (1.28 at 150 BPM) as hold-ups and stuck the tempo at 156 BPM
+        in CI, where this makes 1.44.
+        """
+        if self.input_period is None:
+            return HOLD_UP_RATIO
+        ordinary = 1.0 + (self.input_period + OUTLIER_SECONDS) / tick_interval
+        return min(HOLD_UP_RATIO, max(MIN_HOLD_UP_RATIO, ordinary))
 
     def _stands_out(self, ratio: float, tick_interval: float) -> bool:
         """Whether an interval `ratio` tick intervals long is worth judging as a hold-up: any long
