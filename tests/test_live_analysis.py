@@ -194,3 +194,21 @@ def test_a_note_sent_ahead_for_the_tick_stop_came_in_place_of_is_measured_agains
     events += [(30 * TICK + 0.0005, bytes([0x99, 42, 100])), (30 * TICK + 0.001, bytes([STOP])), (30 * TICK + 0.002, bytes([0x89, 42, 0]))]
     result = analyze(events)
     assert result.grid_ticks == [30] and result.errors_ms == [pytest.approx(0.5)]
+
+
+def test_a_tick_missing_from_both_recording_and_bridge_in_a_stall_is_measured_on_the_bridges_count():
+    """A bench run at 174 BPM: a server stall; the recorder skipped frames (an interval of 0.72)
+    and has no tick 41 (the next gap 1.54, which song_ticks fills); the bridge logged gaps of 2.88
+    and 1.92 there and counted one tick fewer.  The gap-length rule alone matched both gaps."""
+    period = 64 / 48000
+    times = [i * TICK for i in range(40)] + [40 * TICK - 3 * period] + [i * TICK - 8 * period for i in range(42, 101)]
+    events = [(-0.01, bytes([START]))] + [(when, bytes([CLOCK])) for when in times] + [(101 * TICK, bytes([STOP]))]
+    events += _bridge_note(61 * TICK - 8 * period)  # its 16th at its tick 60: song tick 61
+    events.sort(key=lambda event: event[0])
+    assert len(song_ticks(events)) == 101  # tick 41 put back
+    log = ("transport start at bar 1\nclock: a gap of 2.88 tick intervals before tick 40\n"
+           "clock: a gap of 1.92 tick intervals before tick 41\ntransport stop at tick 100: silenced")
+    losses = input_losses(events, log)
+    assert (losses.lost, losses.recorder_lost, losses.unexplained) == (1, 0, 0)
+    result = analyze(events, slips=losses.slips)
+    assert result.grid_ticks == [60] and result.errors_ms == [pytest.approx(0.5)]
