@@ -125,7 +125,7 @@ class ClockTracker:
         self.gaps = 0  # intervals of HOLD_UP_RATIO tick intervals or more while running (see _note_gap)
         self.last_gap: tuple[int, float] | None = None  # (position of the tick after it, its length in intervals)
         self.repeats = 0  # ticks taken for a second delivery of the tick before and not counted (_is_repeat)
-        self._repeat_time: float | None = None  # arrival of the tick just left uncounted, until the next tick confirms it
+        self._repeat_time: float | None = None  # the tick just left uncounted, until the next tick confirms it
 
     def feed(self, message: bytes | list[int] | tuple[int, ...], time: float) -> str | None:
         """Apply one realtime/common message; returns its name when it changed the transport."""
@@ -188,22 +188,23 @@ class ClockTracker:
     def _is_repeat(self, interval: float) -> bool:
         """Whether a tick is the tick before delivered a second time, not a tick of its own.
 
-        JACK hands a client that runs late (its cycle N callback after the
-        clock wrote cycle N+1) cycle N+1's events in that callback and again in
-        the next one: measured with a libjack probe late in 1 % of its cycles
-        (64 frames, 150 BPM, 15 s, its own frame-time stamps), 8 ticks came
-        twice, one period apart, and 5 were lost (cycle N's own events).  A bridge counting the copy stays a tick early until the next
-        Start or SPP (a fresh-clone CI run failed on it: notes 13-15 ms early).
-        A copy arrives within a period of a tick that came on the line; a tick of
-        its own that soon would have to come most of an interval early, which a
-        clock does not (late ones, after a hold-up, follow a late tick, and
-        within a beat of a re-anchoring a bunched tick is a catch-up).  In wall
-        time the copy comes within microseconds of its twin (the late callback
-        and the next run back to back), just like two ticks of one batch: so
-        only where the backend's period is known and shorter than REPEAT_RATIO
-        of a tick (two ticks are never in one period or in back-to-back ones)
-        is anything taken for a copy; at 1024 frames and 120 BPM every 43rd
-        period holds two ticks.
+        JACK hands a client that runs late (its cycle N callback after the clock
+        wrote cycle N+1) cycle N+1's events in that callback and again in the
+        next one: measured with a libjack probe late in 1 % of its cycles (64
+        frames, 150 BPM, 15 s, its own frame-time stamps), 8 ticks came twice,
+        one period apart, and 5 were lost (cycle N's own events).  A bridge
+        counting the copy stays a tick early until the next Start or SPP (what a
+        fresh-clone CI run looked like: one tick more than the clock sent, notes
+        13-15 ms early).  A copy arrives within a period of a tick that came on
+        the line; a tick of its own that soon would have to come most of an
+        interval early, which a clock does not (late ones, after a hold-up,
+        follow a late tick, and within a beat of a re-anchoring a bunched tick
+        is a catch-up).  In wall time the copy comes within microseconds of its
+        twin (the late callback and the next run back to back), just like two
+        ticks of one batch: so only where the backend's period is known and
+        shorter than REPEAT_RATIO of a tick (two ticks are never in one period
+        or in back-to-back ones) is anything taken for a copy; at 1024 frames
+        and 120 BPM every 43rd period holds two ticks.
         """
         fit = self._fit() if self.running and self.input_period is not None else None
         if fit is None or self._suspect is not None or self._repeat_time is not None:
@@ -217,7 +218,8 @@ class ClockTracker:
         residual = self.last_tick_time - (intercept + self.position * slope)
         # A tick of its own comes at least an interval less two jitters after one on the line
         # (that one late by a jitter at most, itself early by one).
-        return abs(residual) <= max(OUTLIER_SECONDS, jitter) and interval < min(REPEAT_RATIO * slope, slope - 2 * jitter)
+        soonest_own = min(REPEAT_RATIO * slope, slope - 2 * jitter)
+        return abs(residual) <= max(OUTLIER_SECONDS, jitter) and interval < soonest_own
 
     def _note_gap(self, interval: float) -> None:
         """Count a long interval between ticks of a running clock, whatever it turns out to be (a

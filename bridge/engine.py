@@ -511,7 +511,8 @@ class Engine:
             self.log(f"clock: held up before tick {self.clock.position} and went on later at the same tempo")
         self.logged_delays = self.clock.delays
         if self.clock.repeats > self.logged_repeats:
-            self.log(f"clock: tick {self.clock.position} came twice (a late JACK client gets a cycle twice): counted once")
+            position = self.clock.position
+            self.log(f"clock: tick {position} came twice (a late JACK client gets a cycle twice): counted once")
         self.logged_repeats = self.clock.repeats
 
     def _sending_limit(self) -> float:

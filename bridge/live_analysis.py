@@ -184,8 +184,9 @@ def input_losses(
     bridge then counts every later tick one short, as any MIDI clock follower
     would, and its notes land a tick late until Start or Song Position
     Pointer sets the count again.  So does a tick that reached neither client
-    (a stall: the recording lacks it too, song_ticks puts it back).  That is the input's fault, not the
-    bridge's timing, so it is measured on the bridge's own count from there
+    (a stall: the recording lacks it too, song_ticks puts it back).  That is
+    the input's fault, not the bridge's timing, so it is measured on the
+    bridge's own count from there
     on, and reported.  Evidence: (1) the bridge logs every long interval
     between the ticks it got ("a gap of R tick intervals before tick P");
     where R is nearer the recording's length of the stretch that includes
@@ -334,7 +335,8 @@ def analyze(
     (input_losses).
     """
     ticks = slipped_ticks(events, slips)
-    grid = sorted([(when, position) for when, position in ticks if position % grid_ticks == 0] + _ticks_stop_replaced(events, ticks, grid_ticks))
+    grid = [(when, position) for when, position in ticks if position % grid_ticks == 0]
+    grid = sorted(grid + _ticks_stop_replaced(events, ticks, grid_ticks))
     grid_times = [when for when, _position in grid]
     note_ons, sounding, stop_time = [], {}, None
     for when, data in events:
@@ -355,7 +357,9 @@ def analyze(
     return Analysis(ticks, note_ons, errors, positions, sum(sounding.values()), stop_time)
 
 
-def _ticks_stop_replaced(events: list[tuple[float, bytes]], ticks: list[tuple[float, int]], grid_ticks: int) -> list[tuple[float, int]]:
+def _ticks_stop_replaced(
+    events: list[tuple[float, bytes]], ticks: list[tuple[float, int]], grid_ticks: int
+) -> list[tuple[float, int]]:
     """The grid line each Stop came in place of, where the tick after the last one is on the grid:
     a note the bridge sent ahead for it went out at its time, as Stop arrived (measured: +125 ms
     against the 16th before, at 120 BPM, the one outlier of a bench run)."""

@@ -16,6 +16,8 @@ ours polls rtmidi's lock-free queue instead, every POLL_INTERVAL_S.  The
 poll time would add up to that interval of jitter, so polled messages are
 stamped from rtmidi's own delta times (taken in the JACK thread) anchored to
 time.monotonic() by the earliest anchor the polls allow (see _Poller.run).
+On JACK the server's period is asked too (jack_period): the clock needs it to
+tell a tick JACK delivered twice from two ticks of one period.
 """
 
 from __future__ import annotations
