@@ -22,6 +22,7 @@ tell a tick JACK delivered twice from two ticks of one period.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -223,7 +224,13 @@ def jack_period() -> float | None:
         if shutil.which(tool) is None:
             return None
         try:
-            answer = subprocess.run([tool], capture_output=True, text=True, timeout=3, stdin=subprocess.DEVNULL)
+            # Never start a server: the bridge's own client found one, and that one is asked.
+            environment = dict(os.environ, JACK_NO_START_SERVER="1")
+            answer = subprocess.run(
+                [tool], capture_output=True, text=True, timeout=3, stdin=subprocess.DEVNULL, env=environment
+            )
+            if answer.returncode != 0:
+                return None
             values.append(int(re.findall(r"\d+", answer.stdout)[0]))
         except (OSError, subprocess.SubprocessError, IndexError):
             return None

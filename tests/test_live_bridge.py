@@ -33,3 +33,26 @@ def test_an_unopened_bridge_says_so():
         with pytest.raises(RuntimeError, match="not open"):
             bridge.command("trigger")
         bridge.close()  # nothing to close: no error
+
+
+def test_jacks_period_comes_from_jackd2s_tools_and_is_none_when_they_cannot_say(monkeypatch):
+    """Without the period the clock takes no tick for a copy (ClockTracker._is_repeat); the live
+    JACK tests check the real answer ("period 5.33 ms" in the bridge's log)."""
+    import subprocess
+
+    from bridge import ports
+
+    answers = {"jack_bufsize": "256\n", "jack_samplerate": "48000\n"}
+    monkeypatch.setattr(ports.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    def run(command, **_options):
+        return subprocess.CompletedProcess(command, 0, answers[command[0]], "")
+
+    monkeypatch.setattr(ports.subprocess, "run", run)
+    assert ports.jack_period() == pytest.approx(256 / 48000)
+    answers["jack_bufsize"] = "Cannot connect to server socket\n"  # no server: no number
+    assert ports.jack_period() is None
+    failing = subprocess.CompletedProcess(["jack_bufsize"], 1, "error 2\n", "")
+    monkeypatch.setattr(ports.subprocess, "run", lambda command, **_: failing)
+    assert ports.jack_period() is None
+    monkeypatch.setattr(ports.shutil, "which", lambda tool: None)  # jackd2's tools not installed
+    assert ports.jack_period() is None
