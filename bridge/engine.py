@@ -54,11 +54,7 @@ __all__ = ["BarView", "Engine", "EngineStatus", "TICKS_PER_BAR"]
 
 BEATS_PER_BAR = 4  # the model plays 4/4 (docs/model.md)
 TICKS_PER_BAR = BEATS_PER_BAR * TICKS_PER_BEAT
-# 25 ms: the first answer bar was written in 1-4 ms on a quiet machine, but in xrun bursts the
-# inference worker (below JACK's threads) took up to 19 ms, and with 15 ms the answer's first
-# downbeat went out 4.0-6.7 ms late (bench runs, docs/live.md); a hit 25 ms before a bar line is
-# still a downbeat played early (a 32nd is 37 ms even at 200 BPM).
-CUT_AHEAD_S = 0.025
+CUT_AHEAD_S = 0.015
 SEND_EARLY_S = 0.0002  # wake-up latency: release a note this much before its time rather than after
 LATE_S = 0.003  # a note sent later than this after its time counts as late
 IDLE_WAKE_S = 0.05  # stall checks when nothing else is due
