@@ -162,6 +162,13 @@ def test_full_quantize_puts_hits_on_the_16th_grid():
     assert [h.time for h in shaped(hits, quantize=1.0)] == pytest.approx([0.25, 1.0, 2.5])
 
 
+def test_two_hits_of_one_drum_quantized_onto_one_16th_are_sent_once_at_the_louder_velocity():
+    """Sent as they were, the second made a note-on, note-off, note-on at once (a bench run)."""
+    hits = [Hit(1.0, CLOSED_HH, 60), Hit(1.04, CLOSED_HH, 90), Hit(1.04, KICK, 100)]
+    assert shaped(hits, quantize=1.0) == [Hit(1.0, KICK, 100), Hit(1.0, CLOSED_HH, 90)]
+    assert len(shaped(hits, quantize=0.5)) == 3  # not at one moment: a flam stays
+
+
 def test_half_quantize_moves_halfway():
     hits = [Hit(0.3, KICK, 100), Hit(2.6, CLOSED_HH, 100)]
     assert [h.time for h in shaped(hits, quantize=0.5)] == pytest.approx([0.275, 2.55])
