@@ -149,6 +149,9 @@ def open_ports(
 
 
 def _open_on(backend: str, on_message: MessageCallback, in_name: str, out_name: str) -> MidiPorts:
+    # Before our clients exist: a short-lived JACK client that closes while this process is opening
+    # its second client can leave that one dead (bridge/jack_rig.py, "JACK facts").
+    period = jack_period() if backend == "jack" else None
     midi_in = _client(rtmidi.MidiIn, backend, CLIENT_NAME)
     midi_out = _client(rtmidi.MidiOut, backend, CLIENT_NAME)
     try:
@@ -166,7 +169,7 @@ def _open_on(backend: str, on_message: MessageCallback, in_name: str, out_name: 
     midi_in.ignore_types(sysex=True, timing=False, active_sense=True)
     if backend in POLLED_BACKENDS:
         poller = _Poller(midi_in, on_message)
-        return MidiPorts(backend, names[0], names[1], virtual, midi_in, midi_out, poller, jack_period())
+        return MidiPorts(backend, names[0], names[1], virtual, midi_in, midi_out, poller, period)
     midi_in.set_callback(lambda event, _data: on_message(event[0], time.monotonic()))
     return MidiPorts(backend, names[0], names[1], virtual, midi_in, midi_out)
 
@@ -218,7 +221,8 @@ class _Poller(threading.Thread):
 def jack_period() -> float | None:
     """The JACK server's period in seconds (jack_bufsize / jack_samplerate, both in jackd2), or None
     where they are missing or do not answer.  Asked of those tools, not of a client of ours: a
-    short-lived second client can leave a process's other JACK clients dead (bridge/jack_rig.py)."""
+    short-lived second client in this process could leave its other JACK clients dead
+    (bridge/jack_rig.py); asked before this process opens any, for the same reason."""
     values = []
     for tool in ("jack_bufsize", "jack_samplerate"):
         if shutil.which(tool) is None:
