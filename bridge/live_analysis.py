@@ -395,7 +395,7 @@ def timing_report(
                      f" tick intervals around it, [the one it fell in] (ms): {' '.join(intervals)}")
     if len(late) > limit:
         lines.append(f"  ... and {len(late) - limit} more")
-    clock_words = ("clock", "tempo", "transport", "continuing", "stall")
+    clock_words = ("clock", "tempo", "transport", "continuing", "stall", "written")
     lines.append("bridge log, clock lines:")
     lines += [f"  {line}" for line in bridge_log.splitlines() if any(word in line for word in clock_words)][-20:]
     if losses is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import os
+import re
 
 import sys
 import time
@@ -232,6 +233,26 @@ def test_a_tick_jack_delivered_twice_is_counted_once_and_logged(model):
         session.close()
     log = "\n".join(session.logs)
     assert "clock: tick 130 came twice" in log and f"transport stop at tick {2 * TICKS_PER_BAR}:" in log, session.diagnosis()
+
+
+def test_a_bar_written_after_its_line_is_counted_and_logged_with_how_late(model):
+    """What a late first downbeat needs looking at first: whether the worker fell behind."""
+    session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}})
+    stream = session.engine.worker.stream
+    write = stream.play_bar
+
+    def slow_write(settings, rng):
+        time.sleep(0.08)  # a starved worker: the cut leaves it 15 ms
+        return write(settings, rng)
+
+    stream.play_bar = slow_write
+    try:
+        session.play(0, 3 * TICKS_PER_BAR, seed_notes(1), start=True)
+    finally:
+        session.close()
+    log = "\n".join(session.logs)
+    assert session.engine.status().late_bars >= 1, session.diagnosis()
+    assert re.search(r"bar 2 written \d+\.\d ms after its bar line \(the inference worker fell behind\)", log), log
 
 
 def test_input_during_continuous_play_reseeds_the_model(model):
