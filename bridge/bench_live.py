@@ -47,10 +47,14 @@ from .live_session import LiveSession, save_run
 
 LATE_MS = 3.0
 SEED_BARS = 2
+# A fixed random seed: every run plays the same bars, so "missing bars" counts bars that did not
+# arrive, never an empty bar the model chose (one run with a random seed had two).
 BENCH_PRESET = """
 [mode]
 kind = "continuous"
 listen_bars = 2
+[generation]
+random_seed = 2026
 [feel]
 quantize = 1.0
 [clock]

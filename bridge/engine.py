@@ -379,12 +379,14 @@ class Engine:
             Hit(min(max((position - start) / TICKS_PER_BEAT, 0.0), BEATS_PER_BAR - 1e-6), drum, velocity)
             for position, drum, velocity in sorted(self.recorder.hits)
         ]
+        # Hits before the bar's start came in the last cut's window: a downbeat played early.
+        only_early = bool(hits) and all(position < start for position, _drum, _velocity in self.recorder.hits)
         self.recorder.clear()
         silent = (line * TICKS_PER_BAR - self.last_hit_tick) / TICKS_PER_BEAT if self.last_hit_tick is not None else 1e9
         if not self.armed:
             return
         before = self.conductor.state
-        plan = self.conductor.bar_ended(bar, hits, silent)
+        plan = self.conductor.bar_ended(bar, hits, silent, only_early)
         if self.conductor.state != before:
             self.log(f"{self.conductor.state} at bar {line + 1}")
         self._carry_out(plan, line)

@@ -13,7 +13,8 @@ numbers the model's stream uses, so "rewind to line k" is unambiguous.
   Input during an answer is not part of the next call.
 - continuous: after the call, generate bar after bar, two bars ahead.  A bar
   in which the producer played replaces the model's own bar in its stream
-  (rewind, hear it, regenerate from the next line): new input re-seeds.
+  (rewind, hear it, regenerate from the next line): new input re-seeds.  Only
+  a downbeat played early (before the line) does not: it ends their phrase.
 - loop: after the call, generate loop_bars once and repeat them; a trigger
   regenerates from the same seed, switching at the next loop boundary;
   `recall` switches to a loop the engine kept (undo/redo) at that boundary.
@@ -76,7 +77,9 @@ class Conductor:
 
     # -- events -----------------------------------------------------------------
 
-    def bar_ended(self, bar: int, hits: list[Hit], silent_beats: float) -> Plan:
+    def bar_ended(self, bar: int, hits: list[Hit], silent_beats: float, only_early: bool = False) -> Plan:
+        """`only_early`: every hit of the bar came before its line, in the cut's window (a
+        downbeat played early), none after it."""
         line = bar + 1
         if self.state == LISTENING and hits:
             self.state, self.call_start = HEARING, bar
@@ -87,7 +90,11 @@ class Conductor:
         if self.state == ANSWERING and line >= self.answer_end:
             self.state = LISTENING
         if self.state == CONTINUING:
-            return self._continue(bar, hits, line)
+            # A downbeat played early and nothing after it is the end of the producer's phrase
+            # (the seed's last hit a tick before the line, at 174 BPM), not playing over us: heard
+            # as their bar, it replaced the model's first bar with a one-hit bar and the next four
+            # bars went sparse (2 notes a bar where the run at 120 BPM had 20-25).
+            return self._continue(bar, [] if only_early else hits, line)
         if self.state == LOOPING:
             return self._loop_bar(line)
         self.triggered = False  # a trigger with nothing heard does not wait forever

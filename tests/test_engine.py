@@ -270,6 +270,23 @@ def test_input_during_continuous_play_reseeds_the_model(model):
     assert_every_note_switched_off(session.sent)
 
 
+def test_a_seed_ending_on_a_downbeat_played_early_keeps_the_models_first_bar(model):
+    """A kick a tick before the line (10 ms at 240 BPM, inside the cut's 15 ms) is the next bar's
+    downbeat played early; taken for playing over the model it replaced the first generated bar
+    with a one-hit bar (a bench run at 174 BPM: the next four bars had 2 notes each)."""
+    session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}})
+    notes = seed_notes(1)
+    notes[TICKS_PER_BAR - 1] = [(KICK, 110)]
+    try:
+        session.play(0, 3 * TICKS_PER_BAR, notes, start=True)
+    finally:
+        session.close()
+    views = [(view.bar, view.source, len(view.hits)) for view in session.engine.history()]
+    assert {bar for bar, source, _count in views if source == "seed"} == {0}, views  # bar 2 was not heard as played
+    assert {bar for bar, source, _count in views if source == "generated"} >= {1, 2}, views
+    assert_every_note_switched_off(session.sent)
+
+
 def test_loop_repeats_the_same_bars(model):
     session = Session(model, {"mode": {"kind": "loop", "listen_bars": 1, "loop_bars": 1}, "generation": {"random_seed": 7}})
     try:

@@ -167,6 +167,15 @@ def test_input_while_continuing_replaces_the_models_bar_and_regenerates():
     assert c.bar_ended(5, [], 1e9) == Plan(generate_from=7, bars=1)  # then one bar per bar again
 
 
+def test_a_downbeat_played_early_that_ends_the_call_does_not_replace_the_models_first_bar():
+    """The seed's last hits a tick before the line (174 BPM, inside the cut's window) belong to
+    the first generated bar; heard as the producer's bar they made the answer go sparse."""
+    c = continuing()
+    assert c.bar_ended(2, [Hit(0.0, 0, 100), Hit(0.0, 2, 80)], LOUD_ENOUGH, only_early=True) == Plan(generate_from=4, bars=1)
+    plan = c.bar_ended(3, [Hit(0.0, 0, 100)] + MORE, LOUD_ENOUGH)  # playing on: a re-seed as before
+    assert plan.rewind_to == 3 and plan.drop_from == 4
+
+
 def test_continuous_never_stops_listening_by_itself():
     c = continuing()
     for bar in range(2, 40):
