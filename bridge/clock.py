@@ -168,8 +168,7 @@ class ClockTracker:
             # a third of an interval): the tick left out was a tick of its own, counted after all.
             repeat, self._repeat_time = self._repeat_time, None
             slope = self.tick_interval or 0.0
-            soonest = min(SAME_TEMPO[0] * slope, slope - 2 * (self._interval_jitter(slope) or 0.0))
-            if time - self.last_tick_time < soonest:
+            if time - self.last_tick_time < self._soonest_own_tick(SAME_TEMPO[0], slope):
                 self.repeats -= 1
                 self._count(repeat)
         self._count(time)
@@ -216,10 +215,13 @@ class ClockTracker:
         if jitter is None:
             return False
         residual = self.last_tick_time - (intercept + self.position * slope)
-        # A tick of its own comes at least an interval less two jitters after one on the line
-        # (that one late by a jitter at most, itself early by one).
-        soonest_own = min(REPEAT_RATIO * slope, slope - 2 * jitter)
-        return abs(residual) <= max(OUTLIER_SECONDS, jitter) and interval < soonest_own
+        return abs(residual) <= max(OUTLIER_SECONDS, jitter) and interval < self._soonest_own_tick(REPEAT_RATIO, slope)
+
+    def _soonest_own_tick(self, share: float, slope: float) -> float:
+        """The shortest interval a tick of its own can follow a tick on the line with: `share` of an
+        interval, and never more than an interval less two jitters (that one late by a jitter, this
+        one early by one)."""
+        return min(share * slope, slope - 2 * (self._interval_jitter(slope) or 0.0))
 
     def _note_gap(self, interval: float) -> None:
         """Count a long interval between ticks of a running clock, whatever it turns out to be (a

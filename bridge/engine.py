@@ -464,18 +464,18 @@ class Engine:
         lock_source = self._lock_source(line)
         start = line * TICKS_PER_BAR
         if fresh:
-            self._note_late_bar(line)
+            self._note_late_bar(line, start)
         shaped = shape_bar(hits, self.controls, bpm, self.rng, lock_source, BEATS_PER_BAR)
         for hit in shaped:
             self.scheduler.schedule(start + hit.time * TICKS_PER_BEAT, self.output_notes[hit.drum], hit.velocity)
         self.bar_history.put(line, GENERATED, shaped)
 
-    def _note_late_bar(self, line: int) -> None:
-        """Count and log a bar the worker wrote after its bar line was due (its downbeat goes out
-        late): with the time, what a late first note of an answer needs looking at first."""
-        due = self.clock.time_of(line * TICKS_PER_BAR)
+    def _note_late_bar(self, line: int, start: int) -> None:
+        """Count and log a bar the worker wrote after its bar line (tick `start`) was due, so its
+        downbeat goes out late: what a late first note of an answer needs looking at first."""
+        due = self.clock.time_of(start)
         late_s = time.monotonic() - due if due is not None else None
-        if self.clock.position < line * TICKS_PER_BAR and (late_s is None or late_s <= 0):
+        if self.clock.position < start and (late_s is None or late_s <= 0):
             return
         self.counts["late_bars"] += 1
         after = f" {late_s * 1000:.1f} ms after its bar line" if late_s is not None else " after its bar line"

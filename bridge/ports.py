@@ -224,12 +224,12 @@ def jack_period() -> float | None:
     short-lived second client in this process could leave its other JACK clients dead
     (bridge/jack_rig.py); asked before this process opens any, for the same reason."""
     values = []
+    # Never start a server: with none running, the bridge's own ports say so (PortError).
+    environment = dict(os.environ, JACK_NO_START_SERVER="1")
     for tool in ("jack_bufsize", "jack_samplerate"):
         if shutil.which(tool) is None:
             return None
         try:
-            # Never start a server: the bridge's own client found one, and that one is asked.
-            environment = dict(os.environ, JACK_NO_START_SERVER="1")
             answer = subprocess.run(
                 [tool], capture_output=True, text=True, timeout=3, stdin=subprocess.DEVNULL, env=environment
             )
