@@ -54,16 +54,22 @@ class Continuer:
         probabilities = np.exp(logits - logits.max())
         return probabilities / probabilities.sum()
 
+    def write_token(self, settings: SamplingSettings, rng: np.random.Generator, in_bar: int) -> int:
+        """Sample the next token and feed it back; `in_bar` tokens already written in this bar
+        (at MAX_TOKENS_PER_BAR the bar is closed with a bar line instead)."""
+        if in_bar >= MAX_TOKENS_PER_BAR:
+            token = BAR
+        else:
+            token = sample(self.logits, self.cursor.allowed_mask(), settings, rng, self.lookback, self.vocabulary.first_hit)
+        self.feed(token)
+        return token
+
     def generate_bars(self, bars: int, settings: SamplingSettings, rng: np.random.Generator) -> GeneratedBars:
         """Sample until `bars` more bar lines have been written."""
         tokens, forced, in_bar = [BAR], 0, 0
         while bars > 0:
-            mask = self.cursor.allowed_mask()
-            token = BAR if in_bar >= MAX_TOKENS_PER_BAR else sample(
-                self.logits, mask, settings, rng, self.lookback, self.vocabulary.first_hit
-            )
             forced += in_bar >= MAX_TOKENS_PER_BAR
-            self.feed(token)
+            token = self.write_token(settings, rng, in_bar)
             tokens.append(token)
             in_bar = 0 if token == BAR else in_bar + 1
             bars -= token == BAR

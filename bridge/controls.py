@@ -20,6 +20,10 @@ from .presets import PRESET_SCHEMA, Preset
 from .sampling import SamplingSettings
 
 SIXTEENTHS_PER_BEAT = 4
+# The bar's first 16th as quantize sees it: hits up to here are pulled onto the downbeat.  The
+# worker hands these to the engine before it writes the rest of an answer's first bar (see
+# split_downbeat), so the split must fall where quantizing cannot put two hits on one moment.
+DOWNBEAT_CELL_BEATS = 0.5 / SIXTEENTHS_PER_BEAT
 # Fields a CC moves continuously over the preset schema's range, and their section.
 CONTINUOUS_CC = {
     "temperature": "generation",
@@ -123,6 +127,13 @@ def shape_bar(
         beat = min(max(beat, 0.0), beats_per_bar - 1e-6)
         shaped.append(Hit(beat, hit.drum, min(velocity, 127)))
     return _one_per_drum_and_moment(shaped)
+
+
+def split_downbeat(hits: list[Hit]) -> tuple[list[Hit], list[Hit]]:
+    """(hits quantize puts on the bar's first 16th, the others): shaped apart, the two parts
+    give the same notes as the whole bar (same cells, same order of humanize draws)."""
+    downbeat = [hit for hit in hits if hit.time <= DOWNBEAT_CELL_BEATS]
+    return downbeat, [hit for hit in hits if hit.time > DOWNBEAT_CELL_BEATS]
 
 
 def _one_per_drum_and_moment(hits: list[Hit]) -> list[Hit]:

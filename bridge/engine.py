@@ -37,8 +37,8 @@ import numpy as np
 
 from .bar_history import GENERATED, SEED, BarHistory, BarView
 from .clock import CLOCK, CONTINUE, MIN_TICK_SECONDS, SONG_POSITION, START, STOP, TICKS_PER_BEAT, ClockTracker
-from .controls import Controls, control_from_cc, shape_bar
-from .inference_worker import GeneratedBar, InferenceWorker, Job, WorkerError
+from .controls import DOWNBEAT_CELL_BEATS, Controls, control_from_cc, shape_bar, split_downbeat
+from .inference_worker import Downbeat, GeneratedBar, InferenceWorker, Job, WorkerError
 from .live_settings import LiveSettings
 from .midi_files import Hit
 from .midi_packets import split_packet
@@ -136,6 +136,7 @@ class Engine:
         self.bar_history = BarHistory()
         self.takes = Takes()  # loops (loop mode) or answers (call & response) for undo/redo
         self.answer: tuple[int, int, list] | None = None  # (epoch, first line, bars) of the answer being generated
+        self.downbeats: dict[int, tuple[int, list[Hit], bool]] = {}  # line -> (epoch, notes, late) sent ahead of their bar
         self.counts = {"notes_sent": 0, "late_notes": 0, "bars_generated": 0, "late_bars": 0}
         self._status_lock = threading.Lock()
         self._status: EngineStatus | None = None
@@ -212,6 +213,8 @@ class Engine:
     def _handle(self, item) -> None:
         if isinstance(item, GeneratedBar):
             self._on_generated(item)
+        elif isinstance(item, Downbeat):
+            self._on_downbeat(item)
         elif isinstance(item, WorkerError):
             self.log(item.message)
         elif item[0] == "midi":
@@ -457,29 +460,57 @@ class Engine:
                 if all(hits is not None for hits in answer):  # complete: it can be chosen again
                     self.takes.add(answer)
                     self.answer = None
-        self._schedule_bar(bar.line, bar.hits, fresh=True)
+        if bar.downbeat_sent:
+            self._schedule_rest(bar)
+        else:
+            self._schedule_bar(bar.line, bar.hits, fresh=True)
+
+    def _schedule_rest(self, bar: GeneratedBar) -> None:
+        """The notes of a bar after the downbeat the worker sent ahead (_on_downbeat)."""
+        epoch, downbeat, downbeat_late = self.downbeats.pop(bar.line, (bar.epoch, [], False))
+        if not downbeat_late:  # one late bar is counted once
+            rest_start = bar.line * TICKS_PER_BAR + DOWNBEAT_CELL_BEATS * TICKS_PER_BEAT
+            self._note_late_bar(bar.line, rest_start, "past its first 16th")
+        rest = split_downbeat(bar.hits)[1]
+        shaped = self._schedule_hits(bar.line, rest, split_downbeat(self._lock_source(bar.line))[1])
+        self.bar_history.put(bar.line, GENERATED, (downbeat if epoch == bar.epoch else []) + shaped)
+
+    def _on_downbeat(self, downbeat: Downbeat) -> None:
+        """The first notes of a bar the worker is still writing (an answer's first bar)."""
+        if downbeat.epoch < self.epoch:
+            return
+        line = downbeat.line
+        late = self._note_late_bar(line, line * TICKS_PER_BAR)
+        shaped = self._schedule_hits(line, downbeat.hits, split_downbeat(self._lock_source(line))[0])
+        self.downbeats[line] = (downbeat.epoch, shaped, late)
+        self.bar_history.put(line, GENERATED, shaped)
 
     def _schedule_bar(self, line: int, hits: list[Hit], fresh: bool) -> None:
-        bpm = self.clock.bpm or self.internal_bpm
-        lock_source = self._lock_source(line)
-        start = line * TICKS_PER_BAR
         if fresh:
-            self._note_late_bar(line, start)
+            self._note_late_bar(line, line * TICKS_PER_BAR)
+        self.bar_history.put(line, GENERATED, self._schedule_hits(line, hits, self._lock_source(line)))
+
+    def _schedule_hits(self, line: int, hits: list[Hit], lock_source: list[Hit]) -> list[Hit]:
+        """Shape a bar's hits (or a part of them) and schedule them; returns the notes as shaped."""
+        bpm = self.clock.bpm or self.internal_bpm
+        start = line * TICKS_PER_BAR
         shaped = shape_bar(hits, self.controls, bpm, self.rng, lock_source, BEATS_PER_BAR)
         for hit in shaped:
             self.scheduler.schedule(start + hit.time * TICKS_PER_BEAT, self.output_notes[hit.drum], hit.velocity)
-        self.bar_history.put(line, GENERATED, shaped)
+        return shaped
 
-    def _note_late_bar(self, line: int, start: int) -> None:
-        """Count and log a bar the worker wrote after its bar line (tick `start`) was due, so its
-        downbeat goes out late: what a late first note of an answer needs looking at first."""
-        due = self.clock.time_of(start)
+    def _note_late_bar(self, line: int, due_tick: float, part: str = "") -> bool:
+        """Count and log a bar (or its `part`) the worker wrote after tick `due_tick` was due, so its
+        first notes go out late: what a late first note of an answer needs looking at first."""
+        due = self.clock.time_of(due_tick)
         late_s = time.monotonic() - due if due is not None else None
-        if self.clock.position < start and (late_s is None or late_s <= 0):
-            return
+        if self.clock.position < due_tick and (late_s is None or late_s <= 0):
+            return False
         self.counts["late_bars"] += 1
-        after = f" {late_s * 1000:.1f} ms after its bar line" if late_s is not None else " after its bar line"
-        self.log(f"bar {line + 1} written{after} (the inference worker fell behind)")
+        what = f"bar {line + 1} {part}" if part else f"bar {line + 1}"
+        amount = f" {late_s * 1000:.1f} ms" if late_s is not None else ""
+        self.log(f"{what} written{amount} {'late' if part else 'after its bar line'} (the inference worker fell behind)")
+        return True
 
     def _lock_source(self, line: int) -> list[Hit]:
         if not self.controls.lock or not self.call_bars:
@@ -724,6 +755,7 @@ class Engine:
         if sent_until_tick is not None:
             self.bar_history.drop_generated_from(max(sent_until_tick, 0) // TICKS_PER_BAR + 1)
         self.answer = None
+        self.downbeats.clear()
         self.recorder.clear()
         self.last_hit_tick = None
         self.next_line = None

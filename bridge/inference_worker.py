@@ -2,8 +2,9 @@
 
 The engine thread must never wait for the model, so every model call happens
 here.  Jobs arrive on a queue in order; each generated bar goes back to the
-engine's inbox as soon as it is written (the first bar of an answer is ready
-in a few milliseconds).  `cancel()` makes every queued or running job stop
+engine's inbox as soon as it is written, and the first bar's downbeat goes
+ahead of the rest (a Downbeat), so the first note of an answer waits for
+the fewest model steps.  `cancel()` makes every queued or running job stop
 between bars: the engine calls it on Stop, on a jump, and when a re-seed
 replaces bars already planned.
 """
@@ -42,6 +43,17 @@ class GeneratedBar:
     line: int
     hits: list[Hit]
     loop: bool
+    downbeat_sent: bool = False  # its downbeat hits went ahead as a Downbeat: schedule only the rest
+
+
+@dataclass(frozen=True)
+class Downbeat:
+    """The downbeat hits of a job's first bar, sent before the model writes the rest of it: that
+    bar's line is often only the cut's 15 ms away (the first bar of an answer or of a re-seed)."""
+
+    epoch: int
+    line: int
+    hits: list[Hit]
 
 
 @dataclass(frozen=True)
@@ -100,5 +112,12 @@ class InferenceWorker(threading.Thread):
         for index in range(job.bars):
             if job.epoch < self.epoch:
                 return
-            hits = stream.play_bar(job.settings, self.rng)
-            self.results.put(GeneratedBar(job.epoch, job.generate_from + index, hits, job.loop))
+            line, sent = job.generate_from + index, []
+
+            def send_downbeat(hits: list[Hit]) -> None:  # called during play_bar, this iteration
+                sent.append(line)
+                self.results.put(Downbeat(job.epoch, line, hits))
+
+            # Only the first bar can be urgent: the others are written while it plays.
+            hits = stream.play_bar(job.settings, self.rng, send_downbeat if index == 0 else None)
+            self.results.put(GeneratedBar(job.epoch, line, hits, job.loop, downbeat_sent=bool(sent)))

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
+from typing import Callable
 
 import numpy as np
 
 from .continuation import Continuer
+from .controls import DOWNBEAT_CELL_BEATS
 from .midi_files import Hit
 from .sampling import SamplingSettings
 from .step_model import StepModel
@@ -50,12 +52,27 @@ class LiveStream:
         self.line += 1
         self._remember()
 
-    def play_bar(self, settings: SamplingSettings, rng: np.random.Generator) -> list[Hit]:
-        """Let the model write the next bar; returns its hits in beats from the bar start."""
-        generated = self.continuer.generate_bars(1, settings, rng)
+    def play_bar(
+        self, settings: SamplingSettings, rng: np.random.Generator, on_downbeat: Callable[[list[Hit]], None] | None = None
+    ) -> list[Hit]:
+        """Let the model write the next bar; returns its hits in beats from the bar start.
+
+        `on_downbeat` gets the bar's downbeat hits (controls.split_downbeat) as soon as
+        the model has written past them, before it writes the rest: the first notes of
+        an answer can go out while the model is still at work.  It is not called when
+        the bar ends first (then the bar is all downbeat, or empty).
+        """
+        continuer, tokens, in_bar = self.continuer, [BAR], 0
+        downbeat_units = DOWNBEAT_CELL_BEATS * self.vocabulary.config.units_per_beat
+        while (token := continuer.write_token(settings, rng, in_bar)) != BAR:
+            tokens.append(token)
+            in_bar += 1
+            if on_downbeat is not None and continuer.cursor.position > downbeat_units:
+                on_downbeat(decode(tokens, self.vocabulary, self.bar_units))
+                on_downbeat = None
         self.line += 1
         self._remember()
-        return decode(generated.tokens, self.vocabulary, self.bar_units)
+        return decode(tokens + [BAR], self.vocabulary, self.bar_units)
 
     def rewind(self, line: int) -> bool:
         """Go back to the state at bar line `line`; False when that line is no longer remembered."""

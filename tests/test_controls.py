@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.controls import CONTINUOUS_CC, Controls, control_from_cc, shape_bar
+from bridge.controls import DOWNBEAT_CELL_BEATS, CONTINUOUS_CC, Controls, control_from_cc, shape_bar, split_downbeat
 from bridge.drums import DRUM_NAMES
 from bridge.midi_files import Hit
 from bridge.presets import PRESET_SCHEMA, Preset, load_preset, validate
@@ -258,3 +258,24 @@ def test_full_quantize_result_is_always_on_a_16th(hits):
         sixteenths = hit.time * 4
         # a hit in the bar's last 32nd snaps to the next downbeat, kept just inside the bar
         assert sixteenths == pytest.approx(round(sixteenths), abs=1e-5)
+
+
+def test_the_downbeat_cell_is_what_full_quantize_puts_on_the_downbeat():
+    edge = [Hit(DOWNBEAT_CELL_BEATS, KICK, 100), Hit(DOWNBEAT_CELL_BEATS + 1e-9, SNARE, 100)]
+    downbeat, rest = split_downbeat(edge)
+    assert downbeat == edge[:1] and rest == edge[1:]
+    assert [h.time for h in shaped(edge, quantize=1.0)] == [0.0, 0.25]
+
+
+@settings(max_examples=300, deadline=None)
+@given(bar, feel, bar, st.sets(st.integers(0, len(DRUM_NAMES) - 1), max_size=3), st.integers(0, 2**32 - 1))
+def test_shaping_the_downbeat_and_the_rest_apart_gives_the_whole_bars_notes(hits, changes, source, lock, seed):
+    """The engine shapes an answer's downbeat before the worker has written the rest of its bar."""
+    edges = [Hit(0.0, 0, 60), Hit(DOWNBEAT_CELL_BEATS, 0, 90), Hit(0.13, 0, 80), Hit(0.12, 3, 70)]  # each side of the split
+    hits, controls = hits + edges, Controls(**changes, lock=frozenset(lock))
+    whole = shape_bar(hits, controls, 120.0, np.random.default_rng(seed), source)
+    generator = np.random.default_rng(seed)
+    parts = [shape_bar(part, controls, 120.0, generator, source_part)
+             for part, source_part in zip(split_downbeat(hits), split_downbeat(source))]  # fmt: skip
+    in_order = lambda notes: sorted(notes, key=lambda h: (h.time, h.drum, h.velocity))  # noqa: E731
+    assert in_order(parts[0] + parts[1]) == in_order(whole)

@@ -241,9 +241,9 @@ def test_a_bar_written_after_its_line_is_counted_and_logged_with_how_late(model)
     stream = session.engine.worker.stream
     write = stream.play_bar
 
-    def slow_write(settings, rng):
+    def slow_write(settings, rng, on_downbeat=None):
         time.sleep(0.08)  # a starved worker: the cut leaves it 15 ms
-        return write(settings, rng)
+        return write(settings, rng, on_downbeat)
 
     stream.play_bar = slow_write
     try:
@@ -253,6 +253,35 @@ def test_a_bar_written_after_its_line_is_counted_and_logged_with_how_late(model)
     log = "\n".join(session.logs)
     assert session.engine.status().late_bars >= 1, session.diagnosis()
     assert re.search(r"bar 2 written \d+\.\d ms after its bar line \(the inference worker fell behind\)", log), log
+
+
+def test_an_answers_downbeat_goes_out_on_time_while_the_worker_writes_the_rest(model):
+    """The worker hands over the downbeat of an answer's first bar before it writes the rest, so
+    a worker slow after that point (here 60 ms, four times the cut's lead) delays only the rest."""
+    preset = {"mode": {"kind": "continuous", "listen_bars": 1}, "drums": {"lock": ["kick"]}, "feel": {"quantize": 1.0}}
+    session = Session(model, preset)
+    continuer = session.engine.worker.stream.continuer
+    write_token, stalled = continuer.write_token, []
+
+    def stall_once_past_the_downbeat(*args):
+        if not stalled and continuer.cursor.position > 12:  # units: 96 a beat, 12 = the first 16th's cell
+            stalled.append(time.sleep(0.06))
+        return write_token(*args)
+
+    continuer.write_token = stall_once_past_the_downbeat
+    try:
+        session.play(0, 3 * TICKS_PER_BAR, seed_notes(1), start=True)
+    finally:
+        session.close()
+    log = "\n".join(session.logs)
+    # The locked kick repeats the seed's kick on the downbeat, whatever the model writes.
+    kick_ticks = [session.position_of(t) for t, m in session.note_ons() if m[1] == KICK]
+    assert any(abs(tick - TICKS_PER_BAR) < 0.5 for tick in kick_ticks), (kick_ticks, session.diagnosis())
+    assert "bar 2 written" not in log, log
+    assert re.search(r"bar 2 past its first 16th written \d+\.\d ms late \(the inference worker fell behind\)", log), log
+    bar_2 = [view for view in session.engine.history() if view.bar == 1 and view.source == "generated"]
+    assert bar_2 and any(hit.time == 0.0 for hit in bar_2[0].hits) and any(hit.time > 0.125 for hit in bar_2[0].hits), bar_2
+    assert_every_note_switched_off(session.sent)
 
 
 def test_input_during_continuous_play_reseeds_the_model(model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bridge.controls import DOWNBEAT_CELL_BEATS
 from bridge.live_stream import KEEP_SNAPSHOTS, LiveStream
 from bridge.midi_files import Hit
 from bridge.sampling import SamplingSettings
@@ -152,3 +153,27 @@ def test_snapshots_are_bounded(stream):
     assert not stream.rewind(line - KEEP_SNAPSHOTS)  # the oldest are gone
     assert stream.rewind(line - KEEP_SNAPSHOTS + 1)  # the oldest still kept
     assert stream.line == line - KEEP_SNAPSHOTS + 1
+
+
+def test_the_downbeat_is_handed_over_before_the_rest_of_the_bar_is_written(stream):
+    seeded(stream, 0)
+    handed, line_then = [], []
+
+    def on_downbeat(hits):
+        handed.append(hits)
+        line_then.append(stream.line)
+
+    with_callback = stream.play_bar(FREE, np.random.default_rng(3), on_downbeat)
+    assert stream.rewind(2)
+    without = stream.play_bar(FREE, np.random.default_rng(3))
+    assert with_callback == without, "handing the downbeat over changes nothing the model writes"
+    assert any(hit.time > DOWNBEAT_CELL_BEATS for hit in without), "a groove's bar goes on past its first 16th"
+    assert handed == [[hit for hit in without if hit.time <= DOWNBEAT_CELL_BEATS]]
+    assert line_then == [2] and stream.line == 3, "handed over while the bar was still being written"
+
+
+def test_a_bar_that_ends_inside_its_downbeat_is_not_handed_over_in_parts(stream):
+    seeded(stream, 0, [[Hit(0.0, 0, 100)]] * 4)
+    handed = []
+    bar = stream.play_bar(SamplingSettings(adherence=1.0), np.random.default_rng(0), handed.append)
+    assert [(hit.time, hit.drum) for hit in bar] == [(0.0, 0)] and handed == []
