@@ -1,4 +1,5 @@
-"""`beatgen bench`: per-token latency of the step model against the notebook's method, bar time, import cost."""
+"""`beatgen bench`: per-token latency of the step model against the notebook's method, bar time,
+the model work an answer's first note waits for, import cost."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .midi_files import Hit
 from .model_files import VARIANT_FILES, load_model_info
 from .step_model import StepModel
 
@@ -17,6 +19,8 @@ NOTEBOOK_WINDOW = 200  # the notebook re-ran a 200-token window for every genera
 NOTEBOOK_REPEATS = 30
 BAR_REPEATS = 40
 RUNTIME_PROBES = 5
+ANSWER_REPEATS = 40
+SEED_FILE = Path(__file__).resolve().parent.parent / "examples" / "seed_groove.mid"
 KERAS_WEIGHTS = "keras_weights.npz"
 
 # Imports the runtime path, loads the bundled model and generates one bar, then
@@ -74,6 +78,39 @@ def bar_latency(model: StepModel) -> dict:
         timings.append(time.perf_counter() - started)
     result = percentiles(timings)
     result["tokens_per_bar"] = tokens / BAR_REPEATS
+    return result
+
+
+def answer_latency(model: StepModel) -> dict:
+    """The model work an answer's first note waits for after the cut, on the example groove's
+    2-bar call.  Baseline: hear the call's last bar whole, then write the answer's first bar whole
+    (what the bridge did before it heard calls ahead and handed downbeats over).  Now: hear the
+    last 8th (hear_ahead took the rest while it was played), write up to the downbeat."""
+    from .live_stream import LiveStream
+    from .midi_files import read_drum_part
+    from .sampling import SamplingSettings
+
+    part = read_drum_part(SEED_FILE)
+    call = [
+        [Hit(hit.time - start, hit.drum, hit.velocity) for hit in part.hits if start <= hit.time < end]
+        for start, end in zip(part.bar_lines[:2], part.bar_lines[1:3])
+    ]
+    timings: dict[str, list[float]] = {"whole_bar": [], "ahead": []}
+    for repeat in range(ANSWER_REPEATS):
+        for way, times in timings.items():
+            stream = LiveStream(model)
+            stream.reset(0)
+            stream.hear_bar(call[0])
+            if way == "ahead":
+                stream.hear_ahead(call[1], 3.5 - 1 / 24)  # the engine's last preview: 8th 7, less a tick
+            handed: list[float] = []
+            started = time.perf_counter()
+            stream.hear_bar(call[1])
+            stream.play_bar(SamplingSettings(), np.random.default_rng(repeat), lambda _hits: handed.append(time.perf_counter()))
+            finished = handed[0] if way == "ahead" and handed else time.perf_counter()
+            times.append(finished - started)
+    result = {way: percentiles(times) for way, times in timings.items()}
+    result["speedup"] = result["whole_bar"]["median_us"] / result["ahead"]["median_us"]
     return result
 
 
@@ -138,6 +175,7 @@ def run_bench(model_dir: str, tokens: int, as_json: bool, reference: bool = True
         model = StepModel(model_dir, variant)
         result["step"][variant] = step_latency(model, tokens)
         result["bar"][variant] = bar_latency(model)
+    result["answer"] = answer_latency(StepModel(model_dir))
     result["runtime"] = runtime_cost(model_dir)
     notebook = notebook_latency(model_dir) if reference else None
     result["notebook"] = notebook
@@ -163,6 +201,12 @@ def format_bench(result: dict) -> str:
     lines.append("one generated 4/4 bar                      median        p99   tokens/bar")
     for variant, row in result["bar"].items():
         lines.append(f"  {variant:<8}                         {row['median_us'] / 1000:9.2f} ms {row['p99_us'] / 1000:8.2f} ms {row['tokens_per_bar']:8.1f}")
+    answer = result["answer"]
+    lines.append("model work an answer's first note waits for after the cut (float32, example call)")
+    for way, label in (("whole_bar", "hear the last bar, write the first bar (baseline)"), ("ahead", "hear the last 8th, write to the downbeat")):
+        row = answer[way]
+        lines.append(f"  {label:<50} {row['median_us'] / 1000:6.2f} ms {row['p99_us'] / 1000:6.2f} ms")
+    lines.append(f"  {answer['speedup']:.1f}x less work in the cut's 15 ms")
     runtime = result["runtime"]
     lines.append(
         f"runtime path (fresh process: import, load model, generate a bar): {runtime['seconds_median']:.3f} s median, "

@@ -14,7 +14,9 @@ time_of(tick) + offset, so a negative offset sends early by that many ms.
 A bar line's cut happens CUT_AHEAD_S before the line (plus the negative
 offset): hits arriving after it belong to the next bar (they are a downbeat
 played early), and the model gets the whole window to write the answer's
-first notes.
+first notes.  Little of the window is needed: the worker has heard the
+call's bar up to its last 8th already (_run_previews), and it hands the
+answer's downbeat over before it writes the rest of the bar (_on_downbeat).
 
 A preset can be applied while playing (command "preset"): everything is
 swapped in at once on this thread; the mode restarts at the next bar line
@@ -38,11 +40,11 @@ import numpy as np
 from .bar_history import GENERATED, SEED, BarHistory, BarView
 from .clock import CLOCK, CONTINUE, MIN_TICK_SECONDS, SONG_POSITION, START, STOP, TICKS_PER_BEAT, ClockTracker
 from .controls import DOWNBEAT_CELL_BEATS, Controls, control_from_cc, shape_bar, split_downbeat
-from .inference_worker import Downbeat, GeneratedBar, InferenceWorker, Job, WorkerError
+from .inference_worker import Downbeat, GeneratedBar, InferenceWorker, Job, Preview, WorkerError
 from .live_settings import LiveSettings
 from .midi_files import Hit
 from .midi_packets import split_packet
-from .modes import ANSWERING, LOOPING, Conductor, ModeSettings, Plan
+from .modes import ANSWERING, HEARING, LISTENING, LOOPING, Conductor, ModeSettings, Plan
 from .note_scheduler import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, NoteScheduler
 from .presets import Preset
 from .priority import raise_bridge_priority
@@ -57,6 +59,7 @@ TICKS_PER_BAR = BEATS_PER_BAR * TICKS_PER_BEAT
 CUT_AHEAD_S = 0.015
 SEND_EARLY_S = 0.0002  # wake-up latency: release a note this much before its time rather than after
 LATE_S = 0.003  # a note sent later than this after its time counts as late
+PREVIEW_TICKS = 12  # the worker hears a call's bar ahead every 8th note (_run_previews)
 IDLE_WAKE_S = 0.05  # stall checks when nothing else is due
 OWN_ECHO_S = 0.2  # a note-on equal to one we sent this recently is our own output coming back
 REALTIME = {CLOCK, START, CONTINUE, STOP, SONG_POSITION}
@@ -125,6 +128,7 @@ class Engine:
         # hold-ups, long intervals and repeated ticks of the clock already logged
         self.logged_delays = self.logged_gaps = self.logged_repeats = 0
         self.next_line: int | None = None  # the next bar line whose cut is pending
+        self.previewed: tuple[int, int] = (-1, 0)  # (bar, 8th) last heard ahead (_run_previews)
         self.last_hit_tick: float | None = None
         self.epoch = 0
         self.call_bars: dict[int, list[Hit]] = {}  # line -> hits the producer played (for lock)
@@ -229,6 +233,7 @@ class Engine:
             self.log("clock stalled (no ticks for a beat without Stop): silenced, waiting for the clock")
             self._reset_performance(self.clock.position)
         self._run_cuts(now)
+        self._run_previews()
         self._send_due(now)
 
     def _next_deadline(self) -> float:
@@ -375,13 +380,36 @@ class Engine:
         lead_s = CUT_AHEAD_S - min(0.0, self._offset_s())
         return self.clock.position >= line * TICKS_PER_BAR - (math.ceil(lead_s / MIN_TICK_SECONDS) + 1)
 
-    def _cut(self, line: int) -> None:
-        bar = line - 1
-        start = bar * TICKS_PER_BAR
-        hits = [
+    def _bar_hits(self, start: int) -> list[Hit]:
+        """The hits recorded since the last cut, in beats from the bar starting at tick `start`
+        (one played in the last cut's window, a downbeat played early, is on its downbeat)."""
+        return [
             Hit(min(max((position - start) / TICKS_PER_BEAT, 0.0), BEATS_PER_BAR - 1e-6), drum, velocity)
             for position, drum, velocity in sorted(self.recorder.hits)
         ]
+
+    def _run_previews(self) -> None:
+        """Every 8th note of a bar that is part of a call, let the worker hear it so far: at the cut
+        only its last 8th is left to hear before the answer is written (2.5 ms of a 15 ms lead)."""
+        if not self.armed or not self.clock.running or self.stalled or self.next_line is None:
+            return
+        bar = self.next_line - 1
+        start = bar * TICKS_PER_BAR
+        mark = (bar, (self.clock.position - start) // PREVIEW_TICKS)
+        if mark[1] < 1 or mark <= self.previewed:
+            return
+        self.previewed = mark
+        state = self.conductor.state
+        starts_call = state == LISTENING and bool(self.recorder.hits)
+        if state == HEARING or starts_call:
+            # A tick of margin: a hit stamped before the tick just counted may still be in the inbox.
+            until = (self.clock.position - 1 - start) / TICKS_PER_BEAT
+            self.worker.submit(Preview(self.epoch, bar, self._bar_hits(start), until, starts_call))
+
+    def _cut(self, line: int) -> None:
+        bar = line - 1
+        start = bar * TICKS_PER_BAR
+        hits = self._bar_hits(start)
         # Hits before the bar's start came in the last cut's window: a downbeat played early.
         only_early = bool(hits) and all(position < start for position, _drum, _velocity in self.recorder.hits)
         self.recorder.clear()
@@ -756,6 +784,7 @@ class Engine:
             self.bar_history.drop_generated_from(max(sent_until_tick, 0) // TICKS_PER_BAR + 1)
         self.answer = None
         self.downbeats.clear()
+        self.previewed = (-1, 0)
         self.recorder.clear()
         self.last_hit_tick = None
         self.next_line = None
@@ -763,6 +792,7 @@ class Engine:
     def _restart_at(self, first_tick: int) -> None:
         """The song (re)starts at `first_tick`: the first cut is the next bar line after it."""
         self.next_line = first_tick // TICKS_PER_BAR + 1
+        self.previewed = (-1, 0)
         line = -(-first_tick // TICKS_PER_BAR)
         self._carry_out(self.conductor.resume(line), line)
         if self.conductor.pending_loop_start is None:

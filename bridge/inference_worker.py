@@ -4,7 +4,9 @@ The engine thread must never wait for the model, so every model call happens
 here.  Jobs arrive on a queue in order; each generated bar goes back to the
 engine's inbox as soon as it is written, and the first bar's downbeat goes
 ahead of the rest (a Downbeat), so the first note of an answer waits for
-the fewest model steps.  `cancel()` makes every queued or running job stop
+the fewest model steps.  Previews of the bar being played let the stream
+hear it before its cut, so at the cut only its last moments are left to
+hear.  `cancel()` makes every queued or running job stop
 between bars: the engine calls it on Stop, on a jump, and when a re-seed
 replaces bars already planned.
 """
@@ -35,6 +37,17 @@ class Job:
     generate_from: int | None = None
     bars: int = 0
     loop: bool = False
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The bar being played so far, for the stream to hear ahead of its cut (LiveStream.hear_ahead)."""
+
+    epoch: int
+    line: int  # the bar's own line (where it starts)
+    hits: list[Hit]
+    until: float  # beats from the bar start: every hit before this has come
+    starts_call: bool  # the call starts in this bar: the stream is reset at its line
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,7 @@ class InferenceWorker(threading.Thread):
         self.rng = np.random.default_rng()
         self.busy = threading.Event()
 
-    def submit(self, job: Job) -> None:
+    def submit(self, job: Job | Preview) -> None:
         self.jobs.put(job)
 
     def cancel(self) -> int:
@@ -90,16 +103,27 @@ class InferenceWorker(threading.Thread):
                 continue
             self.busy.set()
             try:
-                self._run(job)
+                if isinstance(job, Preview):
+                    self._hear_ahead(job)
+                else:
+                    self._run(job)
             except Exception as error:  # noqa: BLE001 - report to the engine, keep serving
                 self.results.put(WorkerError(f"generation failed: {type(error).__name__}: {error}"))
             finally:
                 self.busy.clear()
 
+    def _hear_ahead(self, preview: Preview) -> None:
+        stream = self.stream
+        if preview.starts_call and not stream.stands_fresh_at(preview.line):
+            stream.reset(preview.line)
+        if stream.line == preview.line:  # else the stream is not in step with the call: the cut hears it all
+            stream.hear_ahead(preview.hits, preview.until)
+
     def _run(self, job: Job) -> None:
         stream = self.stream
         if job.reset_at is not None:
-            stream.reset(job.reset_at)
+            if not stream.stands_fresh_at(job.reset_at):  # where a preview started the call, keep what it heard
+                stream.reset(job.reset_at)
             self.rng = np.random.default_rng(job.random_seed if job.random_seed >= 0 else None)
         if job.rewind_to is not None and not stream.rewind(job.rewind_to):
             stream.reset(job.rewind_to)  # too far back to remember: the model starts fresh there

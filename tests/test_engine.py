@@ -284,6 +284,29 @@ def test_an_answers_downbeat_goes_out_on_time_while_the_worker_writes_the_rest(m
     assert_every_note_switched_off(session.sent)
 
 
+def test_the_worker_hears_a_calls_bars_ahead_so_the_cut_leaves_only_their_last_8th(model):
+    session = Session(model, {"mode": {"kind": "call_response", "listen_bars": 2, "response_bars": 1}})
+    stream = session.engine.worker.stream
+    hear_bar, rewind, heard, rewinds = stream.hear_bar, stream.rewind, [], []
+
+    def hear_bar_noting_what_was_heard_ahead(hits):
+        heard.append((stream.line, list(stream._heard_ahead), stream._bar_tokens(hits)))
+        hear_bar(hits)
+
+    stream.hear_bar = hear_bar_noting_what_was_heard_ahead
+    stream.rewind = lambda line: rewinds.append(line) or rewind(line)
+    try:
+        session.play(0, 3 * TICKS_PER_BAR, seed_notes(2), start=True)
+    finally:
+        session.close()
+    assert [line for line, *_rest in heard] == [0, 1], (heard, session.diagnosis())
+    for line, ahead, tokens in heard:
+        # seed_notes plays 8ths: only the last 8th's hat (and the bar line) were left for the cut
+        assert tokens[: len(ahead)] == ahead and len(tokens) - len(ahead) == 3, (line, ahead, tokens)
+    assert not rewinds, "nothing heard ahead had to be heard again"
+    assert session.engine.status().bars_generated == 1, session.diagnosis()
+
+
 def test_input_during_continuous_play_reseeds_the_model(model):
     session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}})
     try:

@@ -177,3 +177,57 @@ def test_a_bar_that_ends_inside_its_downbeat_is_not_handed_over_in_parts(stream)
     handed = []
     bar = stream.play_bar(SamplingSettings(adherence=1.0), np.random.default_rng(0), handed.append)
     assert [(hit.time, hit.drum) for hit in bar] == [(0.0, 0)] and handed == []
+
+
+def state_after(stream, feed) -> tuple:
+    feed(stream)
+    return stream.line, stream.continuer.model.state.copy(), stream.continuer.cursor.position
+
+
+def test_hearing_a_bar_ahead_in_parts_leaves_the_stream_as_hearing_it_whole(model):
+    whole = state_after(LiveStream(model), lambda s: (seeded(s, 0, [GROOVE]), s.hear_bar(BREAK)))
+
+    def in_parts(stream):
+        seeded(stream, 0, [GROOVE])
+        for until in (1.0, 2.0, 2.5, 3.5):
+            stream.hear_ahead([hit for hit in BREAK if hit.time < until + 0.05], until)
+        stream.hear_bar(BREAK)
+
+    parts = state_after(LiveStream(model), in_parts)
+    assert parts[0] == whole[0] == 2 and parts[2] == whole[2] == 0
+    np.testing.assert_allclose(parts[1], whole[1], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("second_look", [True, False])
+def test_a_hit_that_comes_after_the_stream_heard_past_it_is_heard_all_the_same(model, second_look):
+    """hear_ahead is told every hit before `until` has come; when one still comes (a late packet),
+    the stream goes back to its line and hears the bar again (at the next look or at the line)."""
+    whole = state_after(LiveStream(model), lambda s: (seeded(s, 0, [GROOVE]), s.hear_bar(BREAK)))
+
+    def late_hit(stream):
+        seeded(stream, 0, [GROOVE])
+        stream.hear_ahead([hit for hit in BREAK if hit.time < 2.0 and hit.drum != 0], 2.0)  # the kick at 0.75 is late
+        if second_look:
+            stream.hear_ahead([hit for hit in BREAK if hit.time < 3.0], 3.0)
+        stream.hear_bar(BREAK)
+
+    late = state_after(LiveStream(model), late_hit)
+    np.testing.assert_allclose(late[1], whole[1], rtol=1e-6, atol=1e-6)
+
+
+def test_a_bar_heard_ahead_but_then_written_by_the_model_starts_from_its_line(model):
+    def written(stream, ahead: bool):
+        seeded(stream, 0, [GROOVE])
+        if ahead:
+            stream.hear_ahead(BREAK, 3.0)
+        return stream.play_bar(FREE, np.random.default_rng(4))
+
+    assert written(LiveStream(model), True) == written(LiveStream(model), False)
+
+
+def test_a_stream_stands_fresh_only_on_its_reset_line_before_any_bar(stream):
+    stream.reset(5)
+    stream.hear_ahead(GROOVE, 2.0)
+    assert stream.stands_fresh_at(5) and not stream.stands_fresh_at(4)
+    stream.hear_bar(GROOVE)
+    assert not stream.stands_fresh_at(5) and not stream.stands_fresh_at(6)

@@ -34,6 +34,9 @@ def test_bench_reports_latencies_and_runtime_cost():
         assert report["bar"][variant]["tokens_per_bar"] > 1
         assert report["speedup_vs_notebook"][variant] > 1
     assert report["notebook"]["count"] > 0
+    for way in ("whole_bar", "ahead"):
+        assert report["answer"][way]["count"] == 40 and 0 < report["answer"][way]["median_us"] <= report["answer"][way]["p99_us"]
+    assert report["answer"]["speedup"] == report["answer"]["whole_bar"]["median_us"] / report["answer"]["ahead"]["median_us"]
     assert report["runtime"]["tensorflow_imported"] is False
     assert report["runtime"]["rss_mb_median"] > report["runtime"]["empty_python_rss_mb"] > 0
 
@@ -42,3 +45,4 @@ def test_bench_table_output():
     result = run_beatgen("bench", "--tokens", 300, "--no-reference")
     assert result.returncode == 0, result.stderr
     assert "step model float32" in result.stdout and "runtime path" in result.stdout
+    assert "hear the last 8th, write to the downbeat" in result.stdout
