@@ -501,7 +501,9 @@ class Engine:
             self._note_late_bar(bar.line, rest_start, "past its first 16th")
         rest = split_downbeat(bar.hits)[1]
         shaped = self._schedule_hits(bar.line, rest, split_downbeat(self._lock_source(bar.line))[1])
-        self.bar_history.put(bar.line, GENERATED, (downbeat if epoch == bar.epoch else []) + shaped)
+        notes = (downbeat if epoch == bar.epoch else []) + shaped
+        self.bar_history.put(bar.line, GENERATED, notes)
+        self._note_silent_bar(bar.line, notes)
 
     def _on_downbeat(self, downbeat: Downbeat) -> None:
         """The first notes of a bar the worker is still writing (an answer's first bar)."""
@@ -516,7 +518,16 @@ class Engine:
     def _schedule_bar(self, line: int, hits: list[Hit], fresh: bool) -> None:
         if fresh:
             self._note_late_bar(line, line * TICKS_PER_BAR)
-        self.bar_history.put(line, GENERATED, self._schedule_hits(line, hits, self._lock_source(line)))
+        notes = self._schedule_hits(line, hits, self._lock_source(line))
+        self.bar_history.put(line, GENERATED, notes)
+        if fresh:
+            self._note_silent_bar(line, notes)
+
+    def _note_silent_bar(self, line: int, notes: list[Hit]) -> None:
+        """Log a new bar with nothing to play (the model wrote a rest, or muting left nothing):
+        a silent bar was chosen, not lost (bench-live tells the two apart by this line)."""
+        if not notes:
+            self.log(f"bar {line + 1} has no notes to play")
 
     def _schedule_hits(self, line: int, hits: list[Hit], lock_source: list[Hit]) -> list[Hit]:
         """Shape a bar's hits (or a part of them) and schedule them; returns the notes as shaped."""

@@ -19,6 +19,7 @@ import pytest
 
 from bridge.live_cli import SWITCH_INTERVAL_S
 
+from bridge.drums import DRUM_NAMES
 from bridge.engine import TICKS_PER_BAR, Engine
 from bridge.presets import Preset, validate
 from bridge.priority import TIMING_PRIORITY
@@ -305,6 +306,17 @@ def test_the_worker_hears_a_calls_bars_ahead_so_the_cut_leaves_only_their_last_8
         assert tokens[: len(ahead)] == ahead and len(tokens) - len(ahead) == 3, (line, ahead, tokens)
     assert not rewinds, "nothing heard ahead had to be heard again"
     assert session.engine.status().bars_generated == 1, session.diagnosis()
+
+
+def test_a_generated_bar_with_nothing_to_play_is_logged_as_silent_not_lost(model):
+    session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}, "drums": {"mute": list(DRUM_NAMES)}})
+    try:
+        session.play(0, int(2.5 * TICKS_PER_BAR), seed_notes(1), start=True)
+    finally:
+        session.close()
+    log = "\n".join(session.logs)
+    assert "bar 2 has no notes to play" in log and "bar 3 has no notes to play" in log, session.diagnosis()
+    assert not session.note_ons()
 
 
 def test_input_during_continuous_play_reseeds_the_model(model):
