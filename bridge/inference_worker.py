@@ -6,9 +6,9 @@ engine's inbox as soon as it is written, and the first bar's downbeat goes
 ahead of the rest (a Downbeat), so the first note of an answer waits for
 the fewest model steps.  Previews of the bar being played let the stream
 hear it before its cut, so at the cut only its last moments are left to
-hear.  `cancel()` makes every queued or running job stop
-between bars: the engine calls it on Stop, on a jump, and when a re-seed
-replaces bars already planned.
+hear.  `cancel()` makes every queued or running job stop between bars: the
+engine calls it on Stop, on a jump, and when a re-seed replaces bars
+already planned.
 """
 
 from __future__ import annotations

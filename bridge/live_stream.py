@@ -3,10 +3,10 @@
 The stream is fed bar by bar while the producer plays, and the bar being
 played is fed ahead as it comes (hear_ahead), so when a bar line comes the
 model has heard everything but the last moments: answering costs a few
-tokens of hearing and one bar of writing, never a re-run of the whole seed.  A snapshot of
-the model state is kept at each recent bar line so the engine can replace a
-bar the model wrote with one the producer played (continuous mode) or
-regenerate a loop from the same seed.
+tokens of hearing and one bar of writing, never a re-run of the whole seed.
+A snapshot of the model state is kept at each recent bar line so the engine
+can replace a bar the model wrote with one the producer played (continuous
+mode) or regenerate a loop from the same seed.
 """
 
 from __future__ import annotations
