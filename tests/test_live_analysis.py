@@ -75,6 +75,42 @@ def test_a_tick_the_recorder_lost_without_a_gap_is_found_from_the_players_notes(
     assert result.errors_ms == [pytest.approx(0.3), pytest.approx(0.3)]
 
 
+def looped_player_run(recorder_lost: bool) -> tuple[list, list]:
+    """A player looping a one-bar seed for 4 bars, and the bridge's notes on 16ths of bars 3-4.  With
+    recorder_lost, the recorder loses tick 155 (the one before a player note's) and stamps every
+    later tick a period early (CI, 256 frames: an interval of 2 minus a period, 1.77 at 110 BPM);
+    else the player loses it (its notes from then on a tick late), and the recording runs on evenly."""
+    seed = [(0, 36, 100), (12, 42, 80), (24, 38, 90), (48, 36, 100), (60, 42, 80), (72, 38, 90)]
+    period = 0.25 * TICK
+    times = [i * TICK - (period if recorder_lost and i > 155 else 0.0) for i in range(4 * 96)]
+    kept = [when for i, when in enumerate(times) if not (recorder_lost and i == 155)]
+    events = [(-0.01, bytes([START]))] + [(when, bytes([CLOCK])) for when in kept]
+    player_lag = 0 if recorder_lost else 1
+    for bar in range(4):
+        for tick, note, velocity in seed:
+            song_tick = bar * 96 + tick
+            heard = song_tick + (player_lag if song_tick > 155 else 0)
+            if heard < len(times):
+                events.append((times[heard] + 0.0002, bytes([0x90, note, velocity])))
+    events += [(times[tick] + 0.0003, bytes([0x99, 42, 90])) for tick in range(192, 4 * 96, 6)]
+    return sorted(events, key=lambda event: event[0]), seed
+
+
+def test_a_looping_players_notes_find_a_tick_the_recorder_lost_behind_a_short_gap():
+    events, seed = looped_player_run(recorder_lost=True)
+    assert max(abs(error) for error in analyze(events).errors_ms) > 20  # on the recording's count: a tick early
+    slips = reference_slips(events, seed, loop_ticks=96)
+    assert [offset for _when, offset in slips] == [1]
+    assert max(abs(error) for error in analyze(events, slips=slips).errors_ms) < 6  # a period, at most
+    assert reference_slips(events, seed) != slips  # without the loop the repeats are not matched
+
+
+def test_where_the_looping_player_lost_a_tick_the_even_recording_is_trusted():
+    events, seed = looped_player_run(recorder_lost=False)
+    assert reference_slips(events, seed, loop_ticks=96) == []
+    assert max(abs(error) for error in analyze(events).errors_ms) < 1
+
+
 def test_no_slip_where_the_player_agrees_and_a_lost_player_note_shifts_nothing():
     seed = [(0, 36, 100), (6, 42, 80), (12, 38, 90), (18, 42, 80)]
     events = [(-0.01, bytes([START])), *clock_events(30)]
