@@ -109,6 +109,8 @@ class LiveBridge:
         engine.set_input_period(ports.input_period)
         self.engine, self.ports = engine, ports
         self.log(f"preset {self.preset.name}: {self.preset['preset']['description'] or self.preset['mode']['kind']}")
+        for reason in ports.passed_over:  # --backend auto: what it tried first, and why not
+            self.log(f"ports: passed over {reason}")
         self.log(f"ports ready ({ports.describe()})")
         engine.start()
         return self

@@ -101,6 +101,8 @@ class MidiPorts:
     _poller: "_Poller | None" = field(default=None, repr=False)
     # Seconds between the batches the backend hands input over in (JACK's period), where known.
     input_period: float | None = None
+    # Why each backend tried before this one (--backend auto) could not open ports.
+    passed_over: tuple[str, ...] = ()
 
     def send(self, message) -> None:
         self._midi_out.send_message(message)
@@ -133,7 +135,8 @@ def open_ports(
 
     `on_message(bytes_list, monotonic_time)` runs on the driver's thread for
     every incoming message (sysex and active sensing are filtered out; clock
-    is kept).  Raises PortError listing every backend tried and why it failed.
+    is kept).  Raises PortError listing every backend tried and why it failed; where a later
+    one worked, the earlier ones' reasons are in `passed_over`.
     """
     if backend != "auto" and backend not in BACKEND_APIS:
         raise PortError(f"unknown backend {backend!r}; choose from auto, {', '.join(BACKEND_APIS)}")
@@ -141,9 +144,12 @@ def open_ports(
     failures = []
     for name in candidates:
         try:
-            return _open_on(name, on_message, in_name, out_name)
+            ports = _open_on(name, on_message, in_name, out_name)
         except PortError as error:
             failures.append(str(error))
+            continue
+        ports.passed_over = tuple(failures)
+        return ports
     tried = "; ".join(failures)
     raise PortError(f"no MIDI backend could open ports (tried {', '.join(candidates)}): {tried}")
 

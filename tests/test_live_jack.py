@@ -16,15 +16,17 @@ from __future__ import annotations
 import json
 import random
 import signal
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import rtmidi
 
 from bridge.bench_live import run_bench_live
-from bridge.jack_rig import realtime_allowed
+from bridge.jack_rig import JackRig, realtime_allowed
 from bridge.live_analysis import TICKS_PER_BAR, analyze, input_losses, reference_slips, timing_report
-from bridge.live_session import LiveSession, save_run
+from bridge.live_session import LiveSession, beatgen_command, save_run
 
 PERIOD = 256
 REALTIME = realtime_allowed()  # jackd -R where allowed (root on CI): the rig keeps time on a loaded machine
@@ -181,6 +183,39 @@ def test_bad_input_through_the_port_changes_nothing():
     answer = [tick for tick in result.grid_ticks if tick >= TICKS_PER_BAR]
     first = min(answer, default=None)
     assert first is not None and 2 * TICKS_PER_BAR <= first < 2 * TICKS_PER_BAR + 24, f"answered on time after the garbage; log: {log}"
+
+
+def test_auto_says_what_it_passed_over_and_ports_lists_what_each_backend_sees(tmp_path):
+    """`beatgen run --backend auto` on Linux tries ALSA first; this CI machine has no ALSA
+    sequencer, so the bridge opens JACK and says why not ALSA.  `beatgen ports` lists both."""
+    alsa_sequencer = Path("/dev/snd/seq").exists()
+    rig = JackRig(period=PERIOD, realtime=REALTIME).start()
+    try:
+        clock = rig.start_clock(120)
+        listing = subprocess.run(beatgen_command() + ["ports"], env=rig.env(), capture_output=True, text=True, timeout=60)
+        log_path = tmp_path / "bridge.log"
+        bridge = subprocess.Popen(
+            beatgen_command() + ["run", "--backend", "auto", "--log", str(log_path)], env=rig.env(),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while "ports ready" not in (log_path.read_text() if log_path.exists() else "") and time.monotonic() < deadline:
+                assert bridge.poll() is None, log_path.read_text() if log_path.exists() else "no log"
+                time.sleep(0.1)
+        finally:
+            bridge.terminate()
+            assert bridge.wait(10) == 0
+        log = log_path.read_text()
+    finally:
+        rig.close()
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    assert "jack:" in listing.stdout and clock in listing.stdout, listing.stdout
+    if alsa_sequencer:
+        assert "ports ready (alsa: virtual ports" in log and "passed over" not in log, log
+    else:
+        assert "unavailable - alsa: no ALSA sequencer" in listing.stdout, listing.stdout
+        assert "ports: passed over alsa: no ALSA sequencer" in log and "ports ready (jack: virtual ports" in log, log
 
 
 def test_missing_jack_server_is_one_clear_line():
