@@ -133,6 +133,14 @@ class Session:
     def close(self) -> None:
         self.engine.close()
 
+    def play_song(self, last_tick: int, notes=()) -> str:
+        """Start, play ticks 0..last_tick-1 with `notes`, close the engine; returns its log."""
+        try:
+            self.play(0, last_tick, notes, start=True)
+        finally:
+            self.close()
+        return "\n".join(self.logs)
+
 
 def seed_notes(bars: int, first_bar: int = 0) -> dict[int, list[tuple[int, int]]]:
     """A plain rock beat on 8ths: kick on 1 and 3, snare on 2 and 4."""
@@ -247,11 +255,7 @@ def test_a_bar_written_after_its_line_is_counted_and_logged_with_how_late(model)
         return write(settings, rng, on_downbeat)
 
     stream.play_bar = slow_write
-    try:
-        session.play(0, 3 * TICKS_PER_BAR, seed_notes(1), start=True)
-    finally:
-        session.close()
-    log = "\n".join(session.logs)
+    log = session.play_song(3 * TICKS_PER_BAR, seed_notes(1))
     assert session.engine.status().late_bars >= 1, session.diagnosis()
     assert re.search(r"bar 2 written \d+\.\d ms after its bar line \(the inference worker fell behind\)", log), log
 
@@ -270,11 +274,7 @@ def test_an_answers_downbeat_goes_out_on_time_while_the_worker_writes_the_rest(m
         return write_token(*args)
 
     continuer.write_token = stall_once_past_the_downbeat
-    try:
-        session.play(0, 3 * TICKS_PER_BAR, seed_notes(1), start=True)
-    finally:
-        session.close()
-    log = "\n".join(session.logs)
+    log = session.play_song(3 * TICKS_PER_BAR, seed_notes(1))
     # The locked kick repeats the seed's kick on the downbeat, whatever the model writes.
     kick_ticks = [session.position_of(t) for t, m in session.note_ons() if m[1] == KICK]
     assert any(abs(tick - TICKS_PER_BAR) < 0.5 for tick in kick_ticks), (kick_ticks, session.diagnosis())
@@ -310,11 +310,7 @@ def test_the_worker_hears_a_calls_bars_ahead_so_the_cut_leaves_only_their_last_8
 
 def test_a_generated_bar_with_nothing_to_play_is_logged_as_silent_not_lost(model):
     session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}, "drums": {"mute": list(DRUM_NAMES)}})
-    try:
-        session.play(0, int(2.5 * TICKS_PER_BAR), seed_notes(1), start=True)
-    finally:
-        session.close()
-    log = "\n".join(session.logs)
+    log = session.play_song(int(2.5 * TICKS_PER_BAR), seed_notes(1))
     assert "bar 2 has no notes to play" in log and "bar 3 has no notes to play" in log, session.diagnosis()
     assert not session.note_ons()
 
