@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .continuation import continue_part
-from .midi_files import GM_DRUM_CHANNEL, DrumPart, Hit, MidiFileError, read_drum_part, write_drum_midi
-from .presets import Preset
-from .sampling import SamplingSettings
-from .step_model import StepModel
+from bridge.model.continuation import continue_part
+from bridge.midi_io.midi_files import GM_DRUM_CHANNEL, DrumPart, Hit, MidiFileError, read_drum_part, write_drum_midi
+from bridge.settings.presets import Preset
+from bridge.music.sampling import SamplingSettings
+from bridge.model.step_model import StepModel
 
 MIDI_SUFFIXES = (".mid", ".midi")
 

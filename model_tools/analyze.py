@@ -7,8 +7,8 @@ from collections import Counter
 
 import numpy as np
 
-from bridge.drums import DRUM_NAMES
-from bridge.tokens import TokenizerConfig, Vocabulary, decode, encode
+from bridge.music.drums import DRUM_NAMES
+from bridge.music.tokens import TokenizerConfig, Vocabulary, decode, encode
 
 from .dataset import list_midi_files, load_parts, select
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridge.tokens import PAD
+from bridge.music.tokens import PAD
 
 DISCOUNT = 0.75  # the usual single Kneser-Ney discount
 

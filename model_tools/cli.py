@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from bridge.model_files import DEFAULT_MODEL_DIR
-from bridge.sampling import DEFAULT_ADHERENCE
+from bridge.model.files import DEFAULT_MODEL_DIR
+from bridge.music.sampling import DEFAULT_ADHERENCE
 
 from .config import TrainConfig
 
@@ -82,7 +82,7 @@ def _evaluate(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bridge.cli import dispatch
+    from bridge.cli.main import dispatch
 
     parser = argparse.ArgumentParser(prog="python -m model_tools", description="Train and convert the drum LSTM.")
     add_commands(parser.add_subparsers(dest="command", metavar="COMMAND"))

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.bench import KERAS_WEIGHTS
-from bridge.model_files import MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_JSON, VARIANT_FILES
+from bridge.cli.bench import KERAS_WEIGHTS
+from bridge.model.files import MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_JSON, VARIANT_FILES
 
 from .train import BEST_MODEL, RUN_INFO
 
@@ -182,8 +182,8 @@ def convert(run_dir: str, model_dir: str, parity_tokens: int = 256, out=print) -
 
 def parity_sample(run_info: dict, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A real token stream from a validation file of the training data (or a synthetic one)."""
-    from bridge.bar_memory import lookback_inputs
-    from bridge.tokens import TokenizerConfig, Vocabulary
+    from bridge.music.bar_memory import lookback_inputs
+    from bridge.music.tokens import TokenizerConfig, Vocabulary
 
     from .dataset import list_midi_files, load_parts, select, tokenize_parts
 
@@ -197,7 +197,7 @@ def parity_sample(run_info: dict, count: int) -> tuple[np.ndarray, np.ndarray, n
 
 def stream_parity(model, model_dir: Path, variant: str, tokens, positions, lookback) -> float:
     """Max |probability difference| between Keras on the whole sequence and the streamed TFLite model."""
-    from bridge.step_model import StepModel
+    from bridge.model.step_model import StepModel
 
     reference = model([tokens[None], positions[None], lookback[None]], training=False).numpy()[0]
     step_model = StepModel(model_dir, variant)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.midi_files import DrumPart, MidiFileError, read_drum_part
-from bridge.tokens import Vocabulary, encode
+from bridge.midi_io.midi_files import DrumPart, MidiFileError, read_drum_part
+from bridge.music.tokens import Vocabulary, encode
 
 MIDI_SUFFIXES = {".mid", ".midi"}
 VALIDATION_SHARE_WITHOUT_INFO = 0.1

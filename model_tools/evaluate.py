@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.continuation import Continuer
-from bridge.midi_files import DrumPart
-from bridge.sampling import SamplingSettings
-from bridge.step_model import StepModel
-from bridge.tokens import BAR, decode, encode
+from bridge.model.continuation import Continuer
+from bridge.midi_io.midi_files import DrumPart
+from bridge.music.sampling import SamplingSettings
+from bridge.model.step_model import StepModel
+from bridge.music.tokens import BAR, decode, encode
 
 from .baselines import CachedModel, KneserNeyTrigram, UnigramModel, sequence_bits
 from .dataset import list_midi_files, load_parts, select, tokenize_parts

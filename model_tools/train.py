@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.bar_memory import LOOKBACK_BARS, lookback_inputs, lookback_signature
-from bridge.tokens import PAD, POSITION_BUCKETS, TokenizerConfig, Vocabulary
+from bridge.music.bar_memory import LOOKBACK_BARS, lookback_inputs, lookback_signature
+from bridge.music.tokens import PAD, POSITION_BUCKETS, TokenizerConfig, Vocabulary
 
 from .config import TrainConfig
 from .dataset import list_midi_files, load_parts, select, tokenize_parts

@@ -24,7 +24,7 @@ def groove() -> Path:
 def run_beatgen(*args, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """Run the real `beatgen` console script as a user would."""
     executable = Path(sys.executable).parent / "beatgen"
-    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "bridge.cli"]
+    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "bridge.cli.main"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     return subprocess.run(command + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
 

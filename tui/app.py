@@ -43,10 +43,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Static
 
-from bridge.drums import DRUM_NAMES
-from bridge.model_files import DEFAULT_MODEL_DIR
-from bridge.presets import DEFAULT_PRESET, PRESET_SCHEMA, Preset, PresetError
-from bridge.priority import lower_drawing_priority
+from bridge.music.drums import DRUM_NAMES
+from bridge.model.files import DEFAULT_MODEL_DIR
+from bridge.settings.presets import DEFAULT_PRESET, PRESET_SCHEMA, Preset, PresetError
+from bridge.system.priority import lower_drawing_priority
 
 from .pattern_view import PatternView
 from .preset_editor import PresetEditor
@@ -102,7 +102,7 @@ BridgeFactory = Callable[[Preset, AppOptions, Callable[[str], None]], Any]
 
 def real_bridge(preset: Preset, options: AppOptions, log: Callable[[str], None]):
     """The bridge in a child process (bridge.live_bridge.BridgeProcess), not yet open."""
-    from bridge.live_bridge import BridgeProcess
+    from bridge.live.runner import BridgeProcess
 
     return BridgeProcess(
         preset,
@@ -137,7 +137,7 @@ def create_app(
     if bridge_factory is None:
         prepare_child_processes()
     if store is None:
-        from bridge.preset_store import PresetStore
+        from bridge.settings.preset_store import PresetStore
 
         store = PresetStore(user_dir=options.user_presets_dir, state_file=options.state_file)
     return BeatGenApp(options, bridge_factory or real_bridge, store)
@@ -264,7 +264,7 @@ class BeatGenApp(App[None]):
 
     def _load(self, name: str) -> Preset:
         if name.endswith(".toml") or "/" in name:
-            from bridge.presets import load_preset
+            from bridge.settings.presets import load_preset
 
             return load_preset(name)
         return self.store.load(name)
@@ -346,7 +346,7 @@ class BeatGenApp(App[None]):
 
     @work(thread=True, exclusive=True, group="bridge", exit_on_error=False)
     def _open_bridge(self, old, preset: Preset, options: AppOptions) -> None:
-        from bridge.ports import PortError
+        from bridge.midi_io.ports import PortError
 
         if old is not None:
             old.close()
@@ -392,7 +392,7 @@ class BeatGenApp(App[None]):
         if self.bridge is None:
             return False
         if name in ("controls", "preset"):
-            from bridge.controls import Controls
+            from bridge.settings.controls import Controls
 
             self._sent_controls.append(value if name == "controls" else Controls.from_preset(value))
         try:
@@ -456,7 +456,7 @@ class BeatGenApp(App[None]):
         if (section, key) in NOT_LIVE:
             return
         if (section, key) in CONTROL_FIELDS:
-            from bridge.controls import Controls
+            from bridge.settings.controls import Controls
 
             self.send("controls", Controls.from_preset(self.current_preset()))
         elif (section, key) == ("clock", "bpm"):
@@ -702,7 +702,7 @@ class BeatGenApp(App[None]):
 
     def offline_model(self, model_dir: str, variant: str):
         """The model for offline generation, loaded once (from the offline screen's thread)."""
-        from bridge.step_model import StepModel
+        from bridge.model.step_model import StepModel
 
         with self._model_lock:
             key = (model_dir, variant)
@@ -721,8 +721,8 @@ class BeatGenApp(App[None]):
     def _export(self, request) -> None:
         if request is None or self.bridge is None:
             return
-        from bridge.export import export_midi
-        from bridge.note_maps import load_note_map
+        from bridge.midi_io.export import export_midi
+        from bridge.settings.note_maps import load_note_map
 
         output = self.values["output"]
         try:

@@ -39,7 +39,7 @@ def report_ready(app) -> None:
 
 def beatgen_command() -> list[str]:
     script = Path(sys.executable).parent / "beatgen"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bridge.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bridge.cli.main"]
 
 
 def measure_once(env: dict) -> float:

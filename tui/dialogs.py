@@ -24,7 +24,7 @@ DIALOG_CSS = """
 
 def check_name(name: str) -> str | None:
     """Why a preset name is unusable, or None (the store's rule: names become file names)."""
-    from bridge.preset_store import MAX_NAME_LENGTH, NAME_PATTERN
+    from bridge.settings.preset_store import MAX_NAME_LENGTH, NAME_PATTERN
 
     if not NAME_PATTERN.fullmatch(name):
         return f"1 to {MAX_NAME_LENGTH} letters, digits, spaces, '-' or '_', starting with a letter or digit"

@@ -158,8 +158,8 @@ class OfflineScreen(Screen[None]):
         import numpy as np
 
         from bridge.generate import continue_file
-        from bridge.midi_files import MidiFileError
-        from bridge.model_files import ModelError
+        from bridge.midi_io.midi_files import MidiFileError
+        from bridge.model.files import ModelError
 
         try:
             options = self._options()

@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from bridge.drums import DRUM_NAMES
+from bridge.music.drums import DRUM_NAMES
 
 TICKS_PER_BEAT = 24
 TICKS_PER_BAR = 4 * TICKS_PER_BEAT

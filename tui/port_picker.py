@@ -31,7 +31,7 @@ class PortChoice:
 
 def describe_ports(backend: str) -> str:
     """What each backend sees, or why it is unavailable (the PortError text)."""
-    from bridge.ports import PortError, auto_backends, list_ports
+    from bridge.midi_io.ports import PortError, auto_backends, list_ports
 
     lines = []
     for name in auto_backends() if backend == "auto" else (backend,):

@@ -1,9 +1,9 @@
 """The preset editor: one row per key of the preset schema, validated as you type.
 
-Rows are generated from `bridge.presets.PRESET_SCHEMA`, so a new key in the
+Rows are generated from `bridge.settings.presets.PRESET_SCHEMA`, so a new key in the
 schema appears here without UI code.  Choices become a Select, booleans a
 Switch, everything else an Input whose text is checked on every keystroke by
-`bridge.preset_store.check_field` (the same rules as loading a file): a bad
+`bridge.settings.preset_store.check_field` (the same rules as loading a file): a bad
 value replaces the field's help with the error, naming the key and the
 allowed range, and is not applied; a good one is posted as `FieldChanged`
 and the app sends it to the running bridge.
@@ -28,7 +28,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.message import Message
 from textual.widgets import Collapsible, Input, Label, Select, Switch
 
-from bridge.presets import PRESET_SCHEMA, Field, PresetError
+from bridge.settings.presets import PRESET_SCHEMA, Field, PresetError
 
 DEFERRED_SECTIONS = ("midi_cc",)  # mounted on first expansion
 
@@ -48,7 +48,7 @@ def field_id(section: str, key: str) -> str:
 
 def parse_field(section: str, key: str, text: str):
     """The value for the text, or PresetError naming the key and what is allowed."""
-    from bridge.preset_store import check_field
+    from bridge.settings.preset_store import check_field
 
     return check_field(section, key, text)
 

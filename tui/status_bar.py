@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
-from bridge.drums import DRUM_NAMES
+from bridge.music.drums import DRUM_NAMES
 
 # The engine's conductor states, as a producer thinks of them.
 MODE_STATES = {

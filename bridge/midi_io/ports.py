@@ -1,0 +1,276 @@
+"""MIDI ports: the only module that touches python-rtmidi.
+
+On Linux (ALSA sequencer or JACK) and macOS (CoreMIDI) the bridge creates two
+virtual ports that the DAW sees: "Beat Generation In" (the DAW sends the drum
+track and MIDI clock there) and "Beat Generation Out" (the DAW listens to it).
+Windows' MME API has no virtual ports, so there the bridge opens existing
+ports (loopMIDI or Windows MIDI Services loopbacks) whose names contain the
+requested names, and says so.
+
+Incoming messages are stamped with time.monotonic() as soon as they are
+handed over and passed to a callback.  ALSA, CoreMIDI and WinMM call back
+from a driver thread of their own.  JACK would call back from its realtime
+process thread, where waiting for Python's GIL makes the whole JACK graph
+miss its deadline (xruns, lost clock ticks), so on JACK a small thread of
+ours polls rtmidi's lock-free queue instead, every POLL_INTERVAL_S.  The
+poll time would add up to that interval of jitter, so polled messages are
+stamped from rtmidi's own delta times (taken in the JACK thread) anchored to
+time.monotonic() by the earliest anchor the polls allow (see _Poller.run).
+On JACK the server's period is asked too (jack_period): the clock needs it to
+tell a tick JACK delivered twice from two ticks of one period.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import rtmidi
+
+from bridge.system.native_output import native_stderr_silenced
+from bridge.system.priority import raise_bridge_priority
+
+DEFAULT_IN_NAME = "Beat Generation In"
+DEFAULT_OUT_NAME = "Beat Generation Out"
+CLIENT_NAME = "Beat Generation"
+
+BACKEND_APIS = {
+    "alsa": rtmidi.API_LINUX_ALSA,
+    "jack": rtmidi.API_UNIX_JACK,
+    "coremidi": rtmidi.API_MACOSX_CORE,
+    "winmm": rtmidi.API_WINDOWS_MM,
+}
+VIRTUAL_BACKENDS = ("alsa", "jack", "coremidi")
+HINTS = {
+    "alsa": "no ALSA sequencer (load it with `modprobe snd-seq`; containers need /dev/snd/seq) - or use --backend jack",
+    "jack": "no JACK server running (start `jackd`, or run the bridge under PipeWire's `pw-jack`)",
+    "coremidi": "CoreMIDI is only available on macOS",
+    "winmm": "Windows MIDI (winmm) is only available on Windows",
+}
+
+MessageCallback = Callable[[list, float], None]
+POLL_INTERVAL_S = 0.001
+# The anchor may move later by this much per second (drift between JACK's clock and ours).
+ANCHOR_RELAX_PER_S = 1e-5
+POLLED_BACKENDS = ("jack",)
+
+
+class PortError(OSError):
+    """No usable MIDI system or port; the message says what was tried and what to do."""
+
+
+def auto_backends(platform: str = sys.platform) -> tuple[str, ...]:
+    """Backends `--backend auto` tries, in order, on this platform."""
+    if platform.startswith("linux"):
+        return ("alsa", "jack")
+    if platform == "darwin":
+        return ("coremidi",)
+    if platform.startswith(("win", "cygwin")):
+        return ("winmm",)
+    return ("alsa", "jack")
+
+
+def _client(kind: type, backend: str, name: str):
+    """An rtmidi MidiIn/MidiOut on `backend`, or PortError saying why not."""
+    if BACKEND_APIS[backend] not in rtmidi.get_compiled_api():
+        raise PortError(f"{backend}: {HINTS[backend]} (not compiled into this python-rtmidi)")
+    try:
+        with native_stderr_silenced():  # libjack/ALSA print their own complaints on failure
+            return kind(rtapi=BACKEND_APIS[backend], name=name)
+    except (SystemError, RuntimeError, rtmidi.SystemError) as error:
+        raise PortError(f"{backend}: {HINTS[backend]} ({error})") from None
+
+
+@dataclass
+class MidiPorts:
+    """An open input/output pair; `send` is safe to call from one thread at a time."""
+
+    backend: str
+    input_name: str
+    output_name: str
+    virtual: bool
+    _midi_in: object = field(repr=False)
+    _midi_out: object = field(repr=False)
+    _poller: "_Poller | None" = field(default=None, repr=False)
+    # Seconds between the batches the backend hands input over in (JACK's period), where known.
+    input_period: float | None = None
+    # Why each backend tried before this one (--backend auto) could not open ports.
+    passed_over: tuple[str, ...] = ()
+
+    def send(self, message) -> None:
+        self._midi_out.send_message(message)
+
+    def describe(self) -> str:
+        kind = "virtual ports" if self.virtual else "existing ports"
+        period = f", period {self.input_period * 1000:.2f} ms" if self.input_period else ""
+        return f"{self.backend}: {kind} in={self.input_name!r} out={self.output_name!r}{period}"
+
+    def close(self) -> None:
+        if self._poller is not None:
+            self._poller.stop()
+        for port in (self._midi_in, self._midi_out):
+            try:
+                port.cancel_callback() if port is self._midi_in else None
+                port.close_port()
+                port.delete()
+            except Exception:  # noqa: BLE001 - closing must go on for the other port whatever happens
+                pass
+
+
+def open_ports(
+    on_message: MessageCallback,
+    backend: str = "auto",
+    in_name: str = DEFAULT_IN_NAME,
+    out_name: str = DEFAULT_OUT_NAME,
+    platform: str = sys.platform,
+) -> MidiPorts:
+    """Open the bridge's input and output on the first backend that works.
+
+    `on_message(bytes_list, monotonic_time)` runs on the driver's thread for
+    every incoming message (sysex and active sensing are filtered out; clock
+    is kept).  Raises PortError listing every backend tried and why it failed; where a later
+    one worked, the earlier ones' reasons are in `passed_over`.
+    """
+    if backend != "auto" and backend not in BACKEND_APIS:
+        raise PortError(f"unknown backend {backend!r}; choose from auto, {', '.join(BACKEND_APIS)}")
+    candidates = auto_backends(platform) if backend == "auto" else (backend,)
+    failures = []
+    for name in candidates:
+        try:
+            ports = _open_on(name, on_message, in_name, out_name)
+        except PortError as error:
+            failures.append(str(error))
+            continue
+        ports.passed_over = tuple(failures)
+        return ports
+    tried = "; ".join(failures)
+    raise PortError(f"no MIDI backend could open ports (tried {', '.join(candidates)}): {tried}")
+
+
+def _open_on(backend: str, on_message: MessageCallback, in_name: str, out_name: str) -> MidiPorts:
+    # Before our clients exist: a short-lived JACK client that closes while this process is opening
+    # its second client can leave that one dead (bridge/jack_rig.py, "JACK facts").
+    period = jack_period() if backend == "jack" else None
+    midi_in = _client(rtmidi.MidiIn, backend, CLIENT_NAME)
+    midi_out = _client(rtmidi.MidiOut, backend, CLIENT_NAME)
+    try:
+        if backend in VIRTUAL_BACKENDS:
+            midi_in.open_virtual_port(in_name)
+            midi_out.open_virtual_port(out_name)
+            names, virtual = (in_name, out_name), True
+        else:
+            names, virtual = _open_existing(midi_in, midi_out, in_name, out_name), False
+    except (rtmidi.RtMidiError, SystemError) as error:
+        midi_in.delete()
+        midi_out.delete()
+        raise PortError(f"{backend}: cannot open ports ({error})") from None
+    # Sysex and active sensing are never drums or clock; clock (timing) must come through.
+    midi_in.ignore_types(sysex=True, timing=False, active_sense=True)
+    if backend in POLLED_BACKENDS:
+        poller = _Poller(midi_in, on_message)
+        return MidiPorts(backend, names[0], names[1], virtual, midi_in, midi_out, poller, period)
+    midi_in.set_callback(lambda event, _data: on_message(event[0], time.monotonic()))
+    return MidiPorts(backend, names[0], names[1], virtual, midi_in, midi_out)
+
+
+class _Poller(threading.Thread):
+    """Drains rtmidi's input queue from a thread of ours (see the module docstring for why)."""
+
+    def __init__(self, midi_in, on_message: MessageCallback) -> None:
+        super().__init__(name="beatgen-midi-in", daemon=True)
+        self.midi_in, self.on_message = midi_in, on_message
+        self._stopping = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        """Stamp = sum of rtmidi deltas + anchor; the anchor is the smallest (poll time - sum) seen.
+
+        A message is polled after it arrived, so poll time - sum is never
+        below the true anchor; its minimum converges on it within a few polls.
+        """
+        raise_bridge_priority()  # stamps arrivals: a late poll is a late stamp (see bridge/priority.py)
+        get_message, sleep, now = self.midi_in.get_message, time.sleep, time.monotonic
+        elapsed = 0.0  # sum of rtmidi's deltas since the first message
+        anchor = None
+        last_poll = now()
+        while not self._stopping.is_set():
+            event = get_message()
+            if event is not None:
+                polled = now()
+                batch = []
+                while event is not None:
+                    elapsed += event[1] if anchor is not None or batch else 0.0
+                    batch.append((event[0], elapsed))
+                    event = get_message()
+                candidate = polled - elapsed
+                if anchor is None or candidate < anchor:
+                    anchor = candidate
+                else:
+                    anchor = min(anchor + ANCHOR_RELAX_PER_S * (polled - last_poll), candidate)
+                last_poll = polled
+                for message, offset in batch:
+                    self.on_message(message, anchor + offset)
+            sleep(POLL_INTERVAL_S)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(1.0)
+
+
+def jack_period() -> float | None:
+    """The JACK server's period in seconds (jack_bufsize / jack_samplerate, both in jackd2), or None
+    where they are missing or do not answer.  Asked of those tools, not of a client of ours: a
+    short-lived second client in this process could leave its other JACK clients dead
+    (bridge/jack_rig.py); asked before this process opens any, for the same reason."""
+    values = []
+    # Never start a server: with none running, the bridge's own ports say so (PortError).
+    environment = dict(os.environ, JACK_NO_START_SERVER="1")
+    for tool in ("jack_bufsize", "jack_samplerate"):
+        if shutil.which(tool) is None:
+            return None
+        try:
+            answer = subprocess.run(
+                [tool], capture_output=True, text=True, timeout=3, stdin=subprocess.DEVNULL, env=environment
+            )
+            if answer.returncode != 0:
+                return None
+            values.append(int(re.findall(r"\d+", answer.stdout)[0]))
+        except (OSError, subprocess.SubprocessError, IndexError):
+            return None
+    frames, rate = values
+    return frames / rate if frames > 0 and rate > 0 else None
+
+
+def _open_existing(midi_in, midi_out, in_name: str, out_name: str) -> tuple[str, str]:
+    """Windows: no virtual ports; open the existing ports whose names contain the requested ones."""
+    opened = []
+    for port, wanted, role in ((midi_in, in_name, "input"), (midi_out, out_name, "output")):
+        available = port.get_ports()
+        matches = [i for i, name in enumerate(available) if wanted.lower() in name.lower()]
+        if not matches:
+            raise PortError(
+                f"Windows has no virtual MIDI ports: create a loopback {role} port named {wanted!r} "
+                f"(loopMIDI or Windows MIDI Services) or pass --{'in' if role == 'input' else 'out'} with an "
+                f"existing port; {role}s now: {available or 'none'}"
+            )
+        port.open_port(matches[0])
+        opened.append(available[matches[0]])
+    return opened[0], opened[1]
+
+
+def list_ports(backend: str) -> tuple[list[str], list[str]]:
+    """(inputs, outputs) the backend sees now; PortError when the backend is not available."""
+    midi_in = _client(rtmidi.MidiIn, backend, f"{CLIENT_NAME} (list)")
+    midi_out = _client(rtmidi.MidiOut, backend, f"{CLIENT_NAME} (list)")
+    try:
+        return midi_in.get_ports(), midi_out.get_ports()
+    finally:
+        midi_in.delete()
+        midi_out.delete()

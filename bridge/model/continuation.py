@@ -1,0 +1,94 @@
+"""Prime the step model on a seed and continue it bar by bar, never re-running a window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bridge.music.bar_memory import BarMemory
+from bridge.midi_io.midi_files import DrumPart, Hit
+from bridge.music.sampling import SamplingSettings, sample
+from bridge.model.step_model import StepModel
+from bridge.music.tokens import BAR, BarCursor, decode, encode
+
+# A bar with more tokens than this is cut short with a bar line: no drummer
+# plays that many onsets, and it bounds the time one bar can take to generate.
+MAX_TOKENS_PER_BAR = 200
+
+
+@dataclass
+class GeneratedBars:
+    tokens: list[int]  # starting with the BAR that opens the first generated bar
+    forced_bar_lines: int  # bars cut short by MAX_TOKENS_PER_BAR
+
+
+class Continuer:
+    """Owns a step model and the cursor of the stream it has been fed."""
+
+    def __init__(self, model: StepModel, bar_units: int) -> None:
+        self.model = model
+        self.vocabulary = model.vocabulary
+        self.cursor = BarCursor(self.vocabulary, bar_units)
+        self.memory = BarMemory(self.vocabulary)
+        self.logits: np.ndarray | None = None
+        self.lookback: tuple[int, ...] = ()
+
+    def feed(self, token: int) -> None:
+        self.memory.record(self.cursor, token)
+        self.cursor.advance(token)
+        self.lookback = self.memory.lookback(self.cursor)
+        self.logits = self.model.step(token, self.cursor.position_bucket, self.lookback)
+
+    def prime(self, tokens) -> None:
+        """Start over and feed a seed that ends on a bar line (its last token is BAR)."""
+        self.model.reset()
+        self.cursor = BarCursor(self.vocabulary, self.cursor.bar_units)
+        self.memory = BarMemory(self.vocabulary)
+        for token in tokens:
+            self.feed(int(token))
+
+    def next_distribution(self) -> np.ndarray:
+        """The model's probabilities for the next token."""
+        logits = self.logits.astype(np.float64)
+        probabilities = np.exp(logits - logits.max())
+        return probabilities / probabilities.sum()
+
+    def write_token(self, settings: SamplingSettings, rng: np.random.Generator, in_bar: int) -> int:
+        """Sample the next token and feed it back; `in_bar` tokens already written in this bar
+        (at MAX_TOKENS_PER_BAR the bar is closed with a bar line instead)."""
+        if in_bar >= MAX_TOKENS_PER_BAR:
+            token = BAR
+        else:
+            token = sample(self.logits, self.cursor.allowed_mask(), settings, rng, self.lookback, self.vocabulary.first_hit)
+        self.feed(token)
+        return token
+
+    def generate_bars(self, bars: int, settings: SamplingSettings, rng: np.random.Generator) -> GeneratedBars:
+        """Sample until `bars` more bar lines have been written."""
+        tokens, forced, in_bar = [BAR], 0, 0
+        while bars > 0:
+            forced += in_bar >= MAX_TOKENS_PER_BAR
+            token = self.write_token(settings, rng, in_bar)
+            tokens.append(token)
+            in_bar = 0 if token == BAR else in_bar + 1
+            bars -= token == BAR
+        return GeneratedBars(tokens, forced)
+
+
+def seed_tokens(part: DrumPart, seed_bars: int, vocabulary) -> np.ndarray:
+    """Tokens of the part's first `seed_bars` bars, ending with the bar line where generation starts."""
+    lines = part.bar_lines[: seed_bars + 1]
+    tokens, _positions = encode(part.hits, lines, vocabulary)
+    return tokens
+
+
+def continue_part(
+    model: StepModel, part: DrumPart, seed_bars: int, bars: int, settings: SamplingSettings, rng: np.random.Generator
+) -> tuple[list[Hit], GeneratedBars]:
+    """Hits of `bars` generated bars, timed in beats from the start of the first generated bar."""
+    bar_units = round(part.beats_per_bar * model.vocabulary.config.units_per_beat)
+    continuer = Continuer(model, bar_units)
+    continuer.prime(seed_tokens(part, seed_bars, model.vocabulary))
+    generated = continuer.generate_bars(bars, settings, rng)
+    return decode(generated.tokens, model.vocabulary, bar_units), generated

@@ -1,0 +1,90 @@
+"""Note maps: which incoming pitches are heard as each drum, and which pitch each drum is sent on.
+
+Maps are TOML files in presets/note-maps/ (gm.toml, ableton.toml ship with the
+project; a user can add more).  Each has an [output] table (drum -> one note)
+that names every drum class, and an [input] table (drum -> list of notes); a
+pitch may belong to one drum only.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bridge.music.drums import DRUM_NAMES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+NOTE_MAPS_DIR = Path(__file__).resolve().parents[2] / "presets" / "note-maps"
+
+
+class NoteMapError(ValueError):
+    """A note map file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class NoteMap:
+    name: str
+    description: str
+    output_notes: tuple[int, ...]  # indexed by drum class
+    input_classes: dict[int, int]  # pitch -> drum class
+
+
+def available_note_maps(folder: Path = NOTE_MAPS_DIR) -> tuple[str, ...]:
+    return tuple(sorted(path.stem for path in folder.glob("*.toml")))
+
+
+def load_note_map(name: str, folder: Path = NOTE_MAPS_DIR) -> NoteMap:
+    path = folder / f"{name}.toml"
+    if not path.is_file():
+        raise NoteMapError(f"no note map named {name!r} in {folder}; known: {', '.join(available_note_maps(folder))}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as error:
+        raise NoteMapError(f"{path}: cannot be read ({error})") from None
+    unknown = set(data) - {"description", "output", "input"}
+    if unknown:
+        raise NoteMapError(f"{path}: unknown keys {sorted(unknown)}; a note map has description, [output], [input]")
+    output = _output_notes(data.get("output", {}), path)
+    return NoteMap(name, str(data.get("description", "")), output, _input_classes(data.get("input", {}), path))
+
+
+def _output_notes(table: dict, path: Path) -> tuple[int, ...]:
+    _check_drums(table, path, "output")
+    missing = [drum for drum in DRUM_NAMES if drum not in table]
+    if missing:
+        raise NoteMapError(f"{path}: [output] must give a note for every drum; missing {missing}")
+    for drum in DRUM_NAMES:
+        _check_note(table[drum], f"{path}: output.{drum}")
+    return tuple(table[drum] for drum in DRUM_NAMES)
+
+
+def _input_classes(table: dict, path: Path) -> dict[int, int]:
+    _check_drums(table, path, "input")
+    classes: dict[int, int] = {}
+    for drum, notes in table.items():
+        if not isinstance(notes, list):
+            raise NoteMapError(f"{path}: input.{drum} = {notes!r} must be a list of notes 0-127")
+        for note in notes:
+            _check_note(note, f"{path}: input.{drum}")
+            if note in classes:
+                raise NoteMapError(f"{path}: note {note} is listed for both {DRUM_NAMES[classes[note]]} and {drum}")
+            classes[note] = DRUM_NAMES.index(drum)
+    return classes
+
+
+def _check_drums(table: dict, path: Path, section: str) -> None:
+    if not isinstance(table, dict):
+        raise NoteMapError(f"{path}: [{section}] must be a table of drum = note(s)")
+    unknown = [drum for drum in table if drum not in DRUM_NAMES]
+    if unknown:
+        raise NoteMapError(f"{path}: [{section}] has unknown drums {unknown}; drums are: {', '.join(DRUM_NAMES)}")
+
+
+def _check_note(note, where: str) -> None:
+    if isinstance(note, bool) or not isinstance(note, int) or not 0 <= note <= 127:
+        raise NoteMapError(f"{where} = {note!r} must be a MIDI note from 0 to 127")

@@ -1,0 +1,204 @@
+"""Presets: TOML files with a documented schema, validated with errors that name file, key and range.
+
+The schema is one table (PRESET_SCHEMA): section, key, type, default, allowed
+values and a one-line description.  The headless bridge and the TUI both load
+presets through `load_preset`; `docs/presets.md` is the same table in prose.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bridge.music.drums import DRUM_NAMES
+from bridge.settings.note_maps import available_note_maps
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+FACTORY_PRESETS_DIR = Path(__file__).resolve().parents[2] / "presets"
+DEFAULT_PRESET = "call-and-response"
+MODES = ("call_response", "continuous", "loop")
+CLOCK_SOURCES = ("auto", "external", "internal")
+NOTE_MAPS = available_note_maps()  # files in presets/note-maps/
+
+
+@dataclass(frozen=True)
+class Field:
+    """One preset setting: its type, default and what values are allowed."""
+
+    kind: type
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    help: str = ""
+
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind is list:
+            return "a list of drum names"
+        if self.low is not None:
+            return f"{self.kind.__name__} from {self.low} to {self.high}"
+        return self.kind.__name__
+
+
+PRESET_SCHEMA: dict[str, dict[str, Field]] = {
+    "preset": {
+        "description": Field(str, "", help="one line shown in the preset list"),
+    },
+    "mode": {
+        "kind": Field(str, "call_response", choices=MODES, help="call & response, endless continuation, or a loop"),
+        "listen_bars": Field(int, 2, 1, 16, help="bars of input heard before the model plays (every mode)"),
+        "silence_beats": Field(float, 0.0, 0, 32, help="stop listening after this many silent beats (0 = bar count only)"),
+        "response_bars": Field(int, 2, 1, 64, help="bars generated per answer (call & response)"),
+        "loop_bars": Field(int, 4, 1, 16, help="bars generated once and repeated (loop)"),
+    },
+    "clock": {
+        "source": Field(str, "auto", choices=CLOCK_SOURCES, help="follow MIDI clock, use the internal one, or auto"),
+        "bpm": Field(float, 120.0, 20, 300, help="tempo of the internal clock"),
+    },
+    "generation": {
+        "temperature": Field(float, 1.0, 0.05, 3.0, help="higher = wilder"),
+        "top_k": Field(int, 0, 0, 200, help="sample among the k likeliest tokens (0 = all)"),
+        "top_p": Field(float, 1.0, 0.05, 1.0, help="nucleus sampling mass (1 = off)"),
+        "adherence": Field(float, 0.8, 0.0, 1.0, help="how closely to follow the last bars (0 = the model alone)"),
+        "density": Field(float, 1.0, 0.0, 2.0, help="scale the number of hits (1 = as the model plays)"),
+        "random_seed": Field(int, -1, -1, 2**31 - 1, help="fixed seed for reproducible output (-1 = random)"),
+    },
+    "feel": {
+        "velocity_scale": Field(float, 1.0, 0.0, 2.0, help="multiply output velocities"),
+        "swing": Field(float, 0.0, 0.0, 1.0, help="delay off-beat 16ths (1 = triplet swing)"),
+        "humanize_ms": Field(float, 0.0, 0.0, 30.0, help="random timing spread in ms"),
+        "quantize": Field(float, 0.0, 0.0, 1.0, help="0 = the model's feel, 1 = on the 16th grid"),
+    },
+    "drums": {
+        "mute": Field(list, [], help="drum classes never played"),
+        "lock": Field(list, [], help="drum classes that repeat their part of the seed"),
+    },
+    "input": {
+        "channel": Field(int, 0, 0, 16, help="channel to listen on (0 = all)"),
+        "note_map": Field(str, "gm", choices=NOTE_MAPS, help="how input pitches map to drums"),
+    },
+    "output": {
+        "channel": Field(int, 10, 1, 16, help="channel of the generated notes"),
+        "note_map": Field(str, "gm", choices=NOTE_MAPS, help="General MIDI or Ableton Drum Rack pitches"),
+        "offset_ms": Field(float, 0.0, -100.0, 100.0, help="shift output in time (negative = earlier)"),
+        "thru": Field(bool, False, help="echo input notes to the output"),
+    },
+    "triggers": {
+        "note": Field(int, -1, -1, 127, help="MIDI note that triggers generation (-1 = none)"),
+        "cc": Field(int, -1, -1, 127, help="CC number that triggers generation (-1 = none)"),
+    },
+    "midi_cc": {
+        name: Field(int, -1, -1, 127, help=help_text)
+        for name, help_text in [
+            *((n, f"CC number that sweeps {n} over its range (-1 = none)") for n in (
+                "temperature", "top_k", "top_p", "adherence", "density",
+                "velocity_scale", "swing", "humanize_ms", "quantize", "offset_ms")),
+            ("random_seed", "CC number whose value (0-127) becomes the random seed (-1 = none)"),
+            *((f"mute_{d}", f"CC number muting {d} at values >= 64 (-1 = none)") for d in DRUM_NAMES),
+            *((f"lock_{d}", f"CC number locking {d} at values >= 64 (-1 = none)") for d in DRUM_NAMES),
+        ]
+    },  # fmt: skip
+}
+
+
+class PresetError(ValueError):
+    """A preset that cannot be used; the message names the file, the key and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    path: Path | None
+    values: dict[str, dict[str, Any]]
+
+    def __getitem__(self, section: str) -> dict[str, Any]:
+        return self.values[section]
+
+
+def defaults() -> dict[str, dict[str, Any]]:
+    return {section: {key: field.default for key, field in fields.items()} for section, fields in PRESET_SCHEMA.items()}
+
+
+def load_preset(name_or_path: str | Path, search: tuple[Path, ...] = (FACTORY_PRESETS_DIR,)) -> Preset:
+    """A preset by file path or by name (looked up as NAME.toml in `search`)."""
+    path = resolve_preset(name_or_path, search)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise PresetError(f"{path}: not valid TOML ({error})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PresetError(f"{path}: cannot be read ({error})") from None
+    return Preset(path.stem, path, validate(data, str(path)))
+
+
+def resolve_preset(name_or_path: str | Path, search: tuple[Path, ...] = (FACTORY_PRESETS_DIR,)) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.parent != Path("."):
+        if candidate.is_file():
+            return candidate
+        raise PresetError(f"{candidate}: no such preset file")
+    for folder in search:
+        path = folder / f"{name_or_path}.toml"
+        if path.is_file():
+            return path
+    known = sorted({p.stem for folder in search if folder.is_dir() for p in folder.glob("*.toml")})
+    raise PresetError(f"no preset named {str(name_or_path)!r}; known presets: {', '.join(known) or 'none'}")
+
+
+def validate(data: dict, source: str = "<preset>") -> dict[str, dict[str, Any]]:
+    """Defaults overlaid with `data`; every unknown key and bad value is an error naming it."""
+    values = defaults()
+    for section, table in data.items():
+        if section not in PRESET_SCHEMA:
+            raise PresetError(f"{source}: unknown section [{section}]; known: {', '.join(PRESET_SCHEMA)}")
+        if not isinstance(table, dict):
+            raise PresetError(f"{source}: [{section}] must be a table of settings")
+        for key, value in table.items():
+            field = PRESET_SCHEMA[section].get(key)
+            if field is None:
+                known = ", ".join(PRESET_SCHEMA[section])
+                raise PresetError(f"{source}: unknown key {section}.{key}; known keys in [{section}]: {known}")
+            values[section][key] = check_value(field, value, f"{source}: {section}.{key}")
+    return values
+
+
+def check_value(field: Field, value: Any, where: str) -> Any:
+    """`value` checked against `field` (ints widen to floats); PresetError naming `where` and what is allowed."""
+    if field.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, field.kind) or (field.kind is int and isinstance(value, bool)):
+        raise PresetError(f"{where} = {value!r} must be {field.allowed()}")
+    if field.choices and value not in field.choices:
+        raise PresetError(f"{where} = {value!r} must be {field.allowed()}")
+    if field.low is not None and not field.low <= value <= field.high:
+        raise PresetError(f"{where} = {value!r} is out of range: {field.allowed()}")
+    if field.kind is list:
+        _check_drum_names(value, where)
+    return value
+
+
+def _check_drum_names(names: list, where: str) -> None:
+    unknown = [name for name in names if name not in DRUM_NAMES]
+    if unknown:
+        raise PresetError(f"{where} has unknown drums {unknown}; drums are: {', '.join(DRUM_NAMES)}")
+
+
+def schema_markdown() -> str:
+    """The schema as the Markdown table in docs/presets.md (a test keeps the two identical)."""
+    lines = [
+        "| key | type | default | allowed | what it does |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for section, fields in PRESET_SCHEMA.items():
+        for key, field in fields.items():
+            default = repr(field.default) if field.kind is str else str(field.default).lower() if field.kind is bool else str(field.default)
+            lines.append(f"| `{section}.{key}` | {field.kind.__name__} | `{default}` | {field.allowed()} | {field.help} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,108 @@
+"""A tiny real training run: train -> convert -> streaming TFLite parity, artifact contract, resume."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from bridge.model.files import ModelError, load_model_info
+from bridge.model.step_model import StepModel
+from bridge.music.tokens import TokenizerConfig, Vocabulary
+from model_tools.config import TrainConfig
+from model_tools.convert import parity_sample, stream_parity
+from model_tools.train import RUN_INFO, make_windows, train
+
+
+def test_training_writes_best_checkpoint_history_and_config(tiny_model):
+    run, _model = tiny_model
+    info = json.loads((run / RUN_INFO).read_text())
+    assert (run / "best.keras").is_file()
+    assert (run / "history.csv").read_text().startswith("epoch,")
+    assert info["config"]["lstm_units"] == 32 and info["train_files"] == 6
+    assert info["meters"] == ["4/4"]
+    assert np.isfinite(info["best_val_loss_nats"])
+
+
+def test_streaming_tflite_matches_keras(tiny_model):
+    import keras
+
+    run, model_dir = tiny_model
+    keras_model = keras.models.load_model(run / "best.keras")
+    sample = parity_sample(json.loads((run / RUN_INFO).read_text()), 256)
+    assert len(sample[0]) == 256 and sample[2].any(), "a real stream with lookback inputs"
+    assert stream_parity(keras_model, model_dir, "float32", *sample) < 1e-5
+    assert stream_parity(keras_model, model_dir, "int8", *sample) < 0.05
+
+
+def test_model_json_describes_the_artifact(tiny_model):
+    _run, model_dir = tiny_model
+    info, vocabulary = load_model_info(model_dir)
+    assert info["tokenizer"]["tokens"] == vocabulary.names
+    assert info["state_size"] == 64
+    assert "CC BY 4.0" in info["attribution"]["license"] and "Gillick" in info["attribution"]["citation"]
+    assert info["parity"]["float32"] < 1e-5
+    assert set(info["tensors"]) == {"signature", "input", "state", "logits", "state_out"}
+
+
+def test_only_builtin_ops(tiny_model):
+    _run, model_dir = tiny_model
+    for variant in ("float32", "int8"):
+        model = StepModel(model_dir, variant)
+        ops = {op["op_name"] for op in model._interpreter._get_ops_details()}
+        assert not any("FLEX" in op.upper() or op.upper() == "CUSTOM" for op in ops), ops
+
+
+def test_step_model_state_can_be_saved_and_restored(tiny_model):
+    _run, model_dir = tiny_model
+    model = StepModel(model_dir)
+    model.step(1, 0)
+    saved = model.state.copy()
+    first = model.step(5, 3)
+    model.state = saved
+    assert np.array_equal(model.step(5, 3), first)
+    model.reset()
+    assert not model.state.any()
+
+
+def test_model_for_another_tokenizer_is_refused(tiny_model, tmp_path):
+    _run, model_dir = tiny_model
+    copy = shutil.copytree(model_dir, tmp_path / "m")
+    info = json.loads((copy / "model.json").read_text())
+    info["tokenizer"]["tokens"][5] = "SHIFT_999"
+    (copy / "model.json").write_text(json.dumps(info))
+    with pytest.raises(ModelError, match="different tokenizer"):
+        StepModel(copy)
+
+
+def test_corrupt_tflite_is_a_model_error(tiny_model, tmp_path):
+    _run, model_dir = tiny_model
+    copy = shutil.copytree(model_dir, tmp_path / "m")
+    (copy / "model.tflite").write_bytes(b"\x00garbage" * 100)
+    with pytest.raises(ModelError, match="cannot be loaded"):
+        StepModel(copy)
+
+
+def test_windows_start_on_bar_lines_and_pad_the_tail():
+    vocabulary = Vocabulary(TokenizerConfig())
+    tokens = np.array([1, 5, 6, 1, 7, 1, 8, 1], np.int32)
+    sequences = [(tokens, np.zeros_like(tokens), np.flatnonzero(tokens == 1))]
+    x, p, lookback, y = make_windows(sequences, TrainConfig(sequence_length=4, window_stride_bars=1), vocabulary)
+    assert x.tolist() == [[1, 5, 6, 1], [1, 7, 1, 8], [1, 8, 1, 0]]
+    assert y.tolist() == [[5, 6, 1, 7], [7, 1, 8, 1], [8, 1, 0, 0]]
+    assert lookback.shape == (3, 4, 2)
+    # each window has its own memory: its first bar never sees an earlier bar
+    assert lookback[1, 0].tolist() == [0, 0] and lookback[1, 2].tolist() != [0, 0]
+
+
+def test_resume_continues_an_interrupted_run(tiny_model, groove, tmp_path):
+    config = TrainConfig(epochs=1, max_files=3, sequence_length=32, batch_size=16, lstm_units=16, dense_units=16)
+    train(str(groove), str(tmp_path / "run"), config, verbose=0)
+    with pytest.raises(FileExistsError):
+        train(str(groove), str(tmp_path / "run"), config, verbose=0)
+    config.epochs = 2
+    train(str(groove), str(tmp_path / "run"), config, resume=True, verbose=0)
+    history = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history[1:]] == ["0", "1"]
