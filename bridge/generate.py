@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.model.continuation import continue_part
 from bridge.midi_io.midi_files import GM_DRUM_CHANNEL, DrumPart, Hit, MidiFileError, read_drum_part, write_drum_midi
-from bridge.settings.presets import Preset
-from bridge.music.sampling import SamplingSettings
+from bridge.model.continuation import continue_part
 from bridge.model.step_model import StepModel
+from bridge.music.sampling import SamplingSettings
+from bridge.settings.presets import Preset
 
 MIDI_SUFFIXES = (".mid", ".midi")
 
@@ -85,7 +85,9 @@ def check_meter(part: DrumPart, model: StepModel, path: Path) -> None:
     meter = "{}/{}".format(*part.time_signature)
     supported = model.info.get("meters", ["4/4"])
     if meter not in supported:
-        raise MidiFileError(f"{path}: time signature {meter} is not supported by this model (it knows {', '.join(supported)})")
+        raise MidiFileError(
+            f"{path}: time signature {meter} is not supported by this model (it knows {', '.join(supported)})"
+        )
 
 
 def continue_file(model: StepModel, path: Path, target: Path, options: GenerateOptions, rng) -> str:
@@ -101,7 +103,8 @@ def continue_file(model: StepModel, path: Path, target: Path, options: GenerateO
         hits = seed_hits + [Hit(h.time + seed_length, h.drum, h.velocity) for h in hits]
     write_drum_midi(target, hits, part.bpm, part.time_signature, options.channel)
     total_bars = options.bars + (seed_bars if options.include_seed else 0)
-    return f"wrote {target}: {total_bars} bars, {len(hits)} hits ({seed_bars}-bar seed from {path.name}, {part.bpm:.1f} BPM)"
+    seed = f"{seed_bars}-bar seed from {path.name}, {part.bpm:.1f} BPM"
+    return f"wrote {target}: {total_bars} bars, {len(hits)} hits ({seed})"
 
 
 def _notices(part: DrumPart, path: Path, options: GenerateOptions) -> None:
@@ -114,7 +117,9 @@ def _notices(part: DrumPart, path: Path, options: GenerateOptions) -> None:
         print(f"{path}: has only {part.bar_count} bar(s); using all of it as the seed", file=sys.stderr)
 
 
-def run_generate(inputs: list[str], output: str | None, out_dir: str | None, model: StepModel, options: GenerateOptions) -> int:
+def run_generate(
+    inputs: list[str], output: str | None, out_dir: str | None, model: StepModel, options: GenerateOptions
+) -> int:
     """Continue every input; returns the number of inputs that failed."""
     paths = expand_inputs(inputs)
     targets = output_paths(paths, output, out_dir)

@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 
 from devtools.jack_rig import realtime_allowed
-from devtools.live_analysis import TICKS_PER_BAR, analyze, input_losses, reference_slips
+from devtools.live_analysis import analyze, input_losses, reference_slips
 from devtools.live_session import LiveSession, save_run
 
 LATE_MS = 3.0
@@ -79,7 +79,12 @@ def _summary(errors_ms: list[float]) -> dict:
 
 
 def measure_tempo(
-    bpm: float, bars: int, period: int, realtime: bool = False, port_max: int | None = None, ui: bool = False,
+    bpm: float,
+    bars: int,
+    period: int,
+    realtime: bool = False,
+    port_max: int | None = None,
+    ui: bool = False,
     save: Path | None = None,
 ) -> dict:
     # The player ("the DAW") sends on channel 1 so the recording tells its notes from the bridge's.
@@ -136,7 +141,11 @@ def _lost_text(result: dict) -> str:
     """Ticks lost on the way to the bridge, "rN" where the recorder missed N the bridge counted, and
     "?N" where the counts at Stop were N apart unexplained."""
     unexplained, recorder = result["input_count_unexplained"], result["recorder_lost_ticks"]
-    return f"{result['input_lost_ticks']}" + (f" r{recorder}" if recorder else "") + (f" ?{unexplained}" if unexplained else "")
+    return (
+        f"{result['input_lost_ticks']}"
+        + (f" r{recorder}" if recorder else "")
+        + (f" ?{unexplained}" if unexplained else "")
+    )
 
 
 def _missing_text(result: dict) -> str:
@@ -168,7 +177,11 @@ def _engine_late(log: str) -> int | None:
 
 
 def run_bench_live(
-    bpms=(90.0, 120.0, 174.0), bars: int = 16, period: int = 64, as_json: bool = False, realtime: str = "auto",
+    bpms=(90.0, 120.0, 174.0),
+    bars: int = 16,
+    period: int = 64,
+    as_json: bool = False,
+    realtime: str = "auto",
     port_max: int | None = 256,
     ui: bool = False,
     save: Path | None = None,
@@ -181,13 +194,19 @@ def run_bench_live(
         return 0
     scheduling = "realtime (jackd -R)" if use_realtime else "not realtime"
     ports = f"--port-max {port_max}" if port_max else "jackd's default --port-max"
-    print(f"bench-live: JACK dummy 48 kHz, {period}-frame periods ({period / 48:.2f} ms), {scheduling}, {ports},"
-          f" {bars} generated bars, quantize 1")
-    print("RSS counts JACK's port-buffer segment that every client maps (it grows with --port-max); 'own' leaves it out.")
+    print(
+        f"bench-live: JACK dummy 48 kHz, {period}-frame periods ({period / 48:.2f} ms), {scheduling}, {ports},"
+        f" {bars} generated bars, quantize 1"
+    )
+    print(
+        "RSS counts JACK's port-buffer segment that every client maps (it grows with --port-max); 'own' leaves it out."
+    )
     if ui:
         print("with the terminal UI running (beatgen tui, headless): CPU and RSS are the bridge child's; UI CPU below")
-    header = ("BPM   notes  |err| median  p99    max    baseline p99/max  late  missing bars  CPU %  peak RSS (own)  ready"
-              "  xruns  ref slips  lost in  raw max")
+    header = (
+        "BPM   notes  |err| median  p99    max    baseline p99/max  late  missing bars  CPU %  peak RSS (own)  ready"
+        "  xruns  ref slips  lost in  raw max"
+    )
     print(header)
     for r in results:
         b, base = r["bridge"], r["baseline"]

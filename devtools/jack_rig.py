@@ -337,7 +337,10 @@ class _TransportClient:
         status = ctypes.c_int()
         # jack_client_open is variadic: the server name follows JackServerName.
         handle = self._lib.jack_client_open(
-            b"beatgen-rig-transport", _NO_START_SERVER | _SERVER_NAME, ctypes.byref(status), ctypes.c_char_p(server.encode())
+            b"beatgen-rig-transport",
+            _NO_START_SERVER | _SERVER_NAME,
+            ctypes.byref(status),
+            ctypes.c_char_p(server.encode()),
         )
         if not handle:
             raise RigError(f"libjack could not open a client on server {server!r} (status 0x{status.value:x})")
@@ -517,7 +520,12 @@ class _TransportShell:
         self._output = bytearray()
         self._sent = 0
         self.process = subprocess.Popen(
-            ["jack_transport"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0
+            ["jack_transport"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            bufsize=0,
         )
         threading.Thread(target=self._read, daemon=True).start()
         self._wait_prompts(1)
@@ -677,11 +685,25 @@ class JackRig:
         log_fd, self._log_path = tempfile.mkstemp(prefix=f"{self.name}-", suffix=".log")
         scheduling = "--realtime" if self.realtime else "--no-realtime"
         ports = ["--port-max", str(self.port_max)] if self.port_max else []
-        command = ["jackd", "-n", self.name, scheduling, *ports, "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
+        command = [
+            "jackd",
+            "-n",
+            self.name,
+            scheduling,
+            *ports,
+            "-d",
+            "dummy",
+            "-r",
+            str(self.rate),
+            "-p",
+            str(self.period),
+        ]
         # No device reservation over D-Bus: the dummy driver needs no device.
         env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
         with os.fdopen(log_fd, "w") as log:
-            self._jackd = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            self._jackd = subprocess.Popen(
+                command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + timeout
         while not _server_answers(self.name):
             if self._jackd.poll() is not None or time.monotonic() > deadline:
@@ -829,11 +851,15 @@ class JackRig:
 
     def _locate(self, frame: int) -> None:
         if self._master and self._transport.query().state != STOPPED:
-            raise RigError("locate while rolling with jack_transport as timebase master hangs in JACK 1.9.21; stop first")
+            raise RigError(
+                "locate while rolling with jack_transport as timebase master hangs in JACK 1.9.21; stop first"
+            )
         self._transport.locate(frame)
         # Applied at a cycle boundary; while rolling, the frame moves on at once.
         self._wait_cycles(3)
-        self._wait_transport(lambda s: s.state != STARTING and (s.state != STOPPED or s.frame == frame), f"locate {frame}")
+        self._wait_transport(
+            lambda s: s.state != STARTING and (s.state != STOPPED or s.frame == frame), f"locate {frame}"
+        )
 
     def _set_tempo(self, bpm: float) -> None:
         if not self._master:
@@ -1118,7 +1144,9 @@ class PlayerProcess:
     close within a few seconds is killed.  Close it before the rig.
     """
 
-    def __init__(self, notes: list[tuple[int, int, int]], rig: "JackRig", channel: int = 0, loop_ticks: int | None = None) -> None:
+    def __init__(
+        self, notes: list[tuple[int, int, int]], rig: JackRig, channel: int = 0, loop_ticks: int | None = None
+    ) -> None:
         self.arguments = (rig.name, notes, channel, loop_ticks)
         self.process = self.connection = None
 
@@ -1127,7 +1155,9 @@ class PlayerProcess:
 
         context = multiprocessing.get_context("spawn")
         self.connection, theirs = context.Pipe()
-        self.process = context.Process(target=_player_main, args=(*self.arguments, theirs), name="groove-player", daemon=True)
+        self.process = context.Process(
+            target=_player_main, args=(*self.arguments, theirs), name="groove-player", daemon=True
+        )
         self.process.start()
         theirs.close()
         if not self.connection.poll(timeout):

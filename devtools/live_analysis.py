@@ -35,6 +35,7 @@ RECORDER_SKIP_TOLERANCE = 0.1  # tick intervals: a gap this much short of a whol
 COPY_TOLERANCE = 0.01
 REGULAR_RATIO = 1.5  # a recorded interval this many times both its neighbours is a gap (input_losses)
 
+
 @dataclass
 class Analysis:
     ticks: list[tuple[float, int]]  # (time, song position in ticks) of every clock tick while running
@@ -173,8 +174,10 @@ def _most_irregular_tick(tick_times: list[float], after: float, before: float) -
     inside = [i for i, when in enumerate(tick_times) if after < when < before and i >= 2]
     if not inside:
         return before
+
     def irregularity(i: int) -> float:
         return abs((tick_times[i] - tick_times[i - 1]) / (tick_times[i - 1] - tick_times[i - 2] or 1e-9) - 1)
+
     return tick_times[max(inside, key=irregularity)] - 1e-6
 
 
@@ -276,7 +279,9 @@ def _ticks_missing_from_both(
     return found
 
 
-def _ticks_missed_by_the_bridge(inside: list[tuple[float, int]], gaps: list[tuple[int, float]], offset: int) -> list[float]:
+def _ticks_missed_by_the_bridge(
+    inside: list[tuple[float, int]], gaps: list[tuple[int, float]], offset: int
+) -> list[float]:
     """Times from which the bridge counted one tick fewer: where its logged gap is nearer the
     recording's length of the stretch with one more tick in it than of the one without."""
     times = {position: when for when, position in inside}
@@ -292,7 +297,9 @@ def _ticks_missed_by_the_bridge(inside: list[tuple[float, int]], gaps: list[tupl
     return found
 
 
-def _ticks_missed_by_the_recorder(inside: list[tuple[float, int]], gaps: list[tuple[int, float]], offset: int) -> list[float]:
+def _ticks_missed_by_the_recorder(
+    inside: list[tuple[float, int]], gaps: list[tuple[int, float]], offset: int
+) -> list[float]:
     """Times from which the recording counted one tick fewer than the bridge: an interval of
     the recording at least REGULAR_RATIO times both its neighbours (a gap) where the bridge,
     hearing the same clock, logged none.  The recording keeps a gap of 1.5 to 2 ticks as frames
@@ -351,7 +358,9 @@ def _bridge_stretches(bridge_log: str) -> list[tuple[list[tuple[int, float]], in
 
 
 def analyze(
-    events: list[tuple[float, bytes]], channel: int = 9, grid_ticks: int = GRID_TICKS,
+    events: list[tuple[float, bytes]],
+    channel: int = 9,
+    grid_ticks: int = GRID_TICKS,
     slips: list[tuple[float, int]] = (),
 ) -> Analysis:
     """One channel's notes measured against the clock: each against the nearest tick on the grid.
@@ -403,8 +412,13 @@ def _ticks_stop_replaced(
 
 
 def timing_report(
-    result: Analysis, budget_ms: float, bridge_log: str = "", jackd_log: str = "", losses: InputLosses | None = None,
-    around: int = 3, limit: int = 12,
+    result: Analysis,
+    budget_ms: float,
+    bridge_log: str = "",
+    jackd_log: str = "",
+    losses: InputLosses | None = None,
+    around: int = 3,
+    limit: int = 12,
 ) -> str:
     """What a failed timing check needs looking at, in a few lines: each note off by more than
     `budget_ms` with the recorded tick intervals just before it, the bridge's clock lines, and
@@ -413,22 +427,32 @@ def timing_report(
     start = result.ticks[0][0] if result.ticks else 0.0
     times = [when for when, _position in result.ticks]
     lines = [f"notes off by more than {budget_ms:.2f} ms (of {len(result.note_ons)}; times from the first tick):"]
-    late = [(note, error, tick) for note, error, tick in zip(result.note_ons, result.errors_ms, result.grid_ticks) if abs(error) > budget_ms]
+    late = [
+        (note, error, tick)
+        for note, error, tick in zip(result.note_ons, result.errors_ms, result.grid_ticks)
+        if abs(error) > budget_ms
+    ]
     for (when, pitch, _velocity), error, tick in late[:limit]:
         index = bisect.bisect_left(times, when)  # the first tick after the note
         near = times[max(index - around - 1, 0) : index + around]
-        intervals = [f"[{(b - a) * 1000:.1f}]" if a <= when < b else f"{(b - a) * 1000:.1f}" for a, b in zip(near, near[1:])]
-        lines.append(f"  {when - start:8.3f} s note {pitch} tick {tick} error {error:+.2f} ms;"
-                     f" tick intervals around it, [the one it fell in] (ms): {' '.join(intervals)}")
+        intervals = [
+            f"[{(b - a) * 1000:.1f}]" if a <= when < b else f"{(b - a) * 1000:.1f}" for a, b in zip(near, near[1:])
+        ]
+        lines.append(
+            f"  {when - start:8.3f} s note {pitch} tick {tick} error {error:+.2f} ms;"
+            f" tick intervals around it, [the one it fell in] (ms): {' '.join(intervals)}"
+        )
     if len(late) > limit:
         lines.append(f"  ... and {len(late) - limit} more")
     clock_words = ("clock", "tempo", "transport", "continuing", "stall", "written")
     lines.append("bridge log, clock lines:")
     lines += [f"  {line}" for line in bridge_log.splitlines() if any(word in line for word in clock_words)][-20:]
     if losses is not None:
-        lines.append(f"ticks lost on the way to the bridge: {losses.lost} (measured on its count from there on);"
-                     f" by the recorder: {losses.recorder_lost}; count at Stop off with no gap to show where:"
-                     f" {losses.unexplained}")
+        lines.append(
+            f"ticks lost on the way to the bridge: {losses.lost} (measured on its count from there on);"
+            f" by the recorder: {losses.recorder_lost}; count at Stop off with no gap to show where:"
+            f" {losses.unexplained}"
+        )
     xruns = [line for line in jackd_log.splitlines() if "XRun" in line or "xrun" in line]
     lines.append(f"jackd: {len(xruns)} xrun lines" + ("; last: " + " | ".join(xruns[-3:]) if xruns else ""))
     return "\n".join(lines)

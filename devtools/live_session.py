@@ -28,8 +28,8 @@ SEED_FILE = ROOT / "examples" / "seed_groove.mid"
 
 def seed_notes(path: Path = SEED_FILE, bars: int = 2) -> list[tuple[int, int, int]]:
     """(tick, GM note, velocity) of the file's first bars, on the clock's 24 PPQN ticks."""
-    from bridge.music.drums import GM_OUTPUT_NOTES
     from bridge.midi_io.midi_files import read_drum_part
+    from bridge.music.drums import GM_OUTPUT_NOTES
 
     part = read_drum_part(path)
     end = part.bar_lines[bars]
@@ -51,14 +51,16 @@ class LiveSession:
     period: int = 256
     seed: list[tuple[int, int, int]] = field(default_factory=seed_notes)
     extra_args: tuple[str, ...] = ()
-    player_channel: int = 0  # the "DAW" plays on channel 1 so the recording tells its notes from the bridge's (channel 10)
+    player_channel: int = (
+        0  # the "DAW" plays on channel 1 so the recording tells its notes from the bridge's (channel 10)
+    )
     player_loop_ticks: int | None = None  # repeat the seed (a DAW looping a clip)
     resync_delay: float | None = None  # jack_midi_clock -d: seconds between SPP and Continue
     realtime: bool = False  # jackd -R (see JackRig); the tests pass realtime_allowed()
     port_max: int | None = None  # jackd --port-max (see JackRig)
     ui: bool = False  # run `beatgen tui --headless` (the bridge in its child process) instead of `beatgen run`
 
-    def __enter__(self) -> "LiveSession":
+    def __enter__(self) -> LiveSession:
         self.folder = Path(tempfile.mkdtemp(prefix="beatgen-live-"))
         self.preset_path = self.folder / "preset.toml"
         self.preset_path.write_text(self.preset_text)
@@ -89,7 +91,11 @@ class LiveSession:
         self.player = PlayerProcess(self.seed, rig, channel=self.player_channel, loop_ticks=self.player_loop_ticks)
         player_in, player_out = self.player.open()
         self.recorder = rig.record(self.clock, self.bridge_out, player_out)
-        for source, destination in ((self.clock, player_in), (self.clock, self.bridge_in), (player_out, self.bridge_in)):
+        for source, destination in (
+            (self.clock, player_in),
+            (self.clock, self.bridge_in),
+            (player_out, self.bridge_in),
+        ):
             rig.connect(source, destination)
         time.sleep(0.3)  # let the connections settle before the transport rolls
 

@@ -135,7 +135,10 @@ def run(folder: str, split: str = "train", write: str | None = None, out=print) 
     config, tables = derive_config(parts)
     _print_choices(config, tables, out)
     shipped = TokenizerConfig()
-    out(f"derived configuration {'equals' if config == shipped else 'DIFFERS FROM'} the tokenizer in use (bridge/tokens.py)")
+    out(
+        f"derived configuration {'equals' if config == shipped else 'DIFFERS FROM'} the tokenizer in use"
+        " (bridge/music/tokens.py)"
+    )
     out(f"with the tokenizer in use, on split '{split}':")
     _print_token_stats(parts, Vocabulary(shipped), out)
     if write:
@@ -153,21 +156,36 @@ def _print_inputs(parts, out) -> None:
     out("drum classes: " + ", ".join(f"{DRUM_NAMES[d]} {counts[d]}" for d in range(len(DRUM_NAMES))))
     out("unknown pitches: " + (", ".join(f"{p}x{n}" for p, n in sorted(unknown.items())) or "none"))
     velocities = np.array([h.velocity for h in hits])
-    out("velocity percentiles 1/10/25/50/75/90/99: " + " ".join(f"{v:.0f}" for v in np.percentile(velocities, [1, 10, 25, 50, 75, 90, 99])))
+    out(
+        "velocity percentiles 1/10/25/50/75/90/99: "
+        + " ".join(f"{v:.0f}" for v in np.percentile(velocities, [1, 10, 25, 50, 75, 90, 99]))
+    )
 
 
 def _print_choices(config: TokenizerConfig, tables: dict, out) -> None:
     out("velocity bins -> mean |error|: " + "  ".join(f"{n}:{e:.2f}" for n, e in tables["velocity"]))
-    out(f"chosen velocity bins: {len(config.velocity_values)} (edges {list(config.velocity_edges)}, values {list(config.velocity_values)})")
+    out(
+        f"chosen velocity bins: {len(config.velocity_values)}"
+        f" (edges {list(config.velocity_edges)}, values {list(config.velocity_values)})"
+    )
     out("grid (units/beat) -> timing error ms mean/p99/max:")
     for resolution, mean, p99, worst in tables["resolution"]:
         out(f"  {resolution:4d}: {mean:5.2f} {p99:5.2f} {worst:5.2f}")
     out(f"chosen resolution: {config.units_per_beat} units per beat")
     gaps = tables["gaps"]
     histogram = Counter(gaps.tolist())
-    out("most common gaps (units: share): " + ", ".join(f"{g}: {n / len(gaps):.3f}" for g, n in histogram.most_common(16)))
-    out("gap percentiles 50/90/99/99.9 (units): " + " ".join(f"{v:.0f}" for v in np.percentile(gaps, [50, 90, 99, 99.9])))
-    out(f"shift sizes ({len(config.shift_sizes)}): 1..{_fine_limit(config.shift_sizes)} then {[s for s in config.shift_sizes if s > _fine_limit(config.shift_sizes)]}")
+    out(
+        "most common gaps (units: share): "
+        + ", ".join(f"{g}: {n / len(gaps):.3f}" for g, n in histogram.most_common(16))
+    )
+    out(
+        "gap percentiles 50/90/99/99.9 (units): "
+        + " ".join(f"{v:.0f}" for v in np.percentile(gaps, [50, 90, 99, 99.9]))
+    )
+    out(
+        f"shift sizes ({len(config.shift_sizes)}): 1..{_fine_limit(config.shift_sizes)}"
+        f" then {[s for s in config.shift_sizes if s > _fine_limit(config.shift_sizes)]}"
+    )
 
 
 def _fine_limit(sizes) -> int:
@@ -182,8 +200,13 @@ def _print_token_stats(parts, vocabulary: Vocabulary, out) -> None:
     tokens = errors["tokens"]
     bars = sum(p.bar_count for _e, p in parts)
     hits = sum(len(p.hits) for _e, p in parts)
-    out(f"vocabulary: {len(vocabulary)} tokens   tokens: {tokens}   per bar: {tokens / bars:.1f}   per hit: {tokens / hits:.2f}")
+    out(
+        f"vocabulary: {len(vocabulary)} tokens   tokens: {tokens}"
+        f"   per bar: {tokens / bars:.1f}   per hit: {tokens / hits:.2f}"
+    )
     out(
         "round trip: timing |error| ms mean {timing_ms_mean:.2f} p99 {timing_ms_p99:.2f} max {timing_ms_max:.2f}; "
-        "velocity |error| mean {velocity_mean:.2f} p99 {velocity_p99:.0f}; merged hits {merged_share:.4f}".format(**errors)
+        "velocity |error| mean {velocity_mean:.2f} p99 {velocity_p99:.0f}; merged hits {merged_share:.4f}".format(
+            **errors
+        )
     )

@@ -32,7 +32,9 @@ def add_commands(commands) -> None:
 
     p = commands.add_parser("convert", help="trained run -> streaming TFLite step model + model.json")
     p.add_argument("run_dir", help="folder written by `beatgen train`")
-    p.add_argument("-o", "--model-dir", required=True, help="where to write model.tflite, model_int8.tflite, model.json")
+    p.add_argument(
+        "-o", "--model-dir", required=True, help="where to write model.tflite, model_int8.tflite, model.json"
+    )
     p.set_defaults(handler=_convert)
 
     p = commands.add_parser("evaluate", help="bits/bar and groove metrics against baselines")

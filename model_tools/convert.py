@@ -54,7 +54,9 @@ def folded_weights(model) -> dict[str, np.ndarray]:
     return {
         "token_gates": token_table @ kernel[:token_end] + bias,
         "position_gates": position_table @ kernel[token_end:position_end],
-        "lookback_gates": np.stack([lookback_table @ kernel[start : start + lookback_width] for start in lookback_blocks]),
+        "lookback_gates": np.stack(
+            [lookback_table @ kernel[start : start + lookback_width] for start in lookback_blocks]
+        ),
         "recurrent": recurrent,
         # dense(bn1(x)) then bn2:  x @ (s1[:,None] * W * s2) + ((t1 @ W + b) * s2 + t2)
         "dense_kernel": scale_1[:, None] * dense_kernel * scale_2[None, :],
@@ -175,7 +177,10 @@ def convert(run_dir: str, model_dir: str, parity_tokens: int = 256, out=print) -
     (target / MODEL_JSON).write_text(json.dumps(model_description(run_info, units, {}), indent=1))
     for variant in VARIANT_FILES:
         parity[variant] = stream_parity(model, target, variant, *sample)
-        out(f"{variant}: {len(flatbuffers[variant]) / 1e6:.2f} MB, max |dprob| vs Keras over {parity_tokens} tokens: {parity[variant]:.2e}")
+        out(
+            f"{variant}: {len(flatbuffers[variant]) / 1e6:.2f} MB,"
+            f" max |dprob| vs Keras over {parity_tokens} tokens: {parity[variant]:.2e}"
+        )
     (target / MODEL_JSON).write_text(json.dumps(model_description(run_info, units, parity), indent=1))
     return parity
 
@@ -189,7 +194,9 @@ def parity_sample(run_info: dict, count: int) -> tuple[np.ndarray, np.ndarray, n
 
     vocabulary = Vocabulary(TokenizerConfig.from_json(run_info["tokenizer"]["config"]))
     entries = select(list_midi_files(run_info["data"]), "validation")
-    for _entry, (tokens, positions, _bars) in zip(entries, tokenize_parts(load_parts(entries[:20], quiet=True), vocabulary)):
+    for _entry, (tokens, positions, _bars) in zip(
+        entries, tokenize_parts(load_parts(entries[:20], quiet=True), vocabulary)
+    ):
         if len(tokens) >= count:
             return tokens[:count], positions[:count], lookback_inputs(tokens[:count], vocabulary)
     raise FileNotFoundError("no validation file is long enough for the parity check")

@@ -43,14 +43,16 @@ def _entries_from_info(folder: Path, info: Path) -> list[MidiEntry]:
     with info.open(newline="") as stream:
         rows = list(csv.DictReader(stream))
     entries = [
-        MidiEntry(folder / row["midi_filename"], row["split"], row.get("beat_type", "beat"), row.get("time_signature", ""))
+        MidiEntry(
+            folder / row["midi_filename"], row["split"], row.get("beat_type", "beat"), row.get("time_signature", "")
+        )
         for row in rows
     ]
     return [entry for entry in entries if entry.path.is_file()]
 
 
 def _hash_split(relative: Path) -> str:
-    digest = hashlib.sha1(str(relative).encode()).digest()
+    digest = hashlib.sha1(str(relative).encode(), usedforsecurity=False).digest()
     return "validation" if digest[0] < 256 * VALIDATION_SHARE_WITHOUT_INFO else "train"
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.model.continuation import Continuer
 from bridge.midi_io.midi_files import DrumPart
-from bridge.music.sampling import SamplingSettings
+from bridge.model.continuation import Continuer
 from bridge.model.step_model import StepModel
+from bridge.music.sampling import SamplingSettings
 from bridge.music.tokens import BAR, decode, encode
 
 from .baselines import CachedModel, KneserNeyTrigram, UnigramModel, sequence_bits
@@ -94,7 +94,9 @@ def sampled_stats(model: StepModel, window: Window, settings, rng) -> tuple[dict
     generated = continuer.generate_bars(CONTINUATION_BARS, settings, rng)
     try:
         sample = decode(generated.tokens, vocabulary, window.bar_units)
-        invalid = generated.forced_bar_lines > 0 or any(not 0 <= h.time < CONTINUATION_BARS * beats_per_bar for h in sample)
+        invalid = generated.forced_bar_lines > 0 or any(
+            not 0 <= h.time < CONTINUATION_BARS * beats_per_bar for h in sample
+        )
     except ValueError:
         sample, invalid = [], True
     bars = lambda hits: split_bars(hits, CONTINUATION_BARS, beats_per_bar)  # noqa: E731
@@ -105,7 +107,9 @@ def sampled_stats(model: StepModel, window: Window, settings, rng) -> tuple[dict
     )
 
 
-def evaluate(folder: str, split: str, model: StepModel, samples: int, settings, random_seed: int, max_windows: int = 0) -> dict:
+def evaluate(
+    folder: str, split: str, model: StepModel, samples: int, settings, random_seed: int, max_windows: int = 0
+) -> dict:
     vocabulary = model.vocabulary
     entries = list_midi_files(folder)
     parts = load_parts(select(entries, split, beats_only=True, four_four=True), quiet=True)
@@ -155,9 +159,17 @@ def _summary(windows, bits, generated, human, invalid, seconds) -> dict:
 
 
 def format_report(result: dict) -> str:
-    lines = [f"windows: {result['windows']}   continuation tokens: {result['continuation_tokens']}   samples: {result['samples']}"]
+    lines = [
+        f"windows: {result['windows']}   continuation tokens: {result['continuation_tokens']}"
+        f"   samples: {result['samples']}"
+    ]
     lines.append(f"{'model':<28}{'bits/token':>12}{'bits/bar':>12}")
-    labels = {"lstm": "LSTM (this model)", "unigram": "unigram", "kn3": "Kneser-Ney 3-gram", "kn3_cache": "KN 3-gram + cache"}
+    labels = {
+        "lstm": "LSTM (this model)",
+        "unigram": "unigram",
+        "kn3": "Kneser-Ney 3-gram",
+        "kn3_cache": "KN 3-gram + cache",
+    }
     for name, label in labels.items():
         row = result["nll"][name]
         lines.append(f"{label:<28}{row['bits_per_token']:>12.3f}{row['bits_per_bar']:>12.1f}")

@@ -8,7 +8,7 @@ from keras import layers
 from .config import TrainConfig
 
 # Layer names are the contract between training and conversion.
-TOKEN_EMBEDDING = "token_embedding"
+TOKEN_EMBEDDING = "token_embedding"  # noqa: S105 - a layer name, not a secret
 POSITION_EMBEDDING = "position_embedding"
 LOOKBACK_EMBEDDING = "lookback_embedding"
 LSTM = "lstm"

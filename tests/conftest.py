@@ -17,7 +17,9 @@ VALIDATION_FILE = GROOVE / "drummer7/session1/13_funk_102_beat_4-4.mid"
 
 @pytest.fixture(scope="session")
 def groove() -> Path:
-    assert (GROOVE / "info.csv").is_file(), f"the Groove MIDI Dataset is expected at {GROOVE} (../shared beside the repo)"
+    assert (GROOVE / "info.csv").is_file(), (
+        f"the Groove MIDI Dataset is expected at {GROOVE} (../shared beside the repo)"
+    )
     return GROOVE
 
 
@@ -26,7 +28,9 @@ def run_beatgen(*args, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     executable = Path(sys.executable).parent / "beatgen"
     command = [str(executable)] if executable.exists() else [sys.executable, "-m", "bridge.cli.main"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run(command + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+    return subprocess.run(
+        command + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
+    )
 
 
 def write_midi(path: Path, notes, tempo_bpm: float | None = 120.0, signature=(4, 4), channel: int = 9, tpb: int = 480):

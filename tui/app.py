@@ -31,11 +31,12 @@ import copy
 import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -43,8 +44,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Static
 
-from bridge.music.drums import DRUM_NAMES
 from bridge.model.files import DEFAULT_MODEL_DIR
+from bridge.music.drums import DRUM_NAMES
 from bridge.settings.presets import DEFAULT_PRESET, PRESET_SCHEMA, Preset, PresetError
 from bridge.system.priority import lower_drawing_priority
 
@@ -131,7 +132,7 @@ def prepare_child_processes() -> None:
 
 def create_app(
     options: AppOptions | None = None, bridge_factory: BridgeFactory | None = None, store=None
-) -> "BeatGenApp":
+) -> BeatGenApp:
     """The app for these options; tests pass a fake bridge factory and a store on a temporary folder."""
     options = options or AppOptions()
     if bridge_factory is None:

@@ -7,8 +7,9 @@ palette needs no provider class of its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import partial
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from .app import BeatGenApp
 
 
-def palette_commands(app: "BeatGenApp") -> Iterator[SystemCommand]:
+def palette_commands(app: BeatGenApp) -> Iterator[SystemCommand]:
     yield SystemCommand("Panic", "All notes off now", app.action_panic)
     yield SystemCommand("Ports", "MIDI backend and port names; reopens the bridge", app.action_ports)
     yield SystemCommand("Arm / disarm", "Toggle whether the bridge answers / continues", app.action_toggle_arm)

@@ -13,8 +13,8 @@ takes a moment and a long continuation must not freeze the screen.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from textual import work
 from textual.app import ComposeResult

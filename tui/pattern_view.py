@@ -49,7 +49,7 @@ class BarCells:
     cells: tuple[tuple[int, ...], ...]  # [lane][step] -> loudest velocity there, 0 = none
 
     @classmethod
-    def from_views(cls, views) -> "BarCells":
+    def from_views(cls, views) -> BarCells:
         """One song bar from its BarViews (a seed one, a generated one, or both: they sounded together)."""
         grid = [[0] * STEPS for _ in DRUM_NAMES]
         for view in views:

@@ -41,7 +41,10 @@ continuer.generate_bars(1, SamplingSettings(), np.random.default_rng(0))
 print(json.dumps({"seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb(),
                   "tensorflow_imported": any(m.split(".")[0] in ("tensorflow", "keras") for m in sys.modules)}))
 """
-EMPTY_PROBE = "import json; from bridge.cli.bench_probe import peak_rss_mb; print(json.dumps({'seconds': 0, 'rss_mb': peak_rss_mb()}))"
+EMPTY_PROBE = (
+    "import json; from bridge.cli.bench_probe import peak_rss_mb; "
+    "print(json.dumps({'seconds': 0, 'rss_mb': peak_rss_mb()}))"
+)
 
 
 def percentiles(samples_seconds) -> dict:
@@ -86,8 +89,8 @@ def answer_latency(model: StepModel) -> dict:
     2-bar call.  Baseline: hear the call's last bar whole, then write the answer's first bar whole
     (what the bridge did before it heard calls ahead and handed downbeats over).  Now: hear the
     last 8th (hear_ahead took the rest while it was played), write up to the downbeat."""
-    from bridge.model.stream import LiveStream
     from bridge.midi_io.midi_files import read_drum_part
+    from bridge.model.stream import LiveStream
     from bridge.music.sampling import SamplingSettings
 
     part = read_drum_part(SEED_FILE)
@@ -106,7 +109,11 @@ def answer_latency(model: StepModel) -> dict:
             handed: list[float] = []
             started = time.perf_counter()
             stream.hear_bar(call[1])
-            stream.play_bar(SamplingSettings(), np.random.default_rng(repeat), lambda _hits: handed.append(time.perf_counter()))
+            stream.play_bar(
+                SamplingSettings(),
+                np.random.default_rng(repeat),
+                lambda _hits, handed=handed: handed.append(time.perf_counter()),
+            )
             finished = handed[0] if way == "ahead" and handed else time.perf_counter()
             times.append(finished - started)
     result = {way: percentiles(times) for way, times in timings.items()}
@@ -193,17 +200,26 @@ def format_bench(result: dict) -> str:
         lines.append(f"  step model {variant:<8}              {row['median_us']:9.1f} us {row['p99_us']:9.1f} us")
     notebook = result.get("notebook")
     if notebook:
-        lines.append(f"  notebook method (Keras, 200-token window) {notebook['median_us'] / 1000:7.1f} ms {notebook['p99_us'] / 1000:7.1f} ms")
+        lines.append(
+            f"  notebook method (Keras, 200-token window) {notebook['median_us'] / 1000:7.1f} ms"
+            f" {notebook['p99_us'] / 1000:7.1f} ms"
+        )
         for variant, ratio in result["speedup_vs_notebook"].items():
             lines.append(f"  speed-up {variant}: {ratio:,.0f}x")
     else:
         lines.append(f"  notebook method: not measured (needs TensorFlow and {KERAS_WEIGHTS} in the model folder)")
     lines.append("one generated 4/4 bar                      median        p99   tokens/bar")
     for variant, row in result["bar"].items():
-        lines.append(f"  {variant:<8}                         {row['median_us'] / 1000:9.2f} ms {row['p99_us'] / 1000:8.2f} ms {row['tokens_per_bar']:8.1f}")
+        lines.append(
+            f"  {variant:<8}                         {row['median_us'] / 1000:9.2f} ms"
+            f" {row['p99_us'] / 1000:8.2f} ms {row['tokens_per_bar']:8.1f}"
+        )
     answer = result["answer"]
     lines.append("model work an answer's first note waits for after the cut (float32, example call)")
-    for way, label in (("whole_bar", "hear the last bar, write the first bar (baseline)"), ("ahead", "hear the last 8th, write to the downbeat")):
+    for way, label in (
+        ("whole_bar", "hear the last bar, write the first bar (baseline)"),
+        ("ahead", "hear the last 8th, write to the downbeat"),
+    ):
         row = answer[way]
         lines.append(f"  {label:<50} {row['median_us'] / 1000:6.2f} ms {row['p99_us'] / 1000:6.2f} ms")
     lines.append(f"  {answer['speedup']:.1f}x less work in the cut's 15 ms")
@@ -211,6 +227,7 @@ def format_bench(result: dict) -> str:
     lines.append(
         f"runtime path (fresh process: import, load model, generate a bar): {runtime['seconds_median']:.3f} s median, "
         f"{runtime['seconds_max']:.3f} s max, RSS {runtime['rss_mb_median']:.0f} MB "
-        f"(empty Python: {runtime['empty_python_rss_mb']:.0f} MB); TensorFlow imported: {runtime['tensorflow_imported']}"
+        f"(empty Python: {runtime['empty_python_rss_mb']:.0f} MB);"
+        f" TensorFlow imported: {runtime['tensorflow_imported']}"
     )
     return "\n".join(lines)

@@ -9,15 +9,17 @@ import time
 from pathlib import Path
 
 from bridge.live.runner import SWITCH_INTERVAL_S, TempoLog  # noqa: F401 - SWITCH_INTERVAL_S: used by tests and benches
+from bridge.midi_io.ports import BACKEND_APIS, DEFAULT_IN_NAME, DEFAULT_OUT_NAME, PortError, auto_backends, list_ports
 from bridge.model.files import DEFAULT_MODEL_DIR
-from bridge.midi_io.ports import DEFAULT_IN_NAME, DEFAULT_OUT_NAME, BACKEND_APIS, PortError, auto_backends, list_ports
 from bridge.settings.presets import DEFAULT_PRESET
 
 BACKEND_CHOICES = ["auto", *BACKEND_APIS]
 
 
 def add_commands(commands) -> None:
-    p = commands.add_parser("run", help="the live bridge: continue what comes in on a MIDI port, in time with its clock")
+    p = commands.add_parser(
+        "run", help="the live bridge: continue what comes in on a MIDI port, in time with its clock"
+    )
     add_bridge_options(p, DEFAULT_PRESET, f"preset (default {DEFAULT_PRESET})")
     p.set_defaults(handler=_run)
 
@@ -26,11 +28,17 @@ def add_commands(commands) -> None:
     p.add_argument("--bars", type=int, default=16, help="generated bars measured per tempo (default 16)")
     p.add_argument("--period", type=int, default=64, help="JACK period in frames at 48 kHz (default 64)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--realtime", choices=["auto", "on", "off"], default="auto",
-                   help="run jackd -R (default: when this user may use realtime scheduling)")
+    p.add_argument(
+        "--realtime",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="run jackd -R (default: when this user may use realtime scheduling)",
+    )
     p.add_argument("--port-max", type=int, default=256, help="jackd --port-max (default 256; 0: jackd's default)")
     p.add_argument("--ui", action="store_true", help="measure with the terminal UI running (beatgen tui, headless)")
-    p.add_argument("--save", type=Path, metavar="DIR", help="keep each tempo's recording, bridge log and jackd log in DIR")
+    p.add_argument(
+        "--save", type=Path, metavar="DIR", help="keep each tempo's recording, bridge log and jackd log in DIR"
+    )
     p.set_defaults(handler=_bench_live)
 
     p = commands.add_parser("ports", help="list the MIDI inputs and outputs each backend sees")

@@ -6,14 +6,23 @@ import argparse
 import sys
 
 from bridge.midi_io.midi_files import MidiFileError
-from bridge.model.files import DEFAULT_MODEL_DIR, ModelError
 from bridge.midi_io.ports import PortError
-from bridge.settings.presets import PresetError
+from bridge.model.files import DEFAULT_MODEL_DIR, ModelError
 from bridge.music.sampling import DEFAULT_ADHERENCE
+from bridge.settings.presets import PresetError
 
 NO_MIDI_EXIT = 3  # no usable MIDI system (`beatgen run`; the TUI offers offline generation instead)
 # Errors a user can cause and fix; anything else is a bug and keeps its traceback.
-USER_ERRORS = (MidiFileError, ModelError, PortError, PresetError, FileNotFoundError, FileExistsError, ValueError, OSError)
+USER_ERRORS = (
+    MidiFileError,
+    ModelError,
+    PortError,
+    PresetError,
+    FileNotFoundError,
+    FileExistsError,
+    ValueError,
+    OSError,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,11 +66,13 @@ def _add_generate(commands) -> None:
 
 def _generate(args) -> int:
     from bridge.generate import GenerateOptions, run_generate
-    from bridge.music.sampling import SamplingSettings
     from bridge.model.step_model import StepModel
+    from bridge.music.sampling import SamplingSettings
 
     settings = SamplingSettings(args.temperature, args.top_k, args.top_p, args.adherence)
-    options = GenerateOptions(args.seed_bars, args.bars, settings, args.random_seed, args.include_seed, args.channel - 1)
+    options = GenerateOptions(
+        args.seed_bars, args.bars, settings, args.random_seed, args.include_seed, args.channel - 1
+    )
     model = StepModel(args.model, args.variant)
     return 1 if run_generate(args.inputs, args.output, args.out_dir, model, options) else 0
 

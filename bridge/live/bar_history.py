@@ -64,7 +64,9 @@ class BarHistory:
     def drop_generated_from(self, bar: int) -> None:
         """Forget generated bars from `bar` on: they were planned but will not be sent."""
         with self._lock:
-            start = bisect.bisect_left(self._keys, (bar, 0))  # bars are sorted: only the tail can go (cheap on the engine thread)
+            start = bisect.bisect_left(
+                self._keys, (bar, 0)
+            )  # bars are sorted: only the tail can go (cheap on the engine thread)
             kept = [(k, v) for k, v in zip(self._keys[start:], self._views[start:]) if v.source != GENERATED]
             if len(kept) != len(self._keys) - start:
                 self._keys[start:], self._views[start:] = [k for k, _v in kept], [v for _k, v in kept]

@@ -351,7 +351,10 @@ class ClockTracker:
         jitter = self._interval_jitter(tick_interval)
         if jitter is None:
             return False
-        return jitter < MAX_JITTER_FOR_HOLD_UPS * tick_interval or (ratio - 1.0) * tick_interval >= LONG_INTERVAL_JITTERS * jitter
+        return (
+            jitter < MAX_JITTER_FOR_HOLD_UPS * tick_interval
+            or (ratio - 1.0) * tick_interval >= LONG_INTERVAL_JITTERS * jitter
+        )
 
     def _catching_up(self, interval: float) -> bool:
         """A stream held up for a while catches up in one batch: back to the earlier phase,

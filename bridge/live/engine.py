@@ -32,25 +32,34 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from bridge.live.bar_history import GENERATED, SEED, BarHistory, BarView
-from bridge.live.clock import CLOCK, CONTINUE, MIN_TICK_SECONDS, SONG_POSITION, START, STOP, TICKS_PER_BEAT, ClockTracker
-from bridge.settings.controls import DOWNBEAT_CELL_BEATS, Controls, control_from_cc, shape_bar, split_downbeat
-from bridge.live.worker import Downbeat, GeneratedBar, InferenceWorker, Job, Preview, WorkerError
-from bridge.live.settings import LiveSettings
-from bridge.midi_io.midi_files import Hit
+from bridge.live.clock import (
+    CLOCK,
+    CONTINUE,
+    MIN_TICK_SECONDS,
+    SONG_POSITION,
+    START,
+    STOP,
+    TICKS_PER_BEAT,
+    ClockTracker,
+)
 from bridge.live.midi_packets import split_packet
 from bridge.live.modes import ANSWERING, HEARING, LISTENING, LOOPING, Conductor, ModeSettings, Plan
 from bridge.live.note_scheduler import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, NoteScheduler
+from bridge.live.seed_recorder import SeedRecorder
+from bridge.live.settings import LiveSettings
+from bridge.live.takes import Takes
+from bridge.live.worker import Downbeat, GeneratedBar, InferenceWorker, Job, Preview, WorkerError
+from bridge.midi_io.midi_files import Hit
+from bridge.model.step_model import StepModel
+from bridge.settings.controls import DOWNBEAT_CELL_BEATS, Controls, control_from_cc, shape_bar, split_downbeat
 from bridge.settings.presets import Preset
 from bridge.system.priority import raise_bridge_priority
-from bridge.live.seed_recorder import SeedRecorder
-from bridge.model.step_model import StepModel
-from bridge.live.takes import Takes
 
 __all__ = ["BarView", "Engine", "EngineStatus", "TICKS_PER_BAR"]
 
@@ -140,7 +149,9 @@ class Engine:
         self.bar_history = BarHistory()
         self.takes = Takes()  # loops (loop mode) or answers (call & response) for undo/redo
         self.answer: tuple[int, int, list] | None = None  # (epoch, first line, bars) of the answer being generated
-        self.downbeats: dict[int, tuple[int, list[Hit], bool]] = {}  # line -> (epoch, notes, late) sent ahead of their bar
+        self.downbeats: dict[
+            int, tuple[int, list[Hit], bool]
+        ] = {}  # line -> (epoch, notes, late) sent ahead of their bar
         self.counts = {"notes_sent": 0, "late_notes": 0, "bars_generated": 0, "late_bars": 0}
         self._status_lock = threading.Lock()
         self._status: EngineStatus | None = None
@@ -549,7 +560,9 @@ class Engine:
         self.counts["late_bars"] += 1
         what = f"bar {line + 1} {part}" if part else f"bar {line + 1}"
         amount = f" {late_s * 1000:.1f} ms" if late_s is not None else ""
-        self.log(f"{what} written{amount} {'late' if part else 'after its bar line'} (the inference worker fell behind)")
+        self.log(
+            f"{what} written{amount} {'late' if part else 'after its bar line'} (the inference worker fell behind)"
+        )
         return True
 
     def _lock_source(self, line: int) -> list[Hit]:
@@ -744,7 +757,11 @@ class Engine:
             self._step_loop(name, back)
         elif self.takes.back() if back else self.takes.forward(fresh_after_newest=True):
             chosen, count = self.takes.chosen, len(self.takes.items)
-            self.log(f"{name}: the next answer is new" if chosen is None else f"{name}: the next answer repeats answer {chosen + 1}/{count}")
+            self.log(
+                f"{name}: the next answer is new"
+                if chosen is None
+                else f"{name}: the next answer repeats answer {chosen + 1}/{count}"
+            )
         else:
             self.log(f"{name}: nothing to {name}")
 

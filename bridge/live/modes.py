@@ -39,7 +39,7 @@ class ModeSettings:
     loop_bars: int = 4
 
     @classmethod
-    def from_preset(cls, preset) -> "ModeSettings":
+    def from_preset(cls, preset) -> ModeSettings:
         m = preset["mode"]
         return cls(m["kind"], m["listen_bars"], m["silence_beats"], m["response_bars"], m["loop_bars"])
 

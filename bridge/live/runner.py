@@ -25,12 +25,12 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
+from bridge.midi_io.ports import DEFAULT_IN_NAME, DEFAULT_OUT_NAME, PortError
 from bridge.model.files import DEFAULT_MODEL_DIR, ModelError
 from bridge.settings.note_maps import NoteMapError
-from bridge.midi_io.ports import DEFAULT_IN_NAME, DEFAULT_OUT_NAME, PortError
 from bridge.settings.presets import Preset, PresetError
 from bridge.system.priority import raise_bridge_priority
 
@@ -65,7 +65,11 @@ class TempoLog:
         self.logged_bpm: float | None = None
 
     def update(self, status) -> None:
-        if status.bpm and status.running and (self.logged_bpm is None or abs(status.bpm - self.logged_bpm) >= TEMPO_LOG_STEP_BPM):
+        if (
+            status.bpm
+            and status.running
+            and (self.logged_bpm is None or abs(status.bpm - self.logged_bpm) >= TEMPO_LOG_STEP_BPM)
+        ):
             first = self.logged_bpm is None
             self.log(f"clock locked: {status.bpm:.1f} BPM ({status.clock})" if first else f"tempo {status.bpm:.1f} BPM")
             self.logged_bpm = status.bpm
@@ -94,7 +98,7 @@ class LiveBridge:
         self.ports = None
         self._closed = False
 
-    def open(self) -> "LiveBridge":
+    def open(self) -> LiveBridge:
         """Load the model, open the ports, start the engine; ModelError or PortError say in one line why not."""
         from bridge.live.engine import Engine
         from bridge.midi_io.ports import open_ports
@@ -162,10 +166,10 @@ class BridgeProcess:
         clock: str | None = None,
         log: Log = _stderr_log,
     ) -> None:
-        self._arguments = dict(
-            preset=preset, model_dir=str(model_dir), variant=variant, backend=backend,
-            in_name=in_name, out_name=out_name, clock=clock,
-        )  # fmt: skip
+        self._arguments = {
+            "preset": preset, "model_dir": str(model_dir), "variant": variant, "backend": backend,
+            "in_name": in_name, "out_name": out_name, "clock": clock,
+        }  # fmt: skip
         self.log = log
         self._process = None
         self._connection = None
@@ -182,7 +186,7 @@ class BridgeProcess:
         self._request_ids = itertools.count(1)
         self._closing = False
 
-    def open(self) -> "BridgeProcess":
+    def open(self) -> BridgeProcess:
         """Start the child and wait (at most READY_TIMEOUT_S) until its ports are open.
 
         The child's PortError, ModelError, PresetError or NoteMapError is
@@ -192,7 +196,9 @@ class BridgeProcess:
             raise RuntimeError("BridgeProcess.open() was called already")
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks copied from the UI
         ours, theirs = context.Pipe(duplex=True)
-        self._process = context.Process(target=_child_main, args=(theirs, self._arguments), name="beatgen-bridge", daemon=True)
+        self._process = context.Process(
+            target=_child_main, args=(theirs, self._arguments), name="beatgen-bridge", daemon=True
+        )
         self._process.start()
         theirs.close()  # our copy of the child's end: without it we would never see EOF when the child dies
         self._connection = ours
@@ -205,7 +211,9 @@ class BridgeProcess:
         if self._startup_error is not None or self._gone.is_set():
             self._stop_child()
             if self._startup_error is None:
-                raise RuntimeError(f"the bridge process exited before it was ready (exit code {self._process.exitcode})")
+                raise RuntimeError(
+                    f"the bridge process exited before it was ready (exit code {self._process.exitcode})"
+                )
             kind, message = self._startup_error
             raise KNOWN_ERRORS.get(kind, RuntimeError)(message)
         return self

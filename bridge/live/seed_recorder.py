@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from bridge.live.clock import TICKS_PER_BEAT
-from bridge.music.drums import PITCH_TO_CLASS
 from bridge.midi_io.midi_files import Hit
+from bridge.music.drums import PITCH_TO_CLASS
 
 NOTE_ON, NOTE_OFF = 0x90, 0x80
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridge.settings.controls import Controls
 from bridge.live.modes import ModeSettings
+from bridge.settings.controls import Controls
 from bridge.settings.note_maps import load_note_map
 from bridge.settings.presets import Preset
 
@@ -31,7 +31,7 @@ class LiveSettings:
     cc_controls: dict[int, tuple[str, ...]]  # CC number -> controls it moves
 
     @classmethod
-    def from_preset(cls, preset: Preset) -> "LiveSettings":
+    def from_preset(cls, preset: Preset) -> LiveSettings:
         cc_controls: dict[int, tuple[str, ...]] = {}
         for name, number in preset["midi_cc"].items():
             if number >= 0:

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bridge.model.stream import LiveStream
 from bridge.midi_io.midi_files import Hit
-from bridge.system.priority import WORKER_PRIORITY, raise_bridge_priority
-from bridge.music.sampling import SamplingSettings
 from bridge.model.step_model import StepModel
+from bridge.model.stream import LiveStream
+from bridge.music.sampling import SamplingSettings
+from bridge.system.priority import WORKER_PRIORITY, raise_bridge_priority
 
 
 @dataclass
@@ -138,7 +138,7 @@ class InferenceWorker(threading.Thread):
                 return
             line, sent = job.generate_from + index, []
 
-            def send_downbeat(hits: list[Hit]) -> None:  # called during play_bar, this iteration
+            def send_downbeat(hits: list[Hit], line: int = line, sent: list = sent) -> None:  # during play_bar
                 sent.append(line)
                 self.results.put(Downbeat(job.epoch, line, hits))
 

@@ -19,8 +19,8 @@ import math
 from pathlib import Path
 
 from bridge.live.bar_history import GENERATED, SEED, BarView
-from bridge.music.drums import GM_OUTPUT_NOTES
 from bridge.midi_io.midi_files import GM_DRUM_CHANNEL, Hit, write_drum_midi
+from bridge.music.drums import GM_OUTPUT_NOTES
 
 BEATS_PER_BAR = 4  # the bridge plays 4/4 (engine.py)
 
@@ -56,9 +56,7 @@ def export_midi(
         raise ValueError("nothing to export: no bars were heard or generated since the last Start")
     slots = {song_bar: index for index, song_bar in enumerate(sorted({bar.bar for bar in selected}))}
     hits = [
-        Hit(slots[bar.bar] * BEATS_PER_BAR + hit.time, hit.drum, hit.velocity)
-        for bar in selected
-        for hit in bar.hits
+        Hit(slots[bar.bar] * BEATS_PER_BAR + hit.time, hit.drum, hit.velocity) for bar in selected for hit in bar.hits
     ]
     if not hits:
         raise ValueError(f"nothing to export: the {len(slots)} selected bar(s) have no notes")

@@ -14,10 +14,10 @@ from bridge.music.drums import GM_OUTPUT_NOTES, class_of_pitch
 DEFAULT_BPM = 120.0
 DEFAULT_TIME_SIGNATURE = (4, 4)
 GM_DRUM_CHANNEL = 9  # channel 10 counted from 1
-NOTE_LENGTH_BEATS = 0.125
+NOTE_LENGTH_BEATS = 0.125  # drums are one-shots; a 32nd note is long enough to trigger
 BAR_END_MARGIN_BEATS = 0.125
 SMPTE_DIVISION_FLAG = 0x8000  # top bit of the header's division word
-MAX_PART_BEATS = 100_000  # about 14 hours at 120 BPM: anything longer is a broken file  # drums are one-shots; a 32nd note is long enough to trigger
+MAX_PART_BEATS = 100_000  # about 14 hours at 120 BPM: anything longer is a broken file
 
 
 class MidiFileError(ValueError):
@@ -72,7 +72,9 @@ def read_drum_part(path: str | os.PathLike) -> DrumPart:
     signature_beats = [(tick / midi.ticks_per_beat, sig) for tick, sig in signatures]
     end = max(hit.time for hit in hits)
     if end > MAX_PART_BEATS:
-        raise MidiFileError(f"{path}: notes run for {end:.0f} beats; parts longer than {MAX_PART_BEATS} beats are refused")
+        raise MidiFileError(
+            f"{path}: notes run for {end:.0f} beats; parts longer than {MAX_PART_BEATS} beats are refused"
+        )
     bar_lines = _bar_lines(signature_beats or [(0.0, DEFAULT_TIME_SIGNATURE)], end)
     bpm = mido.tempo2bpm(tempos[0][1]) if tempos else DEFAULT_BPM
     first_signature = signatures[0][1] if signatures else DEFAULT_TIME_SIGNATURE
@@ -111,7 +113,7 @@ def _collect_events(midi: mido.MidiFile):
 
 def _dedupe_signatures(signatures):
     """Keep one signature per tick (the last written wins, as in a sequencer)."""
-    by_tick = {tick: sig for tick, sig in signatures}
+    by_tick = dict(signatures)
     return sorted(by_tick.items())
 
 

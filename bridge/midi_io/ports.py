@@ -29,8 +29,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import rtmidi
 
@@ -98,7 +98,7 @@ class MidiPorts:
     virtual: bool
     _midi_in: object = field(repr=False)
     _midi_out: object = field(repr=False)
-    _poller: "_Poller | None" = field(default=None, repr=False)
+    _poller: _Poller | None = field(default=None, repr=False)
     # Seconds between the batches the backend hands input over in (JACK's period), where known.
     input_period: float | None = None
     # Why each backend tried before this one (--backend auto) could not open ports.
@@ -120,7 +120,7 @@ class MidiPorts:
                 port.cancel_callback() if port is self._midi_in else None
                 port.close_port()
                 port.delete()
-            except Exception:  # noqa: BLE001 - closing must go on for the other port whatever happens
+            except Exception:  # noqa: S110 - closing must go on for the other port whatever happens
                 pass
 
 

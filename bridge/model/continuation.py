@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.music.bar_memory import BarMemory
 from bridge.midi_io.midi_files import DrumPart, Hit
-from bridge.music.sampling import SamplingSettings, sample
 from bridge.model.step_model import StepModel
+from bridge.music.bar_memory import BarMemory
+from bridge.music.sampling import SamplingSettings, sample
 from bridge.music.tokens import BAR, BarCursor, decode, encode
 
 # A bar with more tokens than this is cut short with a bar line: no drummer
@@ -60,7 +60,9 @@ class Continuer:
         if in_bar >= MAX_TOKENS_PER_BAR:
             token = BAR
         else:
-            token = sample(self.logits, self.cursor.allowed_mask(), settings, rng, self.lookback, self.vocabulary.first_hit)
+            token = sample(
+                self.logits, self.cursor.allowed_mask(), settings, rng, self.lookback, self.vocabulary.first_hit
+            )
         self.feed(token)
         return token
 

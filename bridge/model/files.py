@@ -48,7 +48,9 @@ def _matching_vocabulary(info: dict, path: Path) -> Vocabulary:
     expected = vocabulary.signature()
     for key, value in expected.items():
         if stored.get(key) != value:
-            raise ModelError(f"{path}: model was made for a different tokenizer ('{key}' differs); retrain or convert it again")
+            raise ModelError(
+                f"{path}: model was made for a different tokenizer ('{key}' differs); retrain or convert it again"
+            )
     return vocabulary
 
 

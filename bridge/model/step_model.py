@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.system.native_output import native_stderr_silenced
 from bridge.model.files import DEFAULT_MODEL_DIR, ModelError, load_model_info, model_file
+from bridge.system.native_output import native_stderr_silenced
 
 
 def _interpreter_class():

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from bridge.model.continuation import Continuer
-from bridge.settings.controls import DOWNBEAT_CELL_BEATS
 from bridge.midi_io.midi_files import Hit
-from bridge.music.sampling import SamplingSettings
+from bridge.model.continuation import Continuer
 from bridge.model.step_model import StepModel
+from bridge.music.sampling import SamplingSettings
 from bridge.music.tokens import BAR, decode, encode
+from bridge.settings.controls import DOWNBEAT_CELL_BEATS
 
 KEEP_SNAPSHOTS = 32  # bar lines a stream can rewind to
 
@@ -58,7 +58,9 @@ class LiveStream:
         start; every hit before it has arrived), so that at the bar line only the rest is left to
         hear.  hear_bar checks that what was fed is the start of the whole bar."""
         units = round(until * self.vocabulary.config.units_per_beat)
-        tokens = self._bar_tokens([hit for hit in hits if round(hit.time * self.vocabulary.config.units_per_beat) < units])
+        tokens = self._bar_tokens(
+            [hit for hit in hits if round(hit.time * self.vocabulary.config.units_per_beat) < units]
+        )
         tokens = tokens[:-1]  # the bar line closing it comes at the cut
         if tokens[: len(self._heard_ahead)] != self._heard_ahead:
             self._back_to_line()
@@ -90,7 +92,10 @@ class LiveStream:
             raise RuntimeError(f"no snapshot at the stream's own line {self.line}")  # _remember keeps it
 
     def play_bar(
-        self, settings: SamplingSettings, rng: np.random.Generator, on_downbeat: Callable[[list[Hit]], None] | None = None
+        self,
+        settings: SamplingSettings,
+        rng: np.random.Generator,
+        on_downbeat: Callable[[list[Hit]], None] | None = None,
     ) -> list[Hit]:
         """Let the model write the next bar; returns its hits in beats from the bar start.
 
@@ -130,7 +135,13 @@ class LiveStream:
 
     def _remember(self) -> None:
         c = self.continuer
-        self._snapshots[self.line] = (c.model.state.copy(), copy.copy(c.cursor), _copy_memory(c.memory), c.logits, c.lookback)
+        self._snapshots[self.line] = (
+            c.model.state.copy(),
+            copy.copy(c.cursor),
+            _copy_memory(c.memory),
+            c.logits,
+            c.lookback,
+        )
         while len(self._snapshots) > KEEP_SNAPSHOTS:
             self._snapshots.popitem(last=False)
 

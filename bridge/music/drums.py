@@ -36,9 +36,7 @@ DRUM_CLASSES: tuple[DrumClass, ...] = (
 )
 
 DRUM_NAMES: tuple[str, ...] = tuple(d.name for d in DRUM_CLASSES)
-PITCH_TO_CLASS: dict[int, int] = {
-    pitch: index for index, drum in enumerate(DRUM_CLASSES) for pitch in drum.input_notes
-}
+PITCH_TO_CLASS: dict[int, int] = {pitch: index for index, drum in enumerate(DRUM_CLASSES) for pitch in drum.input_notes}
 GM_OUTPUT_NOTES: tuple[int, ...] = tuple(d.output_note for d in DRUM_CLASSES)
 
 

@@ -92,4 +92,6 @@ def sample(
     weights = with_proposals(probabilities(logits, mask, settings), proposals, mask, settings.adherence)
     if settings.density != 1.0 and first_hit is not None:
         weights = _with_density(weights, mask, first_hit, settings.density)
-    return int(np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right").clip(0, len(weights) - 1))
+    return int(
+        np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right").clip(0, len(weights) - 1)
+    )

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from bridge.music.drums import DRUM_NAMES, drum_table_signature
 from bridge.midi_io.midi_files import Hit
+from bridge.music.drums import DRUM_NAMES, drum_table_signature
 
 TOKENIZER_VERSION = 1
 PAD, BAR = 0, 1
@@ -39,7 +39,7 @@ class TokenizerConfig:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
 
     @classmethod
-    def from_json(cls, data: dict) -> "TokenizerConfig":
+    def from_json(cls, data: dict) -> TokenizerConfig:
         return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
 
 
@@ -54,9 +54,11 @@ class Vocabulary:
         self.first_shift = 2
         self.first_hit = self.first_shift + len(self.config.shift_sizes)
         self.velocity_bins = len(self.config.velocity_values)
-        self.names = ["PAD", "BAR"] + [f"SHIFT_{s}" for s in self.config.shift_sizes] + [
-            f"HIT_{drum}_v{b}" for drum in DRUM_NAMES for b in range(self.velocity_bins)
-        ]
+        self.names = (
+            ["PAD", "BAR"]
+            + [f"SHIFT_{s}" for s in self.config.shift_sizes]
+            + [f"HIT_{drum}_v{b}" for drum in DRUM_NAMES for b in range(self.velocity_bins)]
+        )
         self.shift_units = np.zeros(len(self.names), dtype=np.int64)
         self.shift_units[self.first_shift : self.first_hit] = self.config.shift_sizes
         self.hit_drum = np.full(len(self.names), -1, dtype=np.int64)

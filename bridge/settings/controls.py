@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.music.drums import DRUM_NAMES
 from bridge.midi_io.midi_files import Hit
-from bridge.settings.presets import PRESET_SCHEMA, Preset
+from bridge.music.drums import DRUM_NAMES
 from bridge.music.sampling import SamplingSettings
+from bridge.settings.presets import PRESET_SCHEMA, Preset
 
 SIXTEENTHS_PER_BEAT = 4
 # The bar's first 16th as quantize sees it: hits up to here are pulled onto the downbeat.  The
@@ -60,7 +60,7 @@ class Controls:
     thru: bool = False
 
     @classmethod
-    def from_preset(cls, preset: Preset) -> "Controls":
+    def from_preset(cls, preset: Preset) -> Controls:
         values = {name: preset[section][name] for name, section in PRESET_SECTION.items()}
         for name in DRUM_SET_FIELDS:
             values[name] = frozenset(DRUM_NAMES.index(drum) for drum in values[name])
@@ -77,7 +77,7 @@ class Controls:
     def sampling(self) -> SamplingSettings:
         return SamplingSettings(self.temperature, self.top_k, self.top_p, self.adherence, self.density)
 
-    def with_changes(self, **changes) -> "Controls":
+    def with_changes(self, **changes) -> Controls:
         return dataclasses.replace(self, **changes)
 
 

@@ -262,7 +262,14 @@ def _check_name(name: str) -> None:
 
 def _checked_lookup(name: str) -> str:
     """A name, never a path: the store only serves its own two folders."""
-    if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.endswith(".toml") or name in (".", ".."):
+    if (
+        not isinstance(name, str)
+        or not name
+        or "/" in name
+        or "\\" in name
+        or name.endswith(".toml")
+        or name in (".", "..")
+    ):
         raise PresetError(f"{name!r} is not a preset name")
     return name
 

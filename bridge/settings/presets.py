@@ -55,7 +55,9 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
     "mode": {
         "kind": Field(str, "call_response", choices=MODES, help="call & response, endless continuation, or a loop"),
         "listen_bars": Field(int, 2, 1, 16, help="bars of input heard before the model plays (every mode)"),
-        "silence_beats": Field(float, 0.0, 0, 32, help="stop listening after this many silent beats (0 = bar count only)"),
+        "silence_beats": Field(
+            float, 0.0, 0, 32, help="stop listening after this many silent beats (0 = bar count only)"
+        ),
         "response_bars": Field(int, 2, 1, 64, help="bars generated per answer (call & response)"),
         "loop_bars": Field(int, 4, 1, 16, help="bars generated once and repeated (loop)"),
     },
@@ -98,9 +100,21 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
     "midi_cc": {
         name: Field(int, -1, -1, 127, help=help_text)
         for name, help_text in [
-            *((n, f"CC number that sweeps {n} over its range (-1 = none)") for n in (
-                "temperature", "top_k", "top_p", "adherence", "density",
-                "velocity_scale", "swing", "humanize_ms", "quantize", "offset_ms")),
+            *(
+                (n, f"CC number that sweeps {n} over its range (-1 = none)")
+                for n in (
+                    "temperature",
+                    "top_k",
+                    "top_p",
+                    "adherence",
+                    "density",
+                    "velocity_scale",
+                    "swing",
+                    "humanize_ms",
+                    "quantize",
+                    "offset_ms",
+                )
+            ),
             ("random_seed", "CC number whose value (0-127) becomes the random seed (-1 = none)"),
             *((f"mute_{d}", f"CC number muting {d} at values >= 64 (-1 = none)") for d in DRUM_NAMES),
             *((f"lock_{d}", f"CC number locking {d} at values >= 64 (-1 = none)") for d in DRUM_NAMES),
@@ -199,6 +213,14 @@ def schema_markdown() -> str:
     ]
     for section, fields in PRESET_SCHEMA.items():
         for key, field in fields.items():
-            default = repr(field.default) if field.kind is str else str(field.default).lower() if field.kind is bool else str(field.default)
-            lines.append(f"| `{section}.{key}` | {field.kind.__name__} | `{default}` | {field.allowed()} | {field.help} |")
+            default = (
+                repr(field.default)
+                if field.kind is str
+                else str(field.default).lower()
+                if field.kind is bool
+                else str(field.default)
+            )
+            lines.append(
+                f"| `{section}.{key}` | {field.kind.__name__} | `{default}` | {field.allowed()} | {field.help} |"
+            )
     return "\n".join(lines) + "\n"

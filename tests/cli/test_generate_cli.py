@@ -64,7 +64,9 @@ def test_include_seed_channel_and_reproducibility(groove, tmp_path):
     onsets = [e for e in events if e[1] == "on"]
     assert max(e[0] for e in onsets) < 4 * BEATS_PER_BAR
     seed = [e for e in onsets if e[0] < 2 * BEATS_PER_BAR]
-    original = [(round(m.time / 480 * 1000), m.note) for m in _absolute(VALIDATION_FILE) if m.type == "note_on" and m.velocity]
+    original = [
+        (round(m.time / 480 * 1000), m.note) for m in _absolute(VALIDATION_FILE) if m.type == "note_on" and m.velocity
+    ]
     assert len(seed) == len([t for t, _n in original if t < 8000])
     assert_every_note_on_has_its_note_off(events)
 
@@ -101,7 +103,11 @@ def assert_clean_failure(result, fragment, *unwritten):
     "name, content, fragment",
     [
         ("text.mid", b"hello, I am not a MIDI file", "not a readable MIDI file"),
-        ("cut.mid", VALIDATION_FILE.read_bytes()[:300] if VALIDATION_FILE.exists() else b"MThd", "not a readable MIDI file"),
+        (
+            "cut.mid",
+            VALIDATION_FILE.read_bytes()[:300] if VALIDATION_FILE.exists() else b"MThd",
+            "not a readable MIDI file",
+        ),
     ],
 )
 def test_unreadable_seed(tmp_path, name, content, fragment):

@@ -8,10 +8,9 @@ import pytest
 
 from bridge.generate import GenerateOptions, continue_file, options_from_preset
 from bridge.midi_io.midi_files import read_drum_part
-from bridge.settings.presets import Preset, load_preset, validate
-from bridge.music.sampling import SamplingSettings
 from bridge.model.step_model import StepModel
-
+from bridge.music.sampling import SamplingSettings
+from bridge.settings.presets import Preset, load_preset, validate
 from tests.conftest import simple_groove, write_midi
 
 
@@ -42,7 +41,9 @@ def test_random_seed_channel_and_sampling_come_from_the_preset():
 
 
 def test_the_options_continue_a_file(tmp_path):
-    options = options_from_preset(preset({"mode": {"kind": "loop", "listen_bars": 1, "loop_bars": 2}, "output": {"channel": 3}}))
+    options = options_from_preset(
+        preset({"mode": {"kind": "loop", "listen_bars": 1, "loop_bars": 2}, "output": {"channel": 3}})
+    )
     seed = write_midi(tmp_path / "seed.mid", simple_groove(2))
     target = tmp_path / "out.mid"
     summary = continue_file(StepModel(), seed, target, options, np.random.default_rng(1))

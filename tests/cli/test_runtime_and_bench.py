@@ -35,8 +35,14 @@ def test_bench_reports_latencies_and_runtime_cost():
         assert report["speedup_vs_notebook"][variant] > 1
     assert report["notebook"]["count"] > 0
     for way in ("whole_bar", "ahead"):
-        assert report["answer"][way]["count"] == 40 and 0 < report["answer"][way]["median_us"] <= report["answer"][way]["p99_us"]
-    assert report["answer"]["speedup"] == report["answer"]["whole_bar"]["median_us"] / report["answer"]["ahead"]["median_us"]
+        assert (
+            report["answer"][way]["count"] == 40
+            and 0 < report["answer"][way]["median_us"] <= report["answer"][way]["p99_us"]
+        )
+    assert (
+        report["answer"]["speedup"]
+        == report["answer"]["whole_bar"]["median_us"] / report["answer"]["ahead"]["median_us"]
+    )
     assert report["runtime"]["tensorflow_imported"] is False
     assert report["runtime"]["rss_mb_median"] > report["runtime"]["empty_python_rss_mb"] > 0
 

@@ -201,7 +201,9 @@ def test_close_leaves_no_process_behind():
     assert processes_of(rig.name) == []
     assert not [p.name for p in Path("/dev/shm").iterdir() if f"_{rig.name}_" in p.name]  # jackd cleaned up
     assert os.environ.get("JACK_DEFAULT_SERVER") == saved
-    probe = subprocess.run(["jack_lsp", "-s", rig.name], capture_output=True, env=dict(os.environ, JACK_NO_START_SERVER="1"))
+    probe = subprocess.run(
+        ["jack_lsp", "-s", rig.name], capture_output=True, env=dict(os.environ, JACK_NO_START_SERVER="1")
+    )
     assert probe.returncode != 0
 
 
@@ -276,7 +278,9 @@ def test_a_process_opening_two_clients_while_the_rig_waits_keeps_both_alive(rig,
             out = rig.wait_for_port(":pair_out", process=child)
             futexes = [line.split("/dev/shm/")[-1] for line in Path(f"/proc/{child.pid}/maps").read_text().splitlines()]
             second = out.split(":")[0]  # "pair-01"
-            assert [f for f in futexes if f.endswith(f"_{second}")], f"attempt {attempt}: {second} maps no futex of its own"
+            assert [f for f in futexes if f.endswith(f"_{second}")], (
+                f"attempt {attempt}: {second} maps no futex of its own"
+            )
             assert not [f for f in futexes if "jack_sem" in f and f.endswith("(deleted)")], f"attempt {attempt}"
             started = time.monotonic()
             rig.transport("play")  # RigError after 5 s if a client never runs a cycle

@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 
 from devtools.live_analysis import (
-    CLOCK, CONTINUE, SONG_POSITION, START, STOP, InputLosses, analyze, input_losses, reference_slips, slipped_ticks,
-    song_ticks, timing_report,
+    CLOCK,
+    CONTINUE,
+    SONG_POSITION,
+    START,
+    STOP,
+    InputLosses,
+    analyze,
+    input_losses,
+    reference_slips,
+    slipped_ticks,
+    song_ticks,
+    timing_report,
 )
 
 TICK = 0.5 / 24  # 120 BPM
@@ -154,7 +164,9 @@ def test_a_tick_lost_on_the_way_to_the_bridge_is_measured_on_the_bridges_count()
 
 def test_a_clock_held_up_is_no_lost_tick_and_a_short_count_without_a_gap_is_left_unexplained():
     # Held up by 0.7 tick (the dummy driver skipping frames after an overrun moves the clock like this).
-    held = [(-0.01, bytes([START]))] + [(i * TICK + (0.7 * TICK if i >= 40 else 0.0), bytes([CLOCK])) for i in range(100)]
+    held = [(-0.01, bytes([START]))] + [
+        (i * TICK + (0.7 * TICK if i >= 40 else 0.0), bytes([CLOCK])) for i in range(100)
+    ]
     held.append((101 * TICK, bytes([STOP])))
     log = "transport start at bar 1\nclock: a gap of 1.70 tick intervals before tick 40\ntransport stop at tick 100: silenced"
     assert input_losses(held, log) == InputLosses()
@@ -162,7 +174,13 @@ def test_a_clock_held_up_is_no_lost_tick_and_a_short_count_without_a_gap_is_left
     losses = input_losses(regular, "transport start at bar 1\ntransport stop at tick 99: silenced")
     assert (losses.lost, losses.unexplained, losses.slips) == (0, 1, [])
     # A gap in the bridge's stamps alone (its count is right): nothing lost.
-    assert input_losses(regular, "transport start at bar 1\nclock: a gap of 1.90 tick intervals before tick 40\ntransport stop at tick 100: silenced") == InputLosses()
+    assert (
+        input_losses(
+            regular,
+            "transport start at bar 1\nclock: a gap of 1.90 tick intervals before tick 40\ntransport stop at tick 100: silenced",
+        )
+        == InputLosses()
+    )
 
 
 def test_song_position_sets_the_count_again_after_a_lost_tick():
@@ -185,7 +203,9 @@ def test_song_position_sets_the_count_again_after_a_lost_tick():
 def test_a_tick_lost_inside_a_hold_up_is_found_by_the_length_of_the_gap():
     """The clock held up by 0.7 tick before song tick 40 (the recording's gap: 1.7) and the bridge
     also missed tick 40: its gap before its tick 40 (song tick 41) is 2.7 intervals long."""
-    held = [(-0.01, bytes([START]))] + [(i * TICK + (0.7 * TICK if i >= 40 else 0.0), bytes([CLOCK])) for i in range(100)]
+    held = [(-0.01, bytes([START]))] + [
+        (i * TICK + (0.7 * TICK if i >= 40 else 0.0), bytes([CLOCK])) for i in range(100)
+    ]
     held.append((101 * TICK, bytes([STOP])))
     log = "transport start at bar 1\nclock: a gap of 2.68 tick intervals before tick 40\ntransport stop at tick 99: silenced"
     losses = input_losses(held, log)
@@ -227,7 +247,11 @@ def test_a_note_sent_ahead_for_the_tick_stop_came_in_place_of_is_measured_agains
     """The bridge sends up to a tick ahead at the predicted time; when Stop comes instead of that
     tick, the note is on time for it (a bench run measured it +125 ms against the 16th before)."""
     events = [(-0.01, bytes([START])), *clock_events(30)]
-    events += [(30 * TICK + 0.0005, bytes([0x99, 42, 100])), (30 * TICK + 0.001, bytes([STOP])), (30 * TICK + 0.002, bytes([0x89, 42, 0]))]
+    events += [
+        (30 * TICK + 0.0005, bytes([0x99, 42, 100])),
+        (30 * TICK + 0.001, bytes([STOP])),
+        (30 * TICK + 0.002, bytes([0x89, 42, 0])),
+    ]
     result = analyze(events)
     assert result.grid_ticks == [30] and result.errors_ms == [pytest.approx(0.5)]
 
@@ -242,8 +266,10 @@ def test_a_tick_missing_from_both_recording_and_bridge_in_a_stall_is_measured_on
     events += _bridge_note(61 * TICK - 8 * period)  # its 16th at its tick 60: song tick 61
     events.sort(key=lambda event: event[0])
     assert len(song_ticks(events)) == 101  # tick 41 put back
-    log = ("transport start at bar 1\nclock: a gap of 2.88 tick intervals before tick 40\n"
-           "clock: a gap of 1.92 tick intervals before tick 41\ntransport stop at tick 100: silenced")
+    log = (
+        "transport start at bar 1\nclock: a gap of 2.88 tick intervals before tick 40\n"
+        "clock: a gap of 1.92 tick intervals before tick 41\ntransport stop at tick 100: silenced"
+    )
     losses = input_losses(events, log)
     assert (losses.lost, losses.recorder_lost, losses.unexplained) == (1, 0, 0)
     result = analyze(events, slips=losses.slips)

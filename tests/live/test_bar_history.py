@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 from bridge.live.bar_history import GENERATED, SEED, BarHistory, BarView
-from bridge.midi_io.midi_files import Hit
 from bridge.live.takes import Takes
+from bridge.midi_io.midi_files import Hit
 
 KICK = [Hit(0.0, 0, 100)]
 SNARE = [Hit(1.0, 1, 90)]

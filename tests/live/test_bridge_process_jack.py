@@ -18,13 +18,13 @@ import time
 import pytest
 
 from bridge.live.engine import EngineStatus
-from devtools.jack_rig import JackRig, PlayerProcess, realtime_allowed
 from bridge.live.runner import BridgeProcess
+from bridge.midi_io.ports import PortError
+from bridge.model.files import ModelError
+from bridge.settings.presets import Preset, validate
+from devtools.jack_rig import JackRig, PlayerProcess, realtime_allowed
 from devtools.live_analysis import TICKS_PER_BAR, analyze, input_losses, timing_report
 from devtools.live_session import seed_notes
-from bridge.model.files import ModelError
-from bridge.midi_io.ports import PortError
-from bridge.settings.presets import Preset, validate
 
 PERIOD = 256
 BPM = 150.0
@@ -107,7 +107,9 @@ def test_bridge_process_plays_in_time_while_the_parent_is_busy_and_serves_the_ui
         bridge.open()
         assert "jack: virtual ports" in bridge.describe() and "Beat Generation In" in bridge.describe()
         assert isinstance(bridge.status(), EngineStatus) and bridge.status().preset_name == "call"
-        recorder = connect_daw(rig, player, rig.wait_for_port("Beat Generation In"), rig.wait_for_port("Beat Generation Out"))
+        recorder = connect_daw(
+            rig, player, rig.wait_for_port("Beat Generation In"), rig.wait_for_port("Beat Generation Out")
+        )
         busy.start()
         rig.transport("locate 0", "play")
         wait_bars(2.5)
@@ -134,7 +136,11 @@ def test_bridge_process_plays_in_time_while_the_parent_is_busy_and_serves_the_ui
     assert max(abs(e) for e in errors) <= BUDGET_MS, timing_report(result, BUDGET_MS, log, rig.log(), losses)
     assert result.unmatched_note_ons == 0 and not [n for n in result.note_ons if n[0] > result.stop_time]
     # The status came from the child, with bars pushed only when they changed.
-    assert playing.running and playing.bpm == pytest.approx(BPM, rel=0.03) and playing.mode_state in ("hearing", "answering")
+    assert (
+        playing.running
+        and playing.bpm == pytest.approx(BPM, rel=0.03)
+        and playing.mode_state in ("hearing", "answering")
+    )
     assert not status.running and status.notes_sent == len(result.note_ons)
     assert [(v.bar, v.source) for v in history] == [(0, "seed"), (1, "seed"), (2, "generated"), (3, "generated")]
     assert status.bars == tuple(history)
@@ -152,10 +158,14 @@ def test_bridge_process_plays_in_time_while_the_parent_is_busy_and_serves_the_ui
 
 def test_a_child_stopped_from_outside_switches_notes_off_and_the_parent_notices(rig, player):
     logs: list[str] = []
-    bridge = BridgeProcess(preset("continuous", {**CALL_AND_RESPONSE, "mode": {"kind": "continuous"}}), backend="jack", log=logs.append)
+    bridge = BridgeProcess(
+        preset("continuous", {**CALL_AND_RESPONSE, "mode": {"kind": "continuous"}}), backend="jack", log=logs.append
+    )
     try:
         bridge.open()
-        recorder = connect_daw(rig, player, rig.wait_for_port("Beat Generation In"), rig.wait_for_port("Beat Generation Out"))
+        recorder = connect_daw(
+            rig, player, rig.wait_for_port("Beat Generation In"), rig.wait_for_port("Beat Generation Out")
+        )
         rig.transport("locate 0", "play")
         wait_bars(3.5)  # continuing: notes sounding and planned
         os.kill(bridge._process.pid, signal.SIGTERM)

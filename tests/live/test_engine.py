@@ -11,37 +11,18 @@ import bisect
 import contextlib
 import os
 import re
-
-import sys
 import time
 
 import pytest
 
-from bridge.cli.live import SWITCH_INTERVAL_S
-
-from bridge.music.drums import DRUM_NAMES
 from bridge.live.engine import TICKS_PER_BAR, Engine
+from bridge.music.drums import DRUM_NAMES
 from bridge.settings.presets import Preset, validate
 from bridge.system.priority import TIMING_PRIORITY
-from bridge.model.step_model import StepModel
 
 BPM = 240.0  # one bar per second keeps the tests short
 TICK = 60.0 / BPM / 24
 KICK, SNARE, HAT = 36, 38, 42
-
-
-@pytest.fixture(scope="module")
-def model():
-    return StepModel()
-
-
-@pytest.fixture(autouse=True)
-def short_gil_switch_interval():
-    """As `beatgen run` does: the test's clock thread shares the GIL with the inference worker."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-    yield
-    sys.setswitchinterval(previous)
 
 
 @contextlib.contextmanager
@@ -68,7 +49,9 @@ class Session:
         preset = Preset("test", None, validate(preset_values))
         self.sent: list[tuple[float, tuple[int, ...]]] = []
         self.logs: list[str] = []
-        self.engine = Engine(preset, model, lambda m: self.sent.append((time.monotonic(), tuple(m))), self.logs.append, "external")
+        self.engine = Engine(
+            preset, model, lambda m: self.sent.append((time.monotonic(), tuple(m))), self.logs.append, "external"
+        )
         self.engine.set_input_period(input_period)
         self.engine.start()
         self.ticks: list[float] = []  # arrival time of song tick i
@@ -123,7 +106,11 @@ class Session:
         status = self.engine.status()
         gaps = [b - a for a, b in zip(self.ticks, self.ticks[1:])]
         worst = max(range(len(gaps)), key=gaps.__getitem__) if gaps else None
-        clock = f"longest gap between posted ticks {gaps[worst] * 1000:.1f} ms before tick {worst + 1}" if gaps else "no ticks"
+        clock = (
+            f"longest gap between posted ticks {gaps[worst] * 1000:.1f} ms before tick {worst + 1}"
+            if gaps
+            else "no ticks"
+        )
         counts = (
             f"state {status.mode_state}, position {status.position_ticks}, bars generated {status.bars_generated},"
             f" late bars {status.late_bars}, notes sent {status.notes_sent}, late notes {status.late_notes}"
@@ -169,7 +156,9 @@ def assert_every_note_switched_off(sent) -> None:
 
 
 def test_call_and_response_answers_on_the_next_bar_line_on_the_grid(model):
-    session = Session(model, {"mode": {"kind": "call_response", "listen_bars": 2, "response_bars": 2}, "feel": {"quantize": 1.0}})
+    session = Session(
+        model, {"mode": {"kind": "call_response", "listen_bars": 2, "response_bars": 2}, "feel": {"quantize": 1.0}}
+    )
     try:
         session.play(0, 5 * TICKS_PER_BAR, seed_notes(2), start=True)
         session.post([0xFC])
@@ -229,7 +218,9 @@ def test_stop_silences_and_nothing_plays_after_it(model):
     assert (0xB9, 123, 0) in after_stop, "Stop sends All Notes Off"
     assert_every_note_switched_off(session.sent)
     # The count at Stop, which a recording of the clock checks (live_analysis.input_losses).
-    assert f"transport stop at tick {int(2.5 * TICKS_PER_BAR)}: silenced" in "\n".join(session.logs), session.diagnosis()
+    assert f"transport stop at tick {int(2.5 * TICKS_PER_BAR)}: silenced" in "\n".join(session.logs), (
+        session.diagnosis()
+    )
 
 
 def test_a_tick_jack_delivered_twice_is_counted_once_and_logged(model):
@@ -241,7 +232,9 @@ def test_a_tick_jack_delivered_twice_is_counted_once_and_logged(model):
     finally:
         session.close()
     log = "\n".join(session.logs)
-    assert "clock: tick 130 came twice" in log and f"transport stop at tick {2 * TICKS_PER_BAR}:" in log, session.diagnosis()
+    assert "clock: tick 130 came twice" in log and f"transport stop at tick {2 * TICKS_PER_BAR}:" in log, (
+        session.diagnosis()
+    )
 
 
 def test_a_bar_written_after_its_line_is_counted_and_logged_with_how_late(model):
@@ -279,9 +272,13 @@ def test_an_answers_downbeat_goes_out_on_time_while_the_worker_writes_the_rest(m
     kick_ticks = [session.position_of(t) for t, m in session.note_ons() if m[1] == KICK]
     assert any(abs(tick - TICKS_PER_BAR) < 0.5 for tick in kick_ticks), (kick_ticks, session.diagnosis())
     assert "bar 2 written" not in log, log
-    assert re.search(r"bar 2 past its first 16th written \d+\.\d ms late \(the inference worker fell behind\)", log), log
+    assert re.search(r"bar 2 past its first 16th written \d+\.\d ms late \(the inference worker fell behind\)", log), (
+        log
+    )
     bar_2 = [view for view in session.engine.history() if view.bar == 1 and view.source == "generated"]
-    assert bar_2 and any(hit.time == 0.0 for hit in bar_2[0].hits) and any(hit.time > 0.125 for hit in bar_2[0].hits), bar_2
+    assert bar_2 and any(hit.time == 0.0 for hit in bar_2[0].hits) and any(hit.time > 0.125 for hit in bar_2[0].hits), (
+        bar_2
+    )
     assert_every_note_switched_off(session.sent)
 
 
@@ -348,7 +345,9 @@ def test_a_seed_ending_on_a_downbeat_played_early_keeps_the_models_first_bar(mod
 
 
 def test_loop_repeats_the_same_bars(model):
-    session = Session(model, {"mode": {"kind": "loop", "listen_bars": 1, "loop_bars": 1}, "generation": {"random_seed": 7}})
+    session = Session(
+        model, {"mode": {"kind": "loop", "listen_bars": 1, "loop_bars": 1}, "generation": {"random_seed": 7}}
+    )
     try:
         session.play(0, 5 * TICKS_PER_BAR, seed_notes(1), start=True)
     finally:
@@ -437,7 +436,16 @@ def test_thru_echoes_notes_but_never_clock(model):
 
 def test_garbage_packets_change_nothing(model):
     session = Session(model, {"mode": {"kind": "call_response", "listen_bars": 1, "response_bars": 1}})
-    garbage = [[0x12, 0x90], [0x93], [0xF0, 1, 2, 3], [0xF2, 0x7F, 0x7F], [0x99, 36], [0xE0], [0xFF, 0xFE], [0x80, 200, 300]]
+    garbage = [
+        [0x12, 0x90],
+        [0x93],
+        [0xF0, 1, 2, 3],
+        [0xF2, 0x7F, 0x7F],
+        [0x99, 36],
+        [0xE0],
+        [0xFF, 0xFE],
+        [0x80, 200, 300],
+    ]
     try:
         session.play(0, 10, start=True)
         for packet in garbage:

@@ -10,13 +10,10 @@ import time
 
 import pytest
 
-from bridge.music.drums import GM_OUTPUT_NOTES
 from bridge.live.engine import TICKS_PER_BAR, Engine
+from bridge.music.drums import GM_OUTPUT_NOTES
 from bridge.settings.presets import Preset, validate
-from tests.live.test_engine import (  # noqa: F401 - model and the switch-interval fixture are pytest fixtures used here
-    Session, assert_every_note_switched_off, model, seed_notes, short_gil_switch_interval,
-)  # fmt: skip
-
+from tests.live.test_engine import Session, assert_every_note_switched_off, seed_notes
 
 
 def preset(name: str, values: dict) -> Preset:
@@ -70,7 +67,9 @@ def test_preset_with_another_mode_kind_and_output_channel_applies_at_once(model)
     after = [(t, m) for t, m in session.note_ons() if t > changed]
     assert before and all(m[0] == 0x99 for m in before), "continuous mode played on channel 10 before"
     assert after and all(m[0] == 0x91 for _t, m in after), "notes already planned in this bar move to channel 2"
-    assert all(session.tick_of(t) < 3 * TICKS_PER_BAR for t, _m in after), "a new mode kind drops what was planned from the next bar line"
+    assert all(session.tick_of(t) < 3 * TICKS_PER_BAR for t, _m in after), (
+        "a new mode kind drops what was planned from the next bar line"
+    )
     assert (0xB9, 123, 0) in [m for t, m in session.sent if t > changed], "what sounded on channel 10 is switched off"
     assert (status.preset_name, status.mode, status.mode_state) == ("other", "call_response", "listening")
     assert "preset other: call_response" in log and "mode call_response: listening from bar 4" in log
@@ -117,7 +116,9 @@ def test_preset_changes_cc_map_triggers_input_channel_and_offset(model):
 
 def test_clock_source_and_internal_tempo_follow_the_preset(model):
     sent, logs = [], []
-    engine = Engine(preset("internal", {"clock": {"source": "internal", "bpm": 240.0}}), model, sent.append, logs.append)
+    engine = Engine(
+        preset("internal", {"clock": {"source": "internal", "bpm": 240.0}}), model, sent.append, logs.append
+    )
     engine.start()
     try:
         time.sleep(0.5)

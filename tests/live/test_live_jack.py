@@ -111,7 +111,9 @@ def test_call_and_response_answers_on_the_bar_line_then_stop_silences(tmp_path):
 
 def test_song_position_continue_and_tempo_change_keep_the_grid(tmp_path):
     """With a timebase master, jack_midi_clock sends Song Position Pointer + Continue (Live's "Song" clock)."""
-    with LiveSession(CONTINUOUS, bpm=150, period=PERIOD, realtime=REALTIME, player_loop_ticks=2 * TICKS_PER_BAR, resync_delay=0.5) as session:
+    with LiveSession(
+        CONTINUOUS, bpm=150, period=PERIOD, realtime=REALTIME, player_loop_ticks=2 * TICKS_PER_BAR, resync_delay=0.5
+    ) as session:
         rig = session.rig
         rig.transport("tempo 150")  # a timebase master: SPP on locate, Continue on resume
         rig.transport("locate 0", "play")
@@ -202,7 +204,9 @@ def test_bad_input_through_the_port_changes_nothing():
     assert result.unmatched_note_ons == 0, "no stuck note, garbage or not"
     answer = [tick for tick in result.grid_ticks if tick >= TICKS_PER_BAR]
     first = min(answer, default=None)
-    assert first is not None and 2 * TICKS_PER_BAR <= first < 2 * TICKS_PER_BAR + 24, f"answered on time after the garbage; log: {log}"
+    assert first is not None and 2 * TICKS_PER_BAR <= first < 2 * TICKS_PER_BAR + 24, (
+        f"answered on time after the garbage; log: {log}"
+    )
 
 
 def test_auto_says_what_it_passed_over_and_ports_lists_what_each_backend_sees(tmp_path):
@@ -212,7 +216,9 @@ def test_auto_says_what_it_passed_over_and_ports_lists_what_each_backend_sees(tm
     rig = JackRig(period=PERIOD, realtime=REALTIME).start()
     try:
         clock = rig.start_clock(120)
-        listing = subprocess.run(beatgen_command() + ["ports"], env=rig.env(), capture_output=True, text=True, timeout=60)
+        listing = subprocess.run(
+            beatgen_command() + ["ports"], env=rig.env(), capture_output=True, text=True, timeout=60
+        )
         log_path = tmp_path / "bridge.log"
         bridge = subprocess.Popen(
             beatgen_command() + ["run", "--backend", "auto", "--log", str(log_path)], env=rig.env(),
@@ -220,7 +226,9 @@ def test_auto_says_what_it_passed_over_and_ports_lists_what_each_backend_sees(tm
         )  # fmt: skip
         try:
             deadline = time.monotonic() + 30
-            while "ports ready" not in (log_path.read_text() if log_path.exists() else "") and time.monotonic() < deadline:
+            while (
+                "ports ready" not in (log_path.read_text() if log_path.exists() else "") and time.monotonic() < deadline
+            ):
                 assert bridge.poll() is None, log_path.read_text() if log_path.exists() else "no log"
                 time.sleep(0.1)
         finally:
@@ -247,7 +255,9 @@ def test_missing_jack_server_is_one_clear_line():
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("preset_text, message", [("[mode]\nkind = 'loops'\n", "mode.kind"), ("[feel]\nswing = 3\n", "feel.swing")])
+@pytest.mark.parametrize(
+    "preset_text, message", [("[mode]\nkind = 'loops'\n", "mode.kind"), ("[feel]\nswing = 3\n", "feel.swing")]
+)
 def test_bad_preset_is_refused_before_any_port_opens(tmp_path, preset_text, message):
     from tests.conftest import run_beatgen
 

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from bridge.live.modes import (
+    AHEAD_BARS,
+    ANSWERING,
+    CONTINUING,
+    HEARING,
+    LISTENING,
+    LOOPING,
+    Conductor,
+    ModeSettings,
+    Plan,
+)
 from bridge.midi_io.midi_files import Hit
-from bridge.live.modes import AHEAD_BARS, ANSWERING, CONTINUING, HEARING, LISTENING, LOOPING, Conductor, ModeSettings, Plan
 from bridge.settings.presets import load_preset
 
 HITS = [Hit(0.0, 0, 100), Hit(1.0, 1, 90)]
@@ -171,7 +181,9 @@ def test_a_downbeat_played_early_that_ends_the_call_does_not_replace_the_models_
     """The seed's last hits a tick before the line (174 BPM, inside the cut's window) belong to
     the first generated bar; heard as the producer's bar they made the answer go sparse."""
     c = continuing()
-    assert c.bar_ended(2, [Hit(0.0, 0, 100), Hit(0.0, 2, 80)], LOUD_ENOUGH, only_early=True) == Plan(generate_from=4, bars=1)
+    assert c.bar_ended(2, [Hit(0.0, 0, 100), Hit(0.0, 2, 80)], LOUD_ENOUGH, only_early=True) == Plan(
+        generate_from=4, bars=1
+    )
     plan = c.bar_ended(3, [Hit(0.0, 0, 100)] + MORE, LOUD_ENOUGH)  # playing on: a re-seed as before
     assert plan.rewind_to == 3 and plan.drop_from == 4
 

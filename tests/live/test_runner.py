@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.settings.controls import Controls
 from bridge.live.engine import EngineStatus
 from bridge.live.runner import BridgeProcess, LiveBridge, TempoLog
+from bridge.settings.controls import Controls
 from bridge.settings.presets import Preset, validate
 
 
@@ -44,6 +44,7 @@ def test_jacks_period_comes_from_jackd2s_tools_and_is_none_when_they_cannot_say(
 
     answers = {"jack_bufsize": "256\n", "jack_samplerate": "48000\n"}
     monkeypatch.setattr(ports.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+
     def run(command, **_options):
         return subprocess.CompletedProcess(command, 0, answers[command[0]], "")
 

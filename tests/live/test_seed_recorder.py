@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bridge.midi_io.midi_files import Hit
 from bridge.live.seed_recorder import SeedRecorder
+from bridge.midi_io.midi_files import Hit
 
 
 def test_note_on_recorded_at_its_sub_tick_position():

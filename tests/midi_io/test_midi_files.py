@@ -6,7 +6,6 @@ import mido
 import pytest
 
 from bridge.midi_io.midi_files import Hit, MidiFileError, read_drum_part, write_drum_midi
-
 from tests.conftest import simple_groove, write_midi
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridge.model.continuation import Continuer, continue_part
 from bridge.midi_io.midi_files import read_drum_part
-from bridge.music.sampling import SamplingSettings
+from bridge.model.continuation import Continuer, continue_part
 from bridge.model.step_model import StepModel
+from bridge.music.sampling import SamplingSettings
 from bridge.music.tokens import BAR, decode
-
 from tests.conftest import VALIDATION_FILE
 
 BAR_UNITS = 384
@@ -45,7 +44,9 @@ def test_every_token_is_fed_once_and_never_a_window_again(groove):
 
 def test_same_random_seed_same_bars():
     part = read_drum_part(VALIDATION_FILE)
-    runs = [continue_part(StepModel(), part, 2, 2, SamplingSettings(), np.random.default_rng(9))[1].tokens for _ in range(2)]
+    runs = [
+        continue_part(StepModel(), part, 2, 2, SamplingSettings(), np.random.default_rng(9))[1].tokens for _ in range(2)
+    ]
     assert runs[0] == runs[1]
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bridge.settings.controls import DOWNBEAT_CELL_BEATS
-from bridge.model.stream import KEEP_SNAPSHOTS, LiveStream
 from bridge.midi_io.midi_files import Hit
-from bridge.music.sampling import SamplingSettings
 from bridge.model.step_model import StepModel
+from bridge.model.stream import KEEP_SNAPSHOTS, LiveStream
+from bridge.music.sampling import SamplingSettings
+from bridge.settings.controls import DOWNBEAT_CELL_BEATS
 
 GROOVE = [Hit(0.0, 0, 100), Hit(0.5, 3, 70), Hit(1.0, 1, 110), Hit(1.5, 3, 60), Hit(2.0, 0, 90), Hit(2.5, 3, 70),
           Hit(3.0, 1, 105), Hit(3.5, 3, 60)]  # fmt: skip

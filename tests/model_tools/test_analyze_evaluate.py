@@ -7,12 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from bridge.music.tokens import PAD, TokenizerConfig, Vocabulary
+from bridge.midi_io.midi_files import Hit
+from bridge.music.tokens import PAD, TokenizerConfig
 from model_tools.analyze import velocity_bins
 from model_tools.baselines import CachedModel, KneserNeyTrigram, UnigramModel, sequence_bits
 from model_tools.groove_metrics import overlap, similarity, syncopation
-from bridge.midi_io.midi_files import Hit
-
 from tests.conftest import run_beatgen
 
 
@@ -73,7 +72,13 @@ def test_evaluate_reports_bits_and_groove_metrics(groove, tmp_path):
     for name in ("lstm", "unigram", "kn3", "kn3_cache"):
         assert report["nll"][name]["bits_per_bar"] > 0
     assert report["nll"]["unigram"]["bits_per_token"] > report["nll"]["kn3"]["bits_per_token"]
-    assert set(report["sampled"]) >= {"hits_per_bar", "syncopation", "microtiming_abs_ms", "seed_similarity", "copy_rate"}
+    assert set(report["sampled"]) >= {
+        "hits_per_bar",
+        "syncopation",
+        "microtiming_abs_ms",
+        "seed_similarity",
+        "copy_rate",
+    }
     assert 0 <= report["invalid_share"] <= 1
     assert "KN 3-gram + cache" in result.stdout
 
@@ -86,7 +91,9 @@ def test_model_tools_runs_as_a_module_with_clean_errors(tmp_path):
 
     result = subprocess.run(
         [sys.executable, "-m", "model_tools", "convert", tmp_path / "no-run", "-o", tmp_path / "m"],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bridge.music.bar_memory import BarMemory, lookback_inputs
 from bridge.midi_io.midi_files import Hit
+from bridge.music.bar_memory import BarMemory, lookback_inputs
 from bridge.music.tokens import BAR, PAD, BarCursor, TokenizerConfig, Vocabulary, encode
 
 VOCAB = Vocabulary(TokenizerConfig())

@@ -7,15 +7,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.settings.controls import DOWNBEAT_CELL_BEATS, CONTINUOUS_CC, Controls, control_from_cc, shape_bar, split_downbeat
-from bridge.music.drums import DRUM_NAMES
 from bridge.midi_io.midi_files import Hit
-from bridge.settings.presets import PRESET_SCHEMA, Preset, load_preset, validate
+from bridge.music.drums import DRUM_NAMES
 from bridge.music.sampling import SamplingSettings
+from bridge.settings.controls import (
+    CONTINUOUS_CC,
+    DOWNBEAT_CELL_BEATS,
+    Controls,
+    control_from_cc,
+    shape_bar,
+    split_downbeat,
+)
+from bridge.settings.presets import PRESET_SCHEMA, Preset, load_preset, validate
 
 KICK, SNARE, CLOSED_HH, RIDE = (DRUM_NAMES.index(n) for n in ("kick", "snare", "closed_hh", "ride"))
 GROOVE = [
-    Hit(0.0, KICK, 100), Hit(0.5, CLOSED_HH, 70), Hit(1.0, SNARE, 110), Hit(1.5, CLOSED_HH, 60), Hit(2.0, KICK, 90)
+    Hit(0.0, KICK, 100),
+    Hit(0.5, CLOSED_HH, 70),
+    Hit(1.0, SNARE, 110),
+    Hit(1.5, CLOSED_HH, 60),
+    Hit(2.0, KICK, 90),
 ]
 
 
@@ -271,7 +282,12 @@ def test_the_downbeat_cell_is_what_full_quantize_puts_on_the_downbeat():
 @given(bar, feel, bar, st.sets(st.integers(0, len(DRUM_NAMES) - 1), max_size=3), st.integers(0, 2**32 - 1))
 def test_shaping_the_downbeat_and_the_rest_apart_gives_the_whole_bars_notes(hits, changes, source, lock, seed):
     """The engine shapes an answer's downbeat before the worker has written the rest of its bar."""
-    edges = [Hit(0.0, 0, 60), Hit(DOWNBEAT_CELL_BEATS, 0, 90), Hit(0.13, 0, 80), Hit(0.12, 3, 70)]  # each side of the split
+    edges = [
+        Hit(0.0, 0, 60),
+        Hit(DOWNBEAT_CELL_BEATS, 0, 90),
+        Hit(0.13, 0, 80),
+        Hit(0.12, 3, 70),
+    ]  # each side of the split
     hits, controls = hits + edges, Controls(**changes, lock=frozenset(lock))
     whole = shape_bar(hits, controls, 120.0, np.random.default_rng(seed), source)
     generator = np.random.default_rng(seed)

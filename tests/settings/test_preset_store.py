@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 from bridge.settings.preset_store import PresetEntry, PresetStore, check_field, preset_toml, user_presets_dir
-from bridge.settings.presets import DEFAULT_PRESET, FACTORY_PRESETS_DIR, PRESET_SCHEMA, PresetError, defaults, load_preset, tomllib, validate
+from bridge.settings.presets import (
+    DEFAULT_PRESET,
+    FACTORY_PRESETS_DIR,
+    PRESET_SCHEMA,
+    PresetError,
+    defaults,
+    load_preset,
+    tomllib,
+    validate,
+)
 from tests.conftest import run_beatgen
 
 FACTORY = sorted(p.stem for p in FACTORY_PRESETS_DIR.glob("*.toml"))

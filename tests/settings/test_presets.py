@@ -36,13 +36,16 @@ def test_values_override_defaults_and_ints_widen_to_floats():
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("[generation]\ntemprature = 1.0\n", "unknown key generation.temprature; known keys in [generation]: temperature"),
+        (
+            "[generation]\ntemprature = 1.0\n",
+            "unknown key generation.temprature; known keys in [generation]: temperature",
+        ),
         ("[generaton]\n", "unknown section [generaton]"),
         ("[generation]\ntemperature = 9.0\n", "generation.temperature = 9.0 is out of range: float from 0.05 to 3.0"),
-        ("[mode]\nkind = \"jam\"\n", "mode.kind = 'jam' must be one of 'call_response', 'continuous', 'loop'"),
+        ('[mode]\nkind = "jam"\n', "mode.kind = 'jam' must be one of 'call_response', 'continuous', 'loop'"),
         ("[output]\nthru = 1\n", "output.thru = 1 must be bool"),
         ("[output]\nchannel = true\n", "output.channel = True must be int from 1 to 16"),
-        ("[drums]\nlock = [\"cowbell\"]\n", "drums.lock has unknown drums ['cowbell']"),
+        ('[drums]\nlock = ["cowbell"]\n', "drums.lock has unknown drums ['cowbell']"),
         ("[mode\n", "not valid TOML"),
     ],
 )
@@ -64,4 +67,6 @@ def test_the_documented_schema_is_the_code_schema():
     from bridge.settings.presets import schema_markdown
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "presets.md").read_text()
-    assert doc.endswith(schema_markdown()), "docs/presets.md is out of date: regenerate its table with schema_markdown()"
+    assert doc.endswith(schema_markdown()), (
+        "docs/presets.md is out of date: regenerate its table with schema_markdown()"
+    )

@@ -44,6 +44,7 @@ def own_nice() -> int:
 
 def test_without_real_time_the_bridge_falls_back_to_a_negative_nice_then_to_normal(monkeypatch):
     caller = own_nice()
+
     def refused(*_args):
         raise PermissionError(1, "Operation not permitted")
 
@@ -94,4 +95,8 @@ def test_beatgen_priority_nice_skips_real_time(monkeypatch):
     monkeypatch.setenv("BEATGEN_PRIORITY", "nice")
     line, policy, nice = in_a_thread(priority.raise_bridge_priority)
     assert policy == os.SCHED_OTHER
-    assert line == f"priority: nice {priority.BRIDGE_NICENESS}" and nice == priority.BRIDGE_NICENESS or line.startswith("priority: normal")
+    assert (
+        line == f"priority: nice {priority.BRIDGE_NICENESS}"
+        and nice == priority.BRIDGE_NICENESS
+        or line.startswith("priority: normal")
+    )

@@ -12,10 +12,10 @@ import dataclasses
 from pathlib import Path
 
 from bridge.live.bar_history import BarView
-from bridge.settings.controls import Controls, control_from_cc
 from bridge.live.settings import LiveSettings
 from bridge.midi_io.midi_files import Hit
 from bridge.midi_io.ports import PortError
+from bridge.settings.controls import Controls, control_from_cc
 from tui.app import AppOptions, create_app
 
 DESCRIBE = "jack: virtual ports in='Beat Generation In' out='Beat Generation Out'"
@@ -24,11 +24,11 @@ DESCRIBE = "jack: virtual ports in='Beat Generation In' out='Beat Generation Out
 def engine_status(**changes):
     from bridge.live.engine import EngineStatus
 
-    base = dict(
-        clock="waiting", running=False, stalled=False, bpm=None, position_ticks=0, mode_state="listening",
-        armed=True, notes_sent=0, late_notes=0, bars_generated=0, late_bars=0, controls=Controls(), bars=(),
-        preset_name="call-and-response", mode="call_response", offset_ms=0.0, loop_history=(0, 0),
-    )  # fmt: skip
+    base = {
+        "clock": "waiting", "running": False, "stalled": False, "bpm": None, "position_ticks": 0, "mode_state": "listening",
+        "armed": True, "notes_sent": 0, "late_notes": 0, "bars_generated": 0, "late_bars": 0, "controls": Controls(), "bars": (),
+        "preset_name": "call-and-response", "mode": "call_response", "offset_ms": 0.0, "loop_history": (0, 0),
+    }  # fmt: skip
     base.update(changes)
     names = {field.name for field in dataclasses.fields(EngineStatus)}
     return EngineStatus(**{key: value for key, value in base.items() if key in names})
@@ -48,7 +48,7 @@ def groove_bars() -> tuple[BarView, ...]:
 class FakeBridge:
     """BridgeProcess's API without MIDI: open() can fail like the real one."""
 
-    instances: list["FakeBridge"] = []
+    instances: list[FakeBridge] = []
 
     def __init__(self, preset, options, log, fail: Exception | None = None, status=None) -> None:
         self.preset, self.options, self.log, self.fail = preset, options, log, fail

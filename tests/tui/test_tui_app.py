@@ -15,9 +15,9 @@ import mido
 import pytest
 from textual.widgets import Input, Select
 
-from bridge.settings.controls import Controls
-from bridge.music.drums import DRUM_NAMES
 from bridge.midi_io.midi_files import read_drum_part
+from bridge.music.drums import DRUM_NAMES
+from bridge.settings.controls import Controls
 from bridge.settings.presets import DEFAULT_PRESET, FACTORY_PRESETS_DIR, PresetError
 from tests.tui.support import DESCRIBE, NO_MIDI, FakeBridge, engine_status, fake_factory, groove_bars, make_app
 from tui.dialogs import ConfirmDialog, NameDialog

@@ -84,7 +84,9 @@ def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
     with JackRig(period=256, realtime=realtime_allowed()).start() as rig:
         rig.activate_in_this_process()  # the bridge's and the player's processes inherit the server name
         clock = rig.start_clock(BPM)
-        player = PlayerProcess(seed_notes(), rig, channel=0)  # channel 1: the recording tells its notes from the bridge's
+        player = PlayerProcess(
+            seed_notes(), rig, channel=0
+        )  # channel 1: the recording tells its notes from the bridge's
         player_in, player_out = player.open()
         app = create_app(options)
 
@@ -120,7 +122,7 @@ def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
             observed["bars_seen"], observed["bpms"] = bars_seen, bpms
             observed["position"] = app.status.position_ticks
             observed["bar_beat"] = shown_bar_beat(app)
-            observed["pattern"] = {bar: cells for bar, cells in app.pattern.model.bars.items()}
+            observed["pattern"] = dict(app.pattern.model.bars.items())
             observed["xruns"] = rig.xruns()
             observed["late_clients"] = rig.unfinished_clients()
 
@@ -128,9 +130,13 @@ def test_status_bar_and_pattern_view_follow_the_real_bridge_on_jack(tmp_path):
             knob = await asyncio.to_thread(open_knob, rig, bridge_in)
             try:
                 await asyncio.to_thread(knob.send_message, [0xB0, KNOB_CC, 127])
-                await wait_for(pilot, lambda: app.values["generation"]["temperature"] == 3.0, 3, "the editor follows the knob")
+                await wait_for(
+                    pilot, lambda: app.values["generation"]["temperature"] == 3.0, 3, "the editor follows the knob"
+                )
                 assert float(app.query_one("#field-generation-temperature").value) == 3.0
-                assert app.dirty and app.preset.name + "*" in app.status_bar.lines[0], "a knob turn leaves the preset unsaved"
+                assert app.dirty and app.preset.name + "*" in app.status_bar.lines[0], (
+                    "a knob turn leaves the preset unsaved"
+                )
             finally:
                 await asyncio.to_thread(close_knob, knob)
 

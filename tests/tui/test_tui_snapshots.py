@@ -17,7 +17,7 @@ import pytest
 from textual.widgets import Input
 
 from bridge.settings.controls import Controls
-from tests.conftest import write_midi, simple_groove
+from tests.conftest import simple_groove, write_midi
 from tests.tui.support import NO_MIDI, engine_status, fake_factory, groove_bars, make_app
 
 SIZE = (110, 36)

@@ -12,10 +12,10 @@ import sys
 
 import pytest
 
-from bridge.live.bar_history import BarView
 from bridge.cli.main import build_parser
-from bridge.settings.controls import Controls
+from bridge.live.bar_history import BarView
 from bridge.midi_io.midi_files import Hit
+from bridge.settings.controls import Controls
 from bridge.settings.preset_store import check_field
 from bridge.settings.presets import PRESET_SCHEMA, defaults
 from tests.conftest import ROOT, run_beatgen
@@ -70,11 +70,11 @@ def test_pattern_model_forgets_older_bars_when_the_song_jumps_back():
 @pytest.mark.parametrize(
     "changes, words",
     [
-        (dict(clock="waiting", running=False, bpm=None), "clock none"),
-        (dict(clock="external", running=False, bpm=None), "clock none"),
-        (dict(clock="external", running=True, bpm=98.76), "clock running (external)"),
-        (dict(clock="external", running=False, bpm=98.0), "clock stopped"),
-        (dict(clock="internal", running=True, stalled=True, bpm=120.0), "clock stalled"),
+        ({"clock": "waiting", "running": False, "bpm": None}, "clock none"),
+        ({"clock": "external", "running": False, "bpm": None}, "clock none"),
+        ({"clock": "external", "running": True, "bpm": 98.76}, "clock running (external)"),
+        ({"clock": "external", "running": False, "bpm": 98.0}, "clock stopped"),
+        ({"clock": "internal", "running": True, "stalled": True, "bpm": 120.0}, "clock stalled"),
     ],
 )
 def test_clock_words(changes, words):
