@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.midi_io.midi_files import GM_DRUM_CHANNEL, DrumPart, Hit, MidiFileError, read_drum_part, write_drum_midi
+from bridge.midi_io.midi_files import GM_DRUM_CHANNEL, MidiFileError, read_drum_part, write_drum_midi
 from bridge.model.continuation import continue_part
 from bridge.model.step_model import StepModel
+from bridge.music.hits import DrumPart, Hit
 from bridge.music.sampling import SamplingSettings
 from bridge.settings.presets import Preset
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from bridge.cli.main import main
+from model_tools.cli import main
 
 sys.exit(main())

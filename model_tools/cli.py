@@ -1,4 +1,10 @@
-"""Subcommands analyze, train, convert and evaluate; shared by `beatgen` and `python -m model_tools`."""
+"""Subcommands analyze, train, convert and evaluate; shared by `beatgen` and `python -m model_tools`.
+
+`beatgen` finds add_commands through the "beatgen.commands" entry point
+(pyproject.toml); bridge/ never imports model_tools/.  Keep this module light:
+it is imported whenever `beatgen` builds its parser (TensorFlow only when a
+command runs).
+"""
 
 from __future__ import annotations
 

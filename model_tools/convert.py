@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.cli.bench import KERAS_WEIGHTS
-from bridge.model.files import MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_JSON, VARIANT_FILES
+from bridge.model.files import KERAS_WEIGHTS, MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_JSON, VARIANT_FILES
 
 from .train import BEST_MODEL, RUN_INFO
 
@@ -183,6 +182,25 @@ def convert(run_dir: str, model_dir: str, parity_tokens: int = 256, out=print) -
         )
     (target / MODEL_JSON).write_text(json.dumps(model_description(run_info, units, parity), indent=1))
     return parity
+
+
+def keras_reference(model_dir: str | Path):
+    """The trained Keras model rebuilt from MODEL_DIR's model.json and keras_weights.npz (as convert() wrote them).
+
+    `beatgen bench` times it for its notebook-method reference, through the "beatgen.bench" entry point
+    (pyproject.toml).  Raises ImportError without TensorFlow.
+    """
+    from bridge.model.files import load_model_info
+
+    from .config import TrainConfig
+    from .keras_model import build_model  # imports Keras
+
+    info, vocabulary = load_model_info(model_dir)
+    config = TrainConfig.from_json(info["training"]["config"])
+    keras_model = build_model(len(vocabulary), info["tokenizer"]["position_buckets"], config, info["lookback"]["bars"])
+    with np.load(Path(model_dir) / KERAS_WEIGHTS) as stored:
+        keras_model.set_weights([stored[f"w{i}"].astype(np.float32) for i in range(len(stored.files))])
+    return keras_model
 
 
 def parity_sample(run_info: dict, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.midi_io.midi_files import DrumPart, MidiFileError, read_drum_part
+from bridge.midi_io.midi_files import MidiFileError, read_drum_part
+from bridge.music.hits import DrumPart
 from bridge.music.tokens import Vocabulary, encode
 
 MIDI_SUFFIXES = {".mid", ".midi"}

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.midi_io.midi_files import DrumPart
 from bridge.model.continuation import Continuer
 from bridge.model.step_model import StepModel
+from bridge.music.hits import DrumPart
 from bridge.music.sampling import SamplingSettings
 from bridge.music.tokens import BAR, decode, encode
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridge.midi_io.midi_files import Hit
+from bridge.music.hits import Hit
 
 STEPS_PER_BEAT = 4  # 16th-note grid
 # Longuet-Higgins & Lee metrical weights of the sixteen 16ths of a 4/4 bar.

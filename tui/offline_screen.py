@@ -24,9 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DirectoryTree, Footer, Input, Label, Static
 
 from bridge.generate import MIDI_SUFFIXES
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_SEED = ROOT / "examples" / "seed_groove.mid"
+from bridge.resources import EXAMPLE_SEED  # examples/seed_groove.mid, or its copy in an installed wheel
 
 
 class MidiTree(DirectoryTree):

@@ -4,24 +4,27 @@ the model work an answer's first note waits for, import cost."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from bridge.midi_io.midi_files import Hit
-from bridge.model.files import VARIANT_FILES, load_model_info
+from bridge.model.files import KERAS_WEIGHTS, VARIANT_FILES, load_model_info
 from bridge.model.step_model import StepModel
+from bridge.music.hits import Hit
+from bridge.resources import EXAMPLE_SEED
 
 NOTEBOOK_WINDOW = 200  # the notebook re-ran a 200-token window for every generated token
 NOTEBOOK_REPEATS = 30
 BAR_REPEATS = 40
 RUNTIME_PROBES = 5
 ANSWER_REPEATS = 40
-SEED_FILE = Path(__file__).resolve().parents[2] / "examples" / "seed_groove.mid"
-KERAS_WEIGHTS = "keras_weights.npz"
+SEED_FILE = EXAMPLE_SEED
+BENCH_GROUP, KERAS_REFERENCE = "beatgen.bench", "keras-reference"  # entry point: model folder -> Keras model
 
 # Imports the runtime path, loads the bundled model and generates one bar, then
 # reports its own cost; run in a fresh interpreter so nothing is preloaded.
@@ -123,23 +126,12 @@ def answer_latency(model: StepModel) -> dict:
 
 def notebook_latency(model_dir: Path) -> dict | None:
     """A 200-token window through the Keras model per generated token, as the notebook did."""
-    weights = Path(model_dir) / KERAS_WEIGHTS
-    if not weights.is_file():
+    if not (Path(model_dir) / KERAS_WEIGHTS).is_file():
         return None
-    try:
-        import os
-
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        from model_tools.config import TrainConfig
-        from model_tools.keras_model import build_model
-    except ImportError:
+    keras_model = _keras_reference(model_dir)
+    if keras_model is None:
         return None
-    info, vocabulary = load_model_info(model_dir)
-    config = TrainConfig.from_json(info["training"]["config"])
-    lookback_bars = info["lookback"]["bars"]
-    keras_model = build_model(len(vocabulary), info["tokenizer"]["position_buckets"], config, lookback_bars)
-    with np.load(weights) as stored:
-        keras_model.set_weights([stored[f"w{i}"].astype(np.float32) for i in range(len(stored.files))])
+    lookback_bars = load_model_info(model_dir)[0]["lookback"]["bars"]
     window = [
         np.ones((1, NOTEBOOK_WINDOW), np.int32),
         np.zeros((1, NOTEBOOK_WINDOW), np.int32),
@@ -152,6 +144,21 @@ def notebook_latency(model_dir: Path) -> dict | None:
         keras_model(window, training=False).numpy()
         timings.append(time.perf_counter() - started)
     return percentiles(timings)
+
+
+def _keras_reference(model_dir: Path):
+    """The trained Keras model rebuilt from the model folder, or None without the training tools and TensorFlow.
+
+    The training tools provide it through the "beatgen.bench" entry point `keras-reference` (pyproject.toml),
+    as they provide their commands: the runtime never imports them, nor TensorFlow, itself.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for entry_point in metadata.entry_points(group=BENCH_GROUP, name=KERAS_REFERENCE):
+        try:
+            return entry_point.load()(model_dir)
+        except ImportError:  # no TensorFlow: the reference is left out, as the report says
+            return None
+    return None
 
 
 def runtime_cost(model_dir: Path) -> dict:

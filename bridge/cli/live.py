@@ -110,11 +110,33 @@ def _watch(bridge, log, stop: threading.Event) -> None:
 
 
 def _bench_live(args) -> int:
-    from devtools.bench_live import run_bench_live
-
+    run_bench_live = _devtools_bench_live()
+    if run_bench_live is None:
+        print("beatgen bench-live needs a checkout of the repository (devtools/ is not installed)", file=sys.stderr)
+        return 2
     return run_bench_live(
         tuple(args.bpm), args.bars, args.period, args.json, args.realtime, args.port_max or None, args.ui, args.save
     )
+
+
+def _devtools_bench_live():
+    """devtools.bench_live.run_bench_live, or None where devtools/ is absent (an installed wheel ships no devtools).
+
+    devtools/ sits beside bridge/ in the checkout but is no installed package, so an editable install finds
+    it only through the checkout's folder, added to the import path here whatever the current folder is.
+    """
+    from bridge.resources import checkout_root
+
+    root = checkout_root()
+    if root is not None and (root / "devtools" / "__init__.py").is_file() and str(root) not in sys.path:
+        sys.path.append(str(root))
+    try:
+        from devtools.bench_live import run_bench_live
+    except ModuleNotFoundError as error:
+        if error.name != "devtools":
+            raise  # devtools is there but something it needs is not: a real error, with its traceback
+        return None
+    return run_bench_live
 
 
 def _ports(args) -> int:

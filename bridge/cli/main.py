@@ -1,9 +1,17 @@
-"""The `beatgen` command: generation and benchmarks here, training tools from model_tools."""
+"""The `beatgen` command: generation, benchmarks and the live bridge here; other commands from entry points.
+
+The terminal UI (`tui`, `bench-tui`) and the training tools (`analyze`,
+`train`, `convert`, `evaluate`) add their own subcommands through the
+"beatgen.commands" entry-point group (pyproject.toml), so dependencies point
+one way: the UI and the training tools use bridge/, and bridge/ imports
+neither.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from importlib import metadata
 
 from bridge.midi_io.midi_files import MidiFileError
 from bridge.midi_io.ports import PortError
@@ -11,6 +19,9 @@ from bridge.model.files import DEFAULT_MODEL_DIR, ModelError
 from bridge.music.sampling import DEFAULT_ADHERENCE
 from bridge.settings.presets import PresetError
 
+DISTRIBUTION = "beat-generation"
+COMMANDS_GROUP = "beatgen.commands"  # entry points: add_commands(commands) functions of other packages
+DEFAULT_COMMAND = "tui"  # plain `beatgen` (registered by tui/ through COMMANDS_GROUP)
 NO_MIDI_EXIT = 3  # no usable MIDI system (`beatgen run`; the TUI offers offline generation instead)
 # Errors a user can cause and fix; anything else is a bug and keeps its traceback.
 USER_ERRORS = (
@@ -25,19 +36,42 @@ USER_ERRORS = (
 )
 
 
+def package_version() -> str:
+    """The installed distribution's version; bridge.__version__ where nothing is installed.
+
+    The version is written once, as bridge.__version__; pyproject.toml reads it into the package metadata at
+    build time (a dynamic version), so the two agree. The metadata is asked first because it names what pip
+    installed (as `pip show` does); the literal covers code run from a checkout that was never installed.
+    """
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        from bridge import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="beatgen", description="Beat Generation: an LSTM drum partner.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_generate(commands)
     _add_bench(commands)
     from bridge.cli.live import add_commands as add_live_commands
 
     add_live_commands(commands)
-    _add_tui(commands)
-    from model_tools.cli import add_commands
-
-    add_commands(commands)
+    for entry_point in command_entry_points():
+        entry_point.load()(commands)
     return parser
+
+
+def command_entry_points() -> list[metadata.EntryPoint]:
+    """The "beatgen.commands" entry points of the installed packages, by name (a stable order for --help).
+
+    Loading them imports only small argument-parsing modules: textual and TensorFlow are imported by the
+    command handlers when they run, so building the parser stays fast (the TUI's start-up time counts).
+    """
+    return sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda entry_point: entry_point.name)
 
 
 def _add_generate(commands) -> None:
@@ -92,46 +126,6 @@ def _bench(args) -> int:
     return run_bench(args.model, args.tokens, args.json, reference=not args.no_reference)
 
 
-def _add_tui(commands) -> None:
-    """`beatgen tui` (also plain `beatgen`): the options of `beatgen run`; textual is imported only when it runs."""
-    from bridge.cli.live import add_bridge_options
-
-    p = commands.add_parser("tui", help="the terminal UI with the live bridge inside (the default command)")
-    add_bridge_options(p, None, "preset (default: the last one used, first time the default)")
-    # For `beatgen bench-tui`: start headless, quit once the first frame is up, print how long that took.
-    p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
-    # For `beatgen bench-live --ui`: the whole app, drawing to no terminal, until SIGTERM.
-    p.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)
-    p.set_defaults(handler=_tui)
-
-    p = commands.add_parser("bench-tui", help="how long the terminal UI takes to start (median and p99 of starts)")
-    p.add_argument("--runs", type=int, default=15, help="starts measured (default 15)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=_bench_tui)
-
-
-def _tui(args) -> int:
-    from tui.app import AppOptions, create_app
-    from tui.bench import report_ready
-
-    options = AppOptions(
-        preset=args.preset, backend=args.backend, in_name=args.in_name, out_name=args.out_name, model_dir=args.model,
-        variant=args.variant, clock=args.clock, log_path=args.log, exit_when_ready=args.exit_when_ready,
-        lower_priority=True,
-    )  # fmt: skip
-    app = create_app(options)
-    app.run(headless=args.exit_when_ready or args.headless)
-    if args.exit_when_ready:
-        report_ready(app)
-    return app.return_code or 0
-
-
-def _bench_tui(args) -> int:
-    from tui.bench import run_bench_tui
-
-    return run_bench_tui(args.runs, args.json)
-
-
 def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     """Run the chosen subcommand; a user's mistake becomes one line on stderr, not a traceback."""
     args = parser.parse_args(argv)
@@ -150,7 +144,7 @@ def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    return dispatch(build_parser(), argv or ["tui"])  # plain `beatgen` opens the terminal UI
+    return dispatch(build_parser(), argv or [DEFAULT_COMMAND])  # plain `beatgen` opens the terminal UI
 
 
 if __name__ == "__main__":

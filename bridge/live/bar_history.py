@@ -18,7 +18,7 @@ import bisect
 import threading
 from dataclasses import dataclass
 
-from bridge.midi_io.midi_files import Hit
+from bridge.music.hits import Hit
 
 SEED, GENERATED = "seed", "generated"
 SOURCE_ORDER = {SEED: 0, GENERATED: 1}  # a seed bar sorts before the generated bar of the same song bar

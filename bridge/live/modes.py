@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bridge.midi_io.midi_files import Hit
+from bridge.music.hits import Hit
 
 LISTENING, HEARING, ANSWERING, CONTINUING, LOOPING = "listening", "hearing", "answering", "continuing", "looping"
 AHEAD_BARS = 2  # continuous mode keeps this many bars generated past the current line

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from bridge.live.clock import TICKS_PER_BEAT
-from bridge.midi_io.midi_files import Hit
 from bridge.music.drums import PITCH_TO_CLASS
+from bridge.music.hits import Hit
 
 NOTE_ON, NOTE_OFF = 0x90, 0x80
 
@@ -45,6 +45,14 @@ class SeedRecorder:
             Hit((position - start_tick) / TICKS_PER_BEAT, drum, velocity)
             for position, drum, velocity in sorted(self.hits)
             if start_tick <= position < end_tick
+        ]
+
+    def bar_hits(self, start_tick: int, beats_per_bar: int) -> list[Hit]:
+        """Every hit recorded, in beats from the bar starting at `start_tick`, clamped into the bar: one
+        played in the last cut's window (a downbeat played early) is on its downbeat."""
+        return [
+            Hit(min(max((position - start_tick) / TICKS_PER_BEAT, 0.0), beats_per_bar - 1e-6), drum, velocity)
+            for position, drum, velocity in sorted(self.hits)
         ]
 
     def last_hit_tick(self) -> float | None:

@@ -1,7 +1,7 @@
 """A preset turned into what the engine uses: built off the engine thread, swapped in whole.
 
 Note maps are files; reading them on the engine thread would cost timing, so
-`Engine.command("preset", ...)` builds this on the caller's thread (where a
+`Engine.command(UsePreset(...))` builds this on the caller's thread (where a
 bad note map is reported at once) and the engine thread only assigns fields.
 """
 

@@ -65,3 +65,70 @@ class Takes:
         """(index of the chosen take, or of the current one; count); (0, 0) when there is none."""
         index = self.current if self.chosen is None else self.chosen
         return max(index, 0), len(self.items)
+
+
+class Repertoire:
+    """Every generated bar the engine keeps to play again: the loop playing, the loop on its way,
+    the answer being written, and the takes undo/redo steps through.
+
+    Bars are kept by index within their loop or answer.  `new_loop_line` is
+    the song line a loop on its way starts at (its bars arrive by song line);
+    the conductor (modes.py) decides when it becomes the loop playing.
+    """
+
+    def __init__(self) -> None:
+        self.takes = Takes()
+        self.loop: dict[int, list] = {}  # the loop playing: index -> hits
+        self.new_loop: dict[int, list] = {}  # a loop on its way (regenerated or recalled)
+        self.new_loop_line = 0
+        self.answer: tuple[int, int, list] | None = None  # (epoch, first line, bars) of the answer being written
+
+    def loop_generated_from(self, line: int, first: bool) -> None:
+        """A new loop is generated from `line`; the first loop of a performance plays at once."""
+        self.new_loop, self.new_loop_line = {}, line
+        if first:
+            self.loop = self.new_loop
+            self.takes.add(self.loop)
+
+    def loop_bar(self, line: int, hits: list) -> None:
+        self.new_loop[line - self.new_loop_line] = hits
+
+    def swap_loop(self) -> None:
+        """The loop on its way is now the one playing (a recalled one or a new one)."""
+        self.loop, self.new_loop = self.new_loop, {}
+        if self.takes.chosen is not None:
+            self.takes.played(self.takes.chosen)
+        else:
+            self.takes.add(self.loop)
+
+    def recall(self) -> None:
+        """The chosen take is the loop on its way (it plays from memory at the next boundary)."""
+        self.new_loop = self.takes.items[self.takes.chosen]
+
+    def forget_new_loop(self) -> None:
+        self.new_loop = {}
+
+    def answer_started(self, epoch: int, first_line: int, bars: int) -> list | None:
+        """Call & response: an answer starts at first_line.  Returns the bars of an earlier answer
+        chosen with undo/redo to repeat (now the one heard), or None when the model writes a new one."""
+        chosen = self.takes.chosen
+        if chosen is None:
+            self.answer = (epoch, first_line, [None] * bars)
+            return None
+        self.takes.played(chosen)
+        return self.takes.items[chosen][:bars]
+
+    def answer_bar(self, epoch: int, line: int, hits: list) -> None:
+        """A bar of the answer being written; a complete answer becomes a take."""
+        if self.answer is None or epoch != self.answer[0]:
+            return
+        _epoch, first, bars = self.answer
+        if 0 <= line - first < len(bars):
+            bars[line - first] = hits
+            if all(bar is not None for bar in bars):
+                self.takes.add(bars)
+                self.answer = None
+
+    def clear(self) -> None:
+        """New bar counts or mode: earlier loops and answers may not fit."""
+        self.takes.clear()

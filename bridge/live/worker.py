@@ -15,63 +15,14 @@ from __future__ import annotations
 
 import queue
 import threading
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from bridge.midi_io.midi_files import Hit
+from bridge.live.events import Downbeat, GeneratedBar, Job, Preview, WorkerError
 from bridge.model.step_model import StepModel
 from bridge.model.stream import LiveStream
-from bridge.music.sampling import SamplingSettings
+from bridge.music.hits import Hit
 from bridge.system.priority import WORKER_PRIORITY, raise_bridge_priority
-
-
-@dataclass
-class Job:
-    epoch: int
-    settings: SamplingSettings
-    random_seed: int = -1  # applied when the job starts a fresh stream; -1 = not fixed
-    reset_at: int | None = None
-    rewind_to: int | None = None
-    hear: list[tuple[int, list[Hit]]] = field(default_factory=list)
-    generate_from: int | None = None
-    bars: int = 0
-    loop: bool = False
-
-
-@dataclass(frozen=True)
-class Preview:
-    """The bar being played so far, for the stream to hear ahead of its cut (LiveStream.hear_ahead)."""
-
-    epoch: int
-    line: int  # the bar's own line (where it starts)
-    hits: list[Hit]
-    until: float  # beats from the bar start: every hit before this has come
-    starts_call: bool  # the call starts in this bar: the stream is reset at its line
-
-
-@dataclass(frozen=True)
-class GeneratedBar:
-    epoch: int
-    line: int
-    hits: list[Hit]
-    loop: bool
-    downbeat_sent: bool = False  # its downbeat hits went ahead as a Downbeat: schedule only the rest
-
-
-@dataclass(frozen=True)
-class Downbeat:
-    """The downbeat hits of a job's first bar, sent before the model writes the rest of it: that
-    bar's line is often only the cut's 15 ms away (the first bar of an answer or of a re-seed)."""
-
-    epoch: int
-    line: int
-    hits: list[Hit]
-
-
-@dataclass(frozen=True)
-class WorkerError:
-    message: str
 
 
 class InferenceWorker(threading.Thread):
@@ -87,30 +38,34 @@ class InferenceWorker(threading.Thread):
     def submit(self, job: Job | Preview) -> None:
         self.jobs.put(job)
 
-    def cancel(self) -> int:
-        """Drop everything queued or running; returns the new epoch for the next jobs."""
-        self.epoch += 1
-        return self.epoch
+    def cancel(self, epoch: int) -> None:
+        """Drop every job older than `epoch`, queued or running (a running one stops between bars)."""
+        self.epoch = max(self.epoch, epoch)
 
     def shutdown(self) -> None:
-        self.cancel()
+        self.cancel(self.epoch + 1)
         self.jobs.put(None)
 
     def run(self) -> None:
-        raise_bridge_priority(WORKER_PRIORITY)  # it holds the GIL the engine thread waits for (see bridge/priority.py)
+        raise_bridge_priority(WORKER_PRIORITY)  # it holds the GIL the engine thread waits for (see priority.py)
         while (job := self.jobs.get()) is not None:
-            if job.epoch < self.epoch:
-                continue
             self.busy.set()
             try:
-                if isinstance(job, Preview):
-                    self._hear_ahead(job)
-                else:
-                    self._run(job)
-            except Exception as error:  # noqa: BLE001 - report to the engine, keep serving
-                self.results.put(WorkerError(f"generation failed: {type(error).__name__}: {error}"))
+                self.handle(job)
             finally:
                 self.busy.clear()
+
+    def handle(self, job: Job | Preview) -> None:
+        """Carry out one job on the calling thread; its results go to `results` as they are written."""
+        if job.epoch < self.epoch:
+            return
+        try:
+            if isinstance(job, Preview):
+                self._hear_ahead(job)
+            else:
+                self._run(job)
+        except Exception as error:  # noqa: BLE001 - report to the engine, keep serving
+            self.results.put(WorkerError(f"generation failed: {type(error).__name__}: {error}"))
 
     def _hear_ahead(self, preview: Preview) -> None:
         stream = self.stream

@@ -19,8 +19,9 @@ import math
 from pathlib import Path
 
 from bridge.live.bar_history import GENERATED, SEED, BarView
-from bridge.midi_io.midi_files import GM_DRUM_CHANNEL, Hit, write_drum_midi
+from bridge.midi_io.midi_files import GM_DRUM_CHANNEL, write_drum_midi
 from bridge.music.drums import GM_OUTPUT_NOTES
+from bridge.music.hits import Hit
 
 BEATS_PER_BAR = 4  # the bridge plays 4/4 (engine.py)
 

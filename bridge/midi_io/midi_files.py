@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import mido
 
 from bridge.music.drums import GM_OUTPUT_NOTES, class_of_pitch
+from bridge.music.hits import DrumPart, Hit, bar_length_beats
 
 DEFAULT_BPM = 120.0
 DEFAULT_TIME_SIGNATURE = (4, 4)
@@ -22,41 +22,6 @@ MAX_PART_BEATS = 100_000  # about 14 hours at 120 BPM: anything longer is a brok
 
 class MidiFileError(ValueError):
     """A file that cannot be used as a drum part, with a message for the user."""
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One drum hit: time in beats from the part's start, drum class, MIDI velocity."""
-
-    time: float
-    drum: int
-    velocity: int
-
-
-@dataclass
-class DrumPart:
-    """Drum hits of one file with the musical grid they sit on."""
-
-    hits: list[Hit]
-    bar_lines: list[float]  # bar starts in beats, ascending, covering every hit
-    bpm: float
-    time_signature: tuple[int, int]
-    unknown_pitches: Counter = field(default_factory=Counter)
-    had_tempo: bool = True
-
-    @property
-    def bar_count(self) -> int:
-        return len(self.bar_lines) - 1
-
-    @property
-    def beats_per_bar(self) -> float:
-        return bar_length_beats(self.time_signature)
-
-
-def bar_length_beats(time_signature: tuple[int, int]) -> float:
-    """Length of one bar in quarter-note beats."""
-    numerator, denominator = time_signature
-    return numerator * 4.0 / denominator
 
 
 def read_drum_part(path: str | os.PathLike) -> DrumPart:

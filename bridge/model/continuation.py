@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.midi_io.midi_files import DrumPart, Hit
 from bridge.model.step_model import StepModel
 from bridge.music.bar_memory import BarMemory
+from bridge.music.hits import DrumPart, Hit
 from bridge.music.sampling import SamplingSettings, sample
 from bridge.music.tokens import BAR, BarCursor, decode, encode
 

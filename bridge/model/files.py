@@ -12,6 +12,8 @@ MODEL_FORMAT = "beatgen-step-model"
 MODEL_FORMAT_VERSION = 1
 MODEL_JSON = "model.json"
 VARIANT_FILES = {"float32": "model.tflite", "int8": "model_int8.tflite"}
+# The Keras weights `beatgen convert` also writes, for `beatgen bench`'s notebook reference; not in the wheel.
+KERAS_WEIGHTS = "keras_weights.npz"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent
 
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bridge.midi_io.midi_files import Hit
 from bridge.model.continuation import Continuer
 from bridge.model.step_model import StepModel
+from bridge.music.hits import Hit
 from bridge.music.sampling import SamplingSettings
 from bridge.music.tokens import BAR, decode, encode
 from bridge.settings.controls import DOWNBEAT_CELL_BEATS

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from bridge.midi_io.midi_files import Hit
 from bridge.music.drums import DRUM_NAMES, drum_table_signature
+from bridge.music.hits import Hit
 
 TOKENIZER_VERSION = 1
 PAD, BAR = 0, 1

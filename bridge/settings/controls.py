@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.midi_io.midi_files import Hit
 from bridge.music.drums import DRUM_NAMES
+from bridge.music.hits import Hit
 from bridge.music.sampling import SamplingSettings
 from bridge.settings.presets import PRESET_SCHEMA, Preset
 

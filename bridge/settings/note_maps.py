@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.music.drums import DRUM_NAMES
+from bridge.resources import NOTE_MAPS_DIR
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
-
-NOTE_MAPS_DIR = Path(__file__).resolve().parents[2] / "presets" / "note-maps"
 
 
 class NoteMapError(ValueError):

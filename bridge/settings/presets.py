@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.music.drums import DRUM_NAMES
+from bridge.resources import PRESETS_DIR
 from bridge.settings.note_maps import available_note_maps
 
 if sys.version_info >= (3, 11):
@@ -20,7 +21,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-FACTORY_PRESETS_DIR = Path(__file__).resolve().parents[2] / "presets"
+FACTORY_PRESETS_DIR = PRESETS_DIR  # presets/ of the checkout, or its copy in an installed wheel
 DEFAULT_PRESET = "call-and-response"
 MODES = ("call_response", "continuous", "loop")
 CLOCK_SOURCES = ("auto", "external", "internal")

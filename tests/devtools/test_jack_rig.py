@@ -30,6 +30,8 @@ from devtools.jack_rig import (
     realtime_allowed,
 )
 
+pytestmark = pytest.mark.jack
+
 RATE = 48000
 # Without realtime scheduling, period 64 makes xruns on a 2-CPU machine;
 # 256 runs clean and still resolves what these tests measure.
@@ -253,6 +255,7 @@ def test_ports_and_connections_open_no_short_lived_jack_client(rig, clock, monke
 # rtmidi JACK clients, a MidiIn and then a MidiOut, while the rig waits for their ports.
 TWO_CLIENTS = """
 import sys, threading, rtmidi
+
 for _ in range(2):
     threading.Thread(target=exec, args=("while True: pass",), daemon=True).start()
 midi_in = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name="pair")

@@ -6,7 +6,7 @@ import threading
 
 from bridge.live.bar_history import GENERATED, SEED, BarHistory, BarView
 from bridge.live.takes import Takes
-from bridge.midi_io.midi_files import Hit
+from bridge.music.hits import Hit
 
 KICK = [Hit(0.0, 0, 100)]
 SNARE = [Hit(1.0, 1, 90)]

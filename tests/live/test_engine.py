@@ -20,6 +20,8 @@ from bridge.music.drums import DRUM_NAMES
 from bridge.settings.presets import Preset, validate
 from bridge.system.priority import TIMING_PRIORITY
 
+pytestmark = pytest.mark.realtime
+
 BPM = 240.0  # one bar per second keeps the tests short
 TICK = 60.0 / BPM / 24
 KICK, SNARE, HAT = 36, 38, 42
@@ -190,7 +192,7 @@ def test_a_late_clock_makes_the_engine_wait_not_spin(model):
     engine_clock = time.pthread_getcpuclockid(session.engine._thread.ident)
     try:
         session.play(0, int(2.5 * TICKS_PER_BAR), seed_notes(1), start=True)  # continuing: notes planned ahead
-        planned = session.engine.scheduler.next_position()
+        planned = session.engine.core.performance.scheduler.next_position()
         used_before = time.clock_gettime(engine_clock)
         time.sleep(0.2)  # a late clock: 19 ticks' time without a tick, under the one-beat stall check
         used = time.clock_gettime(engine_clock) - used_before

@@ -11,9 +11,12 @@ import time
 import pytest
 
 from bridge.live.engine import TICKS_PER_BAR, Engine
+from bridge.live.events import Redo, Trigger, Undo, UsePreset
 from bridge.music.drums import GM_OUTPUT_NOTES
 from bridge.settings.presets import Preset, validate
 from tests.live.test_engine import Session, assert_every_note_switched_off, seed_notes
+
+pytestmark = pytest.mark.realtime
 
 
 def preset(name: str, values: dict) -> Preset:
@@ -57,7 +60,7 @@ def test_preset_with_another_mode_kind_and_output_channel_applies_at_once(model)
     try:
         session.play(0, int(2.5 * TICKS_PER_BAR), seed_notes(1), start=True)
         changed = time.monotonic()
-        session.engine.command("preset", other)
+        session.engine.command(UsePreset(other))
         session.play(int(2.5 * TICKS_PER_BAR), 5 * TICKS_PER_BAR)
         status = session.engine.status()
     finally:
@@ -82,7 +85,7 @@ def test_new_bar_counts_restart_the_mode_without_dropping_what_is_planned(model)
     shorter = preset("shorter", {**values, "mode": {**values["mode"], "response_bars": 1}})
     try:
         session.play(0, int(1.5 * TICKS_PER_BAR), seed_notes(1), start=True)  # the answer is bars 1-2
-        session.engine.command("preset", shorter)
+        session.engine.command(UsePreset(shorter))
         session.play(int(1.5 * TICKS_PER_BAR), 6 * TICKS_PER_BAR, seed_notes(1, first_bar=3))
     finally:
         session.close()
@@ -101,7 +104,7 @@ def test_preset_changes_cc_map_triggers_input_channel_and_offset(model):
         session.post([0xB0, 21, 127])  # not mapped yet
         session.play(2, 4)
         assert session.engine.status().controls.temperature == 1.0
-        session.engine.command("preset", preset("mapped", values))
+        session.engine.command(UsePreset(preset("mapped", values)))
         session.post([0xB1, 21, 127])  # input channel 2 now
         session.play(4, 6)
         status = session.engine.status()
@@ -111,7 +114,7 @@ def test_preset_changes_cc_map_triggers_input_channel_and_offset(model):
     finally:
         session.close()
     assert not session.note_ons(), f"input on channel 10 was heard; log: {session.logs}"
-    assert session.engine.trigger_note == 60
+    assert session.engine.core.trigger_note == 60
 
 
 def test_clock_source_and_internal_tempo_follow_the_preset(model):
@@ -124,11 +127,11 @@ def test_clock_source_and_internal_tempo_follow_the_preset(model):
         time.sleep(0.5)
         status = engine.status()
         assert (status.clock, status.running) == ("internal", True) and status.bpm == pytest.approx(240, rel=0.01)
-        engine.command("preset", preset("external", {"clock": {"source": "external"}}))
+        engine.command(UsePreset(preset("external", {"clock": {"source": "external"}})))
         time.sleep(0.2)
         status = engine.status()
         assert (status.clock, status.running) == ("external", False), "waits for the DAW's clock"
-        engine.command("preset", preset("slow", {"clock": {"source": "internal", "bpm": 120.0}}))
+        engine.command(UsePreset(preset("slow", {"clock": {"source": "internal", "bpm": 120.0}})))
         time.sleep(0.5)
         status = engine.status()
         assert (status.clock, status.running) == ("internal", True) and status.bpm == pytest.approx(120, rel=0.01)
@@ -142,7 +145,7 @@ def test_a_clock_override_at_start_wins_over_presets(model):
     engine = Engine(preset("p", {}), model, lambda m: None, logs.append, "internal")
     engine.start()
     try:
-        engine.command("preset", preset("external", {"clock": {"source": "external"}}))
+        engine.command(UsePreset(preset("external", {"clock": {"source": "external"}})))
         time.sleep(0.3)
         assert engine.status().clock == "internal" and engine.status().running
     finally:
@@ -160,21 +163,21 @@ def test_loop_undo_redo_switch_loops_at_the_boundary_and_undo_cancels_a_regenera
     half = TICKS_PER_BAR // 2
     try:
         session.play(0, 2 * TICKS_PER_BAR + half, seed_notes(1), start=True)  # loop 1 from bar 1
-        engine.command("trigger")  # loop 2 from bar 3
+        engine.command(Trigger())  # loop 2 from bar 3
         session.play(2 * TICKS_PER_BAR + half, 4 * TICKS_PER_BAR + half)
         assert engine.status().loop_history == (1, 2)
-        engine.command("undo")  # loop 1 from bar 5
+        engine.command(Undo())  # loop 1 from bar 5
         time.sleep(0.01)
         assert engine.status().loop_history == (0, 2)
         session.play(4 * TICKS_PER_BAR + half, 5 * TICKS_PER_BAR + half)
-        engine.command("redo")  # loop 2 from bar 6
+        engine.command(Redo())  # loop 2 from bar 6
         session.play(5 * TICKS_PER_BAR + half, 6 * TICKS_PER_BAR + half)
-        engine.command("undo")  # loop 1 from bar 7
-        engine.command("undo")  # nothing before loop 1
+        engine.command(Undo())  # loop 1 from bar 7
+        engine.command(Undo())  # nothing before loop 1
         session.play(6 * TICKS_PER_BAR + half, 7 * TICKS_PER_BAR + half)
-        engine.command("trigger")  # a new loop for bar 8 ...
+        engine.command(Trigger())  # a new loop for bar 8 ...
         time.sleep(0.05)
-        engine.command("undo")  # ... cancelled: loop 1 goes on
+        engine.command(Undo())  # ... cancelled: loop 1 goes on
         session.play(7 * TICKS_PER_BAR + half, 9 * TICKS_PER_BAR + 6)
         status = engine.status()
     finally:
@@ -207,11 +210,11 @@ def test_call_and_response_undo_repeats_an_earlier_answer_next(model):
     calls = {**seed_notes(1), **seed_notes(1, first_bar=2), **seed_notes(1, first_bar=4), **seed_notes(1, first_bar=6)}
     try:
         session.play(0, int(3.5 * TICKS_PER_BAR), calls, start=True)  # answers in bars 1 and 3
-        engine.command("undo")
+        engine.command(Undo())
         session.play(int(3.5 * TICKS_PER_BAR), int(5.5 * TICKS_PER_BAR), calls)  # bar 5 repeats bar 1's answer
         after_replay = engine.status().loop_history
-        engine.command("redo")
-        engine.command("redo")  # past the newest: the next answer is new again
+        engine.command(Redo())
+        engine.command(Redo())  # past the newest: the next answer is new again
         session.play(int(5.5 * TICKS_PER_BAR), 8 * TICKS_PER_BAR, calls)
         session.post([0xFC])
         time.sleep(0.05)
@@ -241,7 +244,7 @@ def test_continuous_undo_does_nothing_and_stop_forgets_bars_never_sent(model):
     session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}})
     try:
         session.play(0, int(2.5 * TICKS_PER_BAR), seed_notes(1), start=True)
-        session.engine.command("undo")
+        session.engine.command(Undo())
         planned = [view.bar for view in session.engine.status().bars if view.source == "generated"]
         session.post([0xFC])
         time.sleep(0.05)

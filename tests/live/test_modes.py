@@ -15,7 +15,7 @@ from bridge.live.modes import (
     ModeSettings,
     Plan,
 )
-from bridge.midi_io.midi_files import Hit
+from bridge.music.hits import Hit
 from bridge.settings.presets import load_preset
 
 HITS = [Hit(0.0, 0, 100), Hit(1.0, 1, 90)]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bridge.live.bridge_process import BridgeProcess
 from bridge.live.engine import EngineStatus
-from bridge.live.runner import BridgeProcess, LiveBridge, TempoLog
+from bridge.live.events import Trigger
+from bridge.live.runner import LiveBridge, TempoLog
 from bridge.settings.controls import Controls
 from bridge.settings.presets import Preset, validate
 
@@ -31,7 +33,7 @@ def test_an_unopened_bridge_says_so():
         with pytest.raises(RuntimeError, match="not open"):
             bridge.status()
         with pytest.raises(RuntimeError, match="not open"):
-            bridge.command("trigger")
+            bridge.command(Trigger())
         bridge.close()  # nothing to close: no error
 
 

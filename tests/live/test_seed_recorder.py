@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bridge.live.seed_recorder import SeedRecorder
-from bridge.midi_io.midi_files import Hit
+from bridge.music.hits import Hit
 
 
 def test_note_on_recorded_at_its_sub_tick_position():

@@ -9,7 +9,8 @@ import pytest
 
 from bridge.live.bar_history import BarView
 from bridge.midi_io.export import export_midi, select_bars
-from bridge.midi_io.midi_files import Hit, read_drum_part
+from bridge.midi_io.midi_files import read_drum_part
+from bridge.music.hits import Hit
 from bridge.settings.note_maps import load_note_map
 
 KICK, SNARE, HAT, CRASH = 0, 1, 3, 9

@@ -5,7 +5,8 @@ from __future__ import annotations
 import mido
 import pytest
 
-from bridge.midi_io.midi_files import Hit, MidiFileError, read_drum_part, write_drum_midi
+from bridge.midi_io.midi_files import MidiFileError, read_drum_part, write_drum_midi
+from bridge.music.hits import Hit
 from tests.conftest import simple_groove, write_midi
 
 

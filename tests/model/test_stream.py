@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bridge.midi_io.midi_files import Hit
 from bridge.model.step_model import StepModel
 from bridge.model.stream import KEEP_SNAPSHOTS, LiveStream
+from bridge.music.hits import Hit
 from bridge.music.sampling import SamplingSettings
 from bridge.settings.controls import DOWNBEAT_CELL_BEATS
 

@@ -7,12 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from bridge.midi_io.midi_files import Hit
+from bridge.music.hits import Hit
 from bridge.music.tokens import PAD, TokenizerConfig
 from model_tools.analyze import velocity_bins
 from model_tools.baselines import CachedModel, KneserNeyTrigram, UnigramModel, sequence_bits
 from model_tools.groove_metrics import overlap, similarity, syncopation
 from tests.conftest import run_beatgen
+
+pytestmark = pytest.mark.slow
 
 
 def test_analyze_on_train_split_derives_the_shipped_tokenizer(groove, tmp_path):

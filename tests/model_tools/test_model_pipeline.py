@@ -15,6 +15,8 @@ from model_tools.config import TrainConfig
 from model_tools.convert import parity_sample, stream_parity
 from model_tools.train import RUN_INFO, make_windows, train
 
+pytestmark = pytest.mark.slow
+
 
 def test_training_writes_best_checkpoint_history_and_config(tiny_model):
     run, _model = tiny_model

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bridge.midi_io.midi_files import Hit
 from bridge.music.bar_memory import BarMemory, lookback_inputs
+from bridge.music.hits import Hit
 from bridge.music.tokens import BAR, PAD, BarCursor, TokenizerConfig, Vocabulary, encode
 
 VOCAB = Vocabulary(TokenizerConfig())

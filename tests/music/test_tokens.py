@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.midi_io.midi_files import Hit, read_drum_part
+from bridge.midi_io.midi_files import read_drum_part
 from bridge.music.drums import DRUM_CLASSES, class_of_pitch
+from bridge.music.hits import Hit
 from bridge.music.tokens import BAR, PAD, BarCursor, TokenizerConfig, Vocabulary, decode, encode
 from model_tools.analyze import round_trip_errors
 from model_tools.dataset import list_midi_files, load_parts, select

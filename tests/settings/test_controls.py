@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.midi_io.midi_files import Hit
 from bridge.music.drums import DRUM_NAMES
+from bridge.music.hits import Hit
 from bridge.music.sampling import SamplingSettings
 from bridge.settings.controls import (
     CONTINUOUS_CC,

@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from bridge.live import events
 from bridge.live.bar_history import BarView
 from bridge.live.settings import LiveSettings
-from bridge.midi_io.midi_files import Hit
 from bridge.midi_io.ports import PortError
+from bridge.music.hits import Hit
 from bridge.settings.controls import Controls, control_from_cc
 from tui.app import AppOptions, create_app
 
@@ -68,7 +69,8 @@ class FakeBridge:
     def describe(self) -> str:
         return DESCRIBE
 
-    def command(self, name: str, value=None) -> None:
+    def command(self, command) -> None:
+        name, value = named(command)
         self.commands.append((name, value))
         if name == "controls" and self.holding:
             self.held.append(value)
@@ -106,6 +108,19 @@ class FakeBridge:
 
     def sent(self, name: str) -> list:
         return [value for command, value in self.commands if command == name]
+
+
+def named(command) -> tuple[str, object]:
+    """A typed command as (name, value), the way these tests read what the app sent."""
+    if isinstance(command, events.Arm):
+        return ("arm" if command.armed else "disarm"), None
+    if isinstance(command, events.SetControls):
+        return "controls", command.controls
+    if isinstance(command, events.UsePreset):
+        return "preset", command.preset
+    if isinstance(command, events.SetBpm):
+        return "bpm", command.bpm
+    return type(command).__name__.lower(), None
 
 
 def fake_factory(fail: Exception | None = None, status=None):

@@ -22,6 +22,7 @@ import re
 import statistics
 import time
 
+import pytest
 import rtmidi
 
 from bridge.music.drums import GM_OUTPUT_NOTES, class_of_pitch
@@ -30,6 +31,8 @@ from devtools.live_analysis import analyze, input_losses, song_ticks
 from devtools.live_session import seed_notes
 from tests.live.test_live_jack import CALL_AND_RESPONSE
 from tui.app import AppOptions, create_app
+
+pytestmark = pytest.mark.jack
 
 BPM = 150.0
 BAR_SECONDS = 4 * 60.0 / BPM

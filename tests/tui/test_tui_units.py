@@ -14,7 +14,7 @@ import pytest
 
 from bridge.cli.main import build_parser
 from bridge.live.bar_history import BarView
-from bridge.midi_io.midi_files import Hit
+from bridge.music.hits import Hit
 from bridge.settings.controls import Controls
 from bridge.settings.preset_store import check_field
 from bridge.settings.presets import PRESET_SCHEMA, defaults
@@ -164,9 +164,10 @@ def test_percentile_is_nearest_rank():
 
 def test_plain_beatgen_means_beatgen_tui(monkeypatch):
     import bridge.cli.main as cli
+    import tui.cli
 
     seen = []
-    monkeypatch.setattr(cli, "_tui", lambda args: seen.append(args) or 0)
+    monkeypatch.setattr(tui.cli, "_tui", lambda args: seen.append(args) or 0)
     assert cli.main([]) == 0
     assert seen and seen[0].command == "tui" and seen[0].preset is None and seen[0].backend == "auto"
 

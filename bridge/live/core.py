@@ -1,0 +1,396 @@
+"""The engine core: a pure state machine, `step(event, now) -> actions` and `next_deadline()`.
+
+No threads, no clock reads, no MIDI library: the shell (engine.py) stamps
+and queues what comes in, calls `step` with the time, and carries out the
+actions (send, submit or cancel a model job, log).  Tests drive it with
+numbers and a fake worker.
+
+Time is kept in song ticks (24 per quarter note) and turned into seconds
+only to send: a note goes out at time_of(tick) + offset, so a negative
+offset sends early by that many ms.  A bar line's cut comes CUT_AHEAD_S
+before the line (plus a negative offset): hits after it belong to the next
+bar (a downbeat played early), and the model gets the whole window to write
+the answer's first notes.  Little of it is needed: the worker has heard the
+call's bar up to its last 8th already (_run_previews), and it hands an
+answer's downbeat over before it writes the rest (Performance.on_downbeat).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from bridge.live import events as ev
+from bridge.live.clock import CLOCK, CONTINUE, MIN_TICK_SECONDS, SONG_POSITION, START, STOP, TICKS_PER_BEAT
+from bridge.live.events import Action, Event, Outbox
+from bridge.live.midi_packets import split_packet
+from bridge.live.modes import HEARING, LISTENING, LOOPING
+from bridge.live.note_scheduler import CONTROL_CHANGE, NOTE_OFF, NOTE_ON
+from bridge.live.performance import Performance
+from bridge.live.seed_recorder import SeedRecorder
+from bridge.live.settings import LiveSettings
+from bridge.live.status import BEATS_PER_BAR, TICKS_PER_BAR, EngineStatus
+from bridge.live.transport import SEND_EARLY_S, Transport
+from bridge.settings.controls import control_from_cc
+
+CUT_AHEAD_S = 0.015
+LATE_S = 0.003  # a note sent later than this after its time counts as late
+PREVIEW_TICKS = 12  # the worker hears a call's bar ahead every 8th note (_run_previews)
+IDLE_WAKE_S = 0.05  # stall checks when nothing else is due
+OWN_ECHO_S = 0.2  # a note-on equal to one we sent this recently is our own output coming back
+REALTIME = {CLOCK, START, CONTINUE, STOP, SONG_POSITION}
+# A note woken for at its deadline is due: time_of and position_estimate round differently, and a
+# horizon a hair short of the note would leave the deadline in the past (the thread would spin).
+ROUNDING_TICKS = 1e-6
+
+
+class EngineCore:
+    def __init__(self, settings: LiveSettings, clock_override: str | None = None) -> None:
+        self.out = Outbox()
+        self.transport = Transport(settings.clock_source, clock_override, settings.bpm, self.out)
+        self.performance = Performance(settings.mode, settings.output_channel, self.out, self.transport)
+        self.recorder = SeedRecorder(settings.input_classes, settings.input_channels)
+        self._take_settings(settings)
+        self.armed = True
+        self.next_line: int | None = None  # the next bar line whose cut is pending
+        self.previewed: tuple[int, int] = (-1, 0)  # (bar, 8th) last heard ahead (_run_previews)
+        self.last_hit_tick: float | None = None
+        self.recent_sends: deque[tuple[float, int, int]] = deque(maxlen=64)
+        self.notes_sent = self.late_notes = 0
+        self.now = 0.0
+
+    def _take_settings(self, settings: LiveSettings) -> None:
+        self.preset = settings.preset
+        self.performance.controls = settings.controls
+        self.performance.output_notes = settings.output_notes
+        self.input_channel = settings.input_channel  # 0 = all
+        self.recorder.note_map, self.recorder.channels = dict(settings.input_classes), settings.input_channels
+        self.trigger_note, self.trigger_cc = settings.trigger_note, settings.trigger_cc
+        self.cc_controls = settings.cc_controls
+
+    @property
+    def controls(self):
+        return self.performance.controls
+
+    @property
+    def clock(self):
+        return self.transport.clock
+
+    # -- the contract -----------------------------------------------------------------------
+
+    def step(self, event: Event, now: float) -> list[Action]:
+        """Handle one event at time `now`, then do what is due by then; returns the actions in order."""
+        self.now = self.performance.now = now
+        self._handle(event, now)
+        if not isinstance(event, ev.Closing):
+            self._service(now)
+        return self.out.take()
+
+    def next_deadline(self) -> float:
+        """When `step(ev.Wake(), ...)` must come at the latest: a note to send, a cut, an internal tick,
+        or a stall check."""
+        deadlines = [self.now + IDLE_WAKE_S]
+        internal = self.transport.next_tick()
+        if internal is not None:
+            deadlines.append(internal)
+        if self.transport.playing:
+            next_position = self.performance.scheduler.next_position()
+            # A note beyond the sending limit waits for the tick that moves the limit (which wakes
+            # the shell); a deadline already past would spin the shell's real-time thread until then.
+            if next_position is not None and self.clock.tick_interval and next_position <= self._sending_limit():
+                when = self.clock.time_of(next_position)
+                if when is not None:
+                    deadlines.append(when + self._offset_s() - SEND_EARLY_S)
+            # A cut waits for the ticks to come near its line (_near_line) as a note waits for its
+            # tick: a cut time already past, with the clock paused, would spin the thread too.
+            line = self.next_line
+            if line is not None and self._near_line(line) and (when := self._cut_time(line)) is not None:
+                deadlines.append(when)
+        return min(deadlines)
+
+    def status(self) -> EngineStatus:
+        p, t = self.performance, self.transport
+        return EngineStatus(
+            clock=t.kind, running=self.clock.running, stalled=t.stalled, bpm=self.clock.bpm,
+            position_ticks=max(self.clock.position, 0),
+            mode_state=p.conductor.state if self.armed else "disarmed", armed=self.armed,
+            notes_sent=self.notes_sent, late_notes=self.late_notes, bars_generated=p.bars_generated,
+            late_bars=p.late_bars, controls=self.controls, bars=p.history.recent(), preset_name=self.preset.name,
+            mode=p.conductor.settings.kind, offset_ms=self.controls.offset_ms,
+            loop_history=p.repertoire.takes.position(),
+        )  # fmt: skip
+
+    # -- events -----------------------------------------------------------------------------
+
+    def _handle(self, event: Event, now: float) -> None:
+        if isinstance(event, ev.MidiIn):
+            self._on_packet(event.packet, event.stamp)
+        elif isinstance(event, ev.GeneratedBar):
+            self.performance.on_generated(event)
+        elif isinstance(event, ev.Downbeat):
+            self.performance.on_downbeat(event)
+        elif isinstance(event, ev.WorkerError):
+            self.out.log(event.message)
+        elif isinstance(event, ev.Started):
+            if self.transport.start(now):
+                self._song_started()
+        elif isinstance(event, ev.Closing):
+            self.out.send(self.performance.scheduler.silence())
+        elif not isinstance(event, ev.Wake):
+            self._on_command(event, now)
+
+    def _service(self, now: float) -> None:
+        self.transport.advance(now)
+        if self.transport.check_stall(now):
+            self._reset_performance(self.clock.position)
+        self._run_cuts(now)
+        self._run_previews()
+        self._send_due(now)
+
+    # -- incoming MIDI --------------------------------------------------------------------------
+
+    def _on_packet(self, packet: tuple[int, ...], stamp: float) -> None:
+        if len(packet) == 1 or (len(packet) == 3 and 0x80 <= packet[0] < 0xF0 and packet[1] < 0x80 > packet[2]):
+            self._on_message(list(packet), stamp)  # the common case: one whole message
+            return
+        for message in split_packet(packet):
+            self._on_message(message, stamp)
+
+    def _on_message(self, message: list[int], stamp: float) -> None:
+        status = message[0]
+        if status in REALTIME:
+            self._on_clock_message(message, stamp)
+            return
+        if status < 0x80 or status >= 0xF0:
+            return  # stray data bytes, other system messages: nothing for a drum bridge
+        if self.input_channel and status & 0x0F != self.input_channel - 1:
+            return
+        kind = status & 0xF0
+        if kind == CONTROL_CHANGE and len(message) >= 3:
+            self._on_control_change(message[1] & 0x7F, message[2] & 0x7F)
+        elif kind in (NOTE_ON, NOTE_OFF) and len(message) >= 3:
+            self._on_note(message, stamp)
+
+    def _on_note(self, message: list[int], stamp: float) -> None:
+        is_on = message[0] & 0xF0 == NOTE_ON and message[2] > 0
+        if is_on and self._is_own_echo(message, stamp):
+            return
+        if message[1] == self.trigger_note:
+            if is_on:
+                self._on_command(ev.Trigger(), self.now)
+            return
+        if self.controls.thru:
+            self.out.send(self.performance.scheduler.pass_through(tuple(message[:3])))
+        if is_on and self.transport.playing:
+            position = self.clock.position_at(stamp)
+            if self.recorder.feed(message, position) is not None:
+                self.last_hit_tick = position
+
+    def _is_own_echo(self, message: list[int], stamp: float) -> bool:
+        key = (message[0] & 0x0F, message[1])
+        return any(stamp - sent < OWN_ECHO_S and (ch, note) == key for sent, ch, note in self.recent_sends)
+
+    def _on_control_change(self, number: int, value: int) -> None:
+        if number == self.trigger_cc:
+            if value >= 64:
+                self._on_command(ev.Trigger(), self.now)
+            return
+        for name in self.cc_controls.get(number, ()):
+            self.performance.controls = control_from_cc(self.controls, name, value)
+            self.out.log(f"CC {number} = {value}: {name} -> {getattr(self.controls, name, value)}")
+
+    def _on_clock_message(self, message: list[int], stamp: float) -> None:
+        transport = self.transport
+        if not transport.following_external:
+            if transport.source == "internal":
+                return
+            self._reset_performance(self.clock.position)
+            transport.follow_external()
+        transport.heard_external = True
+        was_running, was_position = self.clock.running, self.clock.position
+        change = transport.feed_external(message, stamp)
+        if change == "back":
+            self._restart_at(self.clock.position + 1)
+        elif change in ("start", "continue") or (change == "position" and was_running):
+            self._reset_performance(was_position if was_running else None)
+            if change == "start":
+                self.performance.history.clear()
+            self._restart_at(0 if change == "start" else self.clock.position + 1)
+            self.out.log(f"transport {change} at bar {max(self.clock.position + 1, 0) // TICKS_PER_BAR + 1}")
+        elif change == "stop":
+            self._reset_performance(was_position)
+            # The count lets a recording of the clock show ticks lost on the way (live_analysis.input_losses).
+            self.out.log(f"transport stop at tick {self.clock.position + 1}: silenced")
+
+    # -- bar lines ----------------------------------------------------------------------------
+
+    def _offset_s(self) -> float:
+        return self.controls.offset_ms / 1000.0
+
+    def _cut_time(self, line: int) -> float | None:
+        when = self.clock.time_of(line * TICKS_PER_BAR)
+        return None if when is None else when - CUT_AHEAD_S + min(0.0, self._offset_s())
+
+    def _run_cuts(self, now: float) -> None:
+        if not self.transport.playing or self.next_line is None:
+            return
+        while True:
+            line = self.next_line
+            when = self._cut_time(line)
+            reached = self.clock.position >= line * TICKS_PER_BAR
+            if not reached and (when is None or when > now or not self._near_line(line)):
+                return
+            self.next_line += 1
+            self._cut(line)
+
+    def _near_line(self, line: int) -> bool:
+        """Whether the ticks received are within a cut's lead of `line`: a tempo estimate gone wrong
+        must not cut bars not yet played (the lead allowed: CUT_AHEAD_S and a negative offset at
+        MAX_BPM, plus a tick)."""
+        lead_s = CUT_AHEAD_S - min(0.0, self._offset_s())
+        return self.clock.position >= line * TICKS_PER_BAR - (math.ceil(lead_s / MIN_TICK_SECONDS) + 1)
+
+    def _run_previews(self) -> None:
+        """Every 8th note of a bar that is part of a call, let the worker hear it so far: at the cut
+        only its last 8th is left to hear before the answer is written."""
+        if not self.armed or not self.transport.playing or self.next_line is None:
+            return
+        bar = self.next_line - 1
+        start = bar * TICKS_PER_BAR
+        mark = (bar, (self.clock.position - start) // PREVIEW_TICKS)
+        if mark[1] < 1 or mark <= self.previewed:
+            return
+        self.previewed = mark
+        state = self.performance.conductor.state
+        starts_call = state == LISTENING and bool(self.recorder.hits)
+        if state == HEARING or starts_call:
+            # A tick of margin: a hit stamped before the tick just counted may still be on its way.
+            until = (self.clock.position - 1 - start) / TICKS_PER_BEAT
+            self.out.submit(
+                ev.Preview(
+                    self.performance.epoch, bar, self.recorder.bar_hits(start, BEATS_PER_BAR), until, starts_call
+                )
+            )
+
+    def _cut(self, line: int) -> None:
+        bar = line - 1
+        start = bar * TICKS_PER_BAR
+        hits = self.recorder.bar_hits(start, BEATS_PER_BAR)
+        # Hits before the bar's start came in the last cut's window: a downbeat played early.
+        only_early = bool(hits) and all(position < start for position, _drum, _velocity in self.recorder.hits)
+        self.recorder.clear()
+        silent = (line * TICKS_PER_BAR - self.last_hit_tick) / TICKS_PER_BEAT if self.last_hit_tick is not None else 1e9
+        if not self.armed:
+            return
+        conductor = self.performance.conductor
+        before = conductor.state
+        plan = conductor.bar_ended(bar, hits, silent, only_early)
+        if conductor.state != before:
+            self.out.log(f"{conductor.state} at bar {line + 1}")
+        self.performance.carry_out(plan)
+
+    def _last_line_open(self) -> int:
+        """The line of the bar whose cut is still to come: a loop can switch at the line after it at
+        the earliest (in the last CUT_AHEAD_S before a bar line that line's cut has passed)."""
+        if self.next_line is not None:
+            return self.next_line - 1
+        return self.clock.position // TICKS_PER_BAR
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def due_horizon(self, now: float) -> float:
+        """The song position up to which scheduled messages are due at `now`."""
+        if self.clock.tick_interval is None:
+            # No tempo yet (the first ticks, or ticks bunched after a pause): nothing can be sent
+            # ahead, but what is due by the count of ticks received goes now, not a tempo later.
+            return float(self.clock.position)
+        estimate = self.clock.position_estimate(now + SEND_EARLY_S - self._offset_s())
+        return min(estimate + ROUNDING_TICKS, self._sending_limit())
+
+    def _send_due(self, now: float) -> None:
+        if not self.transport.playing:
+            return
+        scheduler = self.performance.scheduler
+        messages = scheduler.due(self.due_horizon(now))
+        if not messages:
+            return
+        for message in messages:
+            if message[0] & 0xF0 == NOTE_ON:
+                self.notes_sent += 1
+                self.recent_sends.append((now, message[0] & 0x0F, message[1]))
+        self.out.send(messages)
+        for position in scheduler.released_note_ons:
+            when = self.clock.time_of(position)
+            if when is not None and now - (when + self._offset_s()) > LATE_S:
+                self.late_notes += 1
+
+    def _sending_limit(self) -> float:
+        """How far past the last tick received notes may go: ClockTracker.sending_limit (a clock that
+        dies without Stop lets at most that much through before the stall check), plus a negative
+        output offset's worth of ticks."""
+        return self.clock.sending_limit() + max(0.0, -self._offset_s()) / self.clock.tick_interval
+
+    # -- commands and transport ---------------------------------------------------------------
+
+    def _on_command(self, command: ev.Command, now: float) -> None:
+        performance = self.performance
+        line = self.clock.position // TICKS_PER_BAR
+        if isinstance(command, ev.Trigger):
+            if performance.conductor.state == LOOPING:
+                performance.repertoire.takes.chosen = None  # a new loop replaces any undo/redo choice
+            performance.carry_out(performance.conductor.trigger(self._last_line_open()))
+        elif isinstance(command, ev.Listen):
+            performance.carry_out(performance.conductor.listen(line + 1))
+        elif isinstance(command, ev.Arm):
+            self.armed = command.armed
+            if not self.armed:
+                performance.carry_out(performance.conductor.listen(line + 1))
+        elif isinstance(command, ev.Panic):
+            performance.panic(line)
+        elif isinstance(command, ev.SetControls):
+            performance.controls = command.controls
+        elif isinstance(command, ev.SetBpm):
+            self.transport.set_bpm(float(command.bpm))
+        elif isinstance(command, ev.ApplyPreset):
+            self._apply_preset(command.settings, now)
+        elif isinstance(command, (ev.Undo, ev.Redo)):
+            performance.step_takes("undo" if isinstance(command, ev.Undo) else "redo", self._last_line_open())
+        else:
+            self.out.log(f"unknown command {command!r}")
+
+    def _apply_preset(self, new: LiveSettings, now: float) -> None:
+        """Everything a preset sets, without a restart; the mode restarts at the next bar line if it changed."""
+        scheduler = self.performance.scheduler
+        if new.output_channel != scheduler.channel:
+            self.out.send(scheduler.change_channel(new.output_channel))  # what sounds stops on the old one
+        same = new.preset.name == self.preset.name
+        description = "settings updated" if same else new.preset["preset"]["description"] or new.mode.kind
+        self._take_settings(new)
+        self.transport.set_bpm(new.bpm)
+        self.out.log(f"preset {new.preset.name}: {description}")
+        self.performance.apply_mode(new.mode, self._last_line_open() + 1)
+        was_position = self.clock.position
+        switched = self.transport.switch(new.clock_source, now)
+        if switched is not None:  # a new clock: silence and restart the performance
+            self._reset_performance(was_position)
+            if switched == "internal":
+                self._song_started()
+
+    def _song_started(self) -> None:
+        """Our own clock starts the song at tick 0."""
+        self.performance.history.clear()
+        self._restart_at(0)
+
+    def _reset_performance(self, sent_until_tick: int | None) -> None:
+        """Stop, jump, stall: silence now, forget planned notes and the seed being recorded."""
+        self.performance.reset(sent_until_tick)
+        self.previewed = (-1, 0)
+        self.recorder.clear()
+        self.last_hit_tick = None
+        self.next_line = None
+
+    def _restart_at(self, first_tick: int) -> None:
+        """The song (re)starts at `first_tick`: the first cut is the next bar line after it."""
+        self.next_line = first_tick // TICKS_PER_BAR + 1
+        self.previewed = (-1, 0)
+        self.performance.resume(-(-first_tick // TICKS_PER_BAR))

@@ -1,0 +1,38 @@
+"""What the engine shows the world: a consistent snapshot for the TUI, the CLI and the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bridge.live.bar_history import BarView
+from bridge.live.clock import TICKS_PER_BEAT
+from bridge.settings.controls import Controls
+
+BEATS_PER_BAR = 4  # the model plays 4/4 (docs/model.md)
+TICKS_PER_BAR = BEATS_PER_BAR * TICKS_PER_BEAT
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    clock: str  # "internal", "external", "waiting"
+    running: bool
+    stalled: bool
+    bpm: float | None
+    position_ticks: int
+    mode_state: str
+    armed: bool
+    notes_sent: int
+    late_notes: int
+    bars_generated: int
+    late_bars: int
+    controls: Controls
+    bars: tuple[BarView, ...] = ()  # the last 16 bars heard (seed) or generated (as sent), oldest first
+    preset_name: str = ""
+    mode: str = ""  # the preset's mode kind: call_response, continuous, loop
+    offset_ms: float = 0.0  # the output offset in force (controls.offset_ms)
+    loop_history: tuple[int, int] = (0, 0)  # (0-based index of the chosen/current take, takes kept); see Takes
+
+    @property
+    def bar_beat(self) -> tuple[int, int]:
+        bar, tick = divmod(self.position_ticks, TICKS_PER_BAR)
+        return bar + 1, tick // TICKS_PER_BEAT + 1
