@@ -181,7 +181,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import IO, Any, TypeVar, cast
 
 TICKS_PER_QUARTER = 24
 CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
@@ -243,6 +247,15 @@ def parse_dump_line(line: str) -> tuple[int, bytes] | None:
             break
         data.append(int(token, 16))
     return (int(stamp), bytes(data)) if data else None
+
+
+_Stream = TypeVar("_Stream", bound=IO[Any])
+
+
+def _piped(stream: _Stream | None) -> _Stream:
+    """A Popen stream asked for with PIPE: never None."""
+    assert stream is not None
+    return stream
 
 
 def _stop_process(
@@ -344,7 +357,7 @@ class _TransportClient:
         )
         if not handle:
             raise RigError(f"libjack could not open a client on server {server!r} (status 0x{status.value:x})")
-        self._client = ctypes.c_void_p(handle)
+        self._client: ctypes.c_void_p | None = ctypes.c_void_p(handle)
 
     def query(self) -> TransportState:
         position = _Position()
@@ -413,7 +426,7 @@ def _agent_main(server: str) -> None:
         answer("error", str(error))
         return
     answer("ok", "ready")
-    commands = {
+    commands: dict[str, Callable[..., Any]] = {
         "query": lambda: dataclasses.astuple(client.query()),
         "frame_time": client.frame_time,
         "start": client.start,
@@ -459,9 +472,9 @@ class _TransportAgent:
         deadline = time.monotonic() + timeout
         while b"\n" not in self._pending:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self.process.stdout], [], [], remaining)[0]:
+            if remaining <= 0 or not select.select([_piped(self.process.stdout)], [], [], remaining)[0]:
                 raise RigError("the transport agent did not answer")
-            chunk = os.read(self.process.stdout.fileno(), 4096)
+            chunk = os.read(_piped(self.process.stdout).fileno(), 4096)
             if not chunk:
                 raise RigError(f"the transport agent exited with {self.process.wait()}")
             self._pending += chunk
@@ -470,7 +483,7 @@ class _TransportAgent:
 
     def call(self, verb: str, *arguments):
         with self._lock:
-            self.process.stdin.write(json.dumps([verb, *arguments]).encode() + b"\n")
+            _piped(self.process.stdin).write(json.dumps([verb, *arguments]).encode() + b"\n")
             status, result = json.loads(self._reply())
         if status != "ok":
             raise RigError(f"transport agent: {result}")
@@ -503,7 +516,7 @@ class _TransportAgent:
     def close(self) -> None:
         if self.process.poll() is None:
             try:
-                self.process.stdin.close()  # EOF: the agent closes its client and exits
+                _piped(self.process.stdin).close()  # EOF: the agent closes its client and exits
             except OSError:
                 pass
         _stop_process(self.process, exit_wait=2.0)
@@ -531,7 +544,7 @@ class _TransportShell:
         self._wait_prompts(1)
 
     def _read(self) -> None:
-        while chunk := os.read(self.process.stdout.fileno(), 4096):
+        while chunk := os.read(_piped(self.process.stdout).fileno(), 4096):
             self._output.extend(chunk)
 
     def _wait_prompts(self, count: int, timeout: float = 5.0) -> None:
@@ -543,14 +556,14 @@ class _TransportShell:
             time.sleep(0.002)
 
     def send(self, command: str) -> None:
-        self.process.stdin.write(command.encode() + b"\n")
+        _piped(self.process.stdin).write(command.encode() + b"\n")
         self._sent += 1
         self._wait_prompts(self._sent + 1)
 
     def close(self) -> None:
         if self.process.poll() is None:
             try:
-                self.process.stdin.close()  # EOF: jack_transport exits cleanly
+                _piped(self.process.stdin).close()  # EOF: jack_transport exits cleanly
             except OSError:
                 pass
         _stop_process(self.process, exit_wait=2.0)
@@ -576,7 +589,7 @@ class MidiRecorder:
         self.port = rig.wait_for_port(f"{client_name}:input", process=self.process)
 
     def _read(self) -> None:
-        for line in self.process.stdout:
+        for line in _piped(self.process.stdout):
             event = parse_dump_line(line)
             if event:
                 with self._lock:
@@ -651,6 +664,7 @@ class JackRig:
         _live_rigs.add(self)
         try:
             self._start_server(timeout)
+            assert self.name is not None  # _start_server chose it
             self._transport = _TransportAgent(self.env(), self.name)
         except BaseException:
             self.close()
@@ -659,6 +673,7 @@ class JackRig:
 
     def _start_server(self, timeout: float) -> None:
         if self._fixed_name:
+            assert self.name is not None  # given to __init__
             if _server_answers(self.name):
                 raise RigError(f"a JACK server named {self.name!r} is already running")
             self._launch_jackd(timeout)
@@ -681,6 +696,7 @@ class JackRig:
         raise RigError(f"no free JACK server name {NAME_PREFIX}1..16")
 
     def _launch_jackd(self, timeout: float) -> None:
+        assert self.name is not None  # _start_server chose it
         self._close_jackd()
         log_fd, self._log_path = tempfile.mkstemp(prefix=f"{self.name}-", suffix=".log")
         scheduling = "--realtime" if self.realtime else "--no-realtime"
@@ -733,6 +749,7 @@ class JackRig:
     def activate_in_this_process(self) -> None:
         if self._saved_env is None:
             self._saved_env = {key: os.environ.get(key) for key in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
+        assert self.name is not None, "start() the rig first"
         os.environ["JACK_DEFAULT_SERVER"] = self.name
         os.environ["JACK_NO_START_SERVER"] = "1"
 
@@ -746,6 +763,12 @@ class JackRig:
                 os.environ[key] = value
         self._saved_env = None
 
+    @property
+    def _agent(self) -> _TransportAgent:
+        """The transport agent start() runs with the server."""
+        assert self._transport is not None, "the rig is not started"
+        return self._transport
+
     def _require_running(self) -> None:
         if self._jackd is None or self._jackd.poll() is not None:
             raise RigError(f"the JACK server {self.name!r} is not running")
@@ -756,7 +779,7 @@ class JackRig:
         """Port names containing pattern, listed by the transport agent's
         long-lived client (never by a jack_lsp: see "JACK facts" above)."""
         self._require_running()
-        return [name for name in self._transport.ports() if pattern in name]
+        return [name for name in self._agent.ports() if pattern in name]
 
     def wait_for_port(self, pattern: str, timeout: float = 5.0, process: subprocess.Popen | None = None) -> str:
         """The port named pattern, or the one port containing it; waits for it to appear.
@@ -771,7 +794,8 @@ class JackRig:
             if len(found) > 1:
                 raise RigError(f"{pattern!r} is ambiguous: {found}")
             if process is not None and process.poll() is not None:
-                raise RigError(f"{process.args[0]} exited with {process.returncode} before {pattern!r} appeared")
+                program = cast("list[str]", process.args)[0]  # every client is started from a list
+                raise RigError(f"{program} exited with {process.returncode} before {pattern!r} appeared")
             if time.monotonic() > deadline:
                 raise RigError(f"no JACK port matching {pattern!r} after {timeout} s; ports: {self.ports()}")
             time.sleep(0.02)
@@ -786,7 +810,7 @@ class JackRig:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                self._transport.connect(source, destination)
+                self._agent.connect(source, destination)
                 break
             except RigError as error:
                 reason = str(error).removeprefix("transport agent: ")
@@ -795,7 +819,7 @@ class JackRig:
             time.sleep(0.005)
         # JACK applies a new connection at a cycle boundary; events sent
         # before then (a Start right after) would miss it.
-        while not self._transport.connected(source, destination):
+        while not self._agent.connected(source, destination):
             if time.monotonic() > deadline:
                 raise RigError(f"connect {source} {destination}: not applied after {timeout} s")
             time.sleep(0.001)
@@ -812,7 +836,11 @@ class JackRig:
             command.append("-B")
         if resync_delay is not None:
             command += ["-d", str(resync_delay)]
-        quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        quiet: dict[str, Any] = {
+            "stdin": subprocess.DEVNULL,
+            "stdout": subprocess.DEVNULL,
+            "stderr": subprocess.DEVNULL,
+        }
         self._clock = subprocess.Popen(command, env=self.env(), **quiet)
         self.clock_port = self.wait_for_port(":mclk_out", process=self._clock)
         return self.clock_port
@@ -825,7 +853,7 @@ class JackRig:
 
     def transport_state(self) -> TransportState:
         self._require_running()
-        return self._transport.query()
+        return self._agent.query()
 
     def transport(self, *commands: str) -> None:
         """Run transport commands in order, each until JACK has applied it:
@@ -835,10 +863,10 @@ class JackRig:
         for command in commands:
             verb, _, argument = command.strip().partition(" ")
             if verb in ("play", "start"):
-                self._transport.start()
+                self._agent.start()
                 self._wait_transport(lambda s: s.state == ROLLING, command)
             elif verb == "stop":
-                self._transport.stop()
+                self._agent.stop()
                 self._wait_transport(lambda s: s.state == STOPPED, command)
             elif verb == "locate":
                 self._locate(int(argument))
@@ -850,11 +878,11 @@ class JackRig:
                 self._wait_cycles(3)
 
     def _locate(self, frame: int) -> None:
-        if self._master and self._transport.query().state != STOPPED:
+        if self._master and self._agent.query().state != STOPPED:
             raise RigError(
                 "locate while rolling with jack_transport as timebase master hangs in JACK 1.9.21; stop first"
             )
-        self._transport.locate(frame)
+        self._agent.locate(frame)
         # Applied at a cycle boundary; while rolling, the frame moves on at once.
         self._wait_cycles(3)
         self._wait_transport(
@@ -866,13 +894,13 @@ class JackRig:
             self._shell_send("master")
             self._master = True
         self._shell_send(f"tempo {bpm}")
-        state = self._transport.query()
+        state = self._agent.query()
         if state.state == STOPPED:
             # A stopped transport calls the timebase master only on a new
             # position; re-locating to the same frame applies the tempo
             # without moving.  (Away from frame 0 the bar/beat/tick of that
             # frame changes with the tempo, and the clock sends an SPP.)
-            self._transport.locate(state.frame)
+            self._agent.locate(state.frame)
         self._wait_transport(lambda s: s.bbt and abs(s.bpm - bpm) < 1e-6, f"tempo {bpm}")
 
     def _shell_send(self, command: str) -> None:
@@ -881,16 +909,16 @@ class JackRig:
         self._shell.send(command)
 
     def _wait_cycles(self, cycles: int, timeout: float = 2.0) -> None:
-        start = self._transport.frame_time()
+        start = self._agent.frame_time()
         deadline = time.monotonic() + timeout
-        while (self._transport.frame_time() - start) % 2**32 < cycles * self.period:
+        while (self._agent.frame_time() - start) % 2**32 < cycles * self.period:
             if time.monotonic() > deadline:
                 raise RigError("the JACK server stopped running cycles")
             time.sleep(self.period / self.rate / 2)
 
     def _wait_transport(self, done, command: str, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
-        while not done(state := self._transport.query()):
+        while not done(state := self._agent.query()):
             if time.monotonic() > deadline:
                 stuck = self.unfinished_clients()
                 hint = f"; clients jackd reports as not finishing their cycles: {stuck}" if stuck else ""
@@ -907,7 +935,7 @@ class JackRig:
             if found and "XRun" in head and " was not finished" in rest:
                 name = rest.split(" was not finished")[0]
                 counts[name] = counts.get(name, 0) + 1
-        return sorted(counts, key=counts.get, reverse=True)
+        return sorted(counts, key=lambda name: counts[name], reverse=True)
 
     # -- recording ------------------------------------------------------------
 
@@ -1014,8 +1042,8 @@ class ClockedPlayer:
         self._next_tick = 0
         self._running = False
         self._pending_offs: dict[int, list[int]] = {}
-        self._midi_in = None
-        self._midi_out = None
+        self._midi_in: Any = None  # rtmidi.MidiIn / MidiOut once open (rtmidi has no type information)
+        self._midi_out: Any = None
         self._lock = threading.Lock()
         self.clock_in: str | None = None  # JACK port names, once open
         self.notes_out: str | None = None
@@ -1148,7 +1176,8 @@ class PlayerProcess:
         self, notes: list[tuple[int, int, int]], rig: JackRig, channel: int = 0, loop_ticks: int | None = None
     ) -> None:
         self.arguments = (rig.name, notes, channel, loop_ticks)
-        self.process = self.connection = None
+        self.process: BaseProcess | None = None
+        self.connection: Connection | None = None
 
     def open(self, timeout: float = 15.0) -> tuple[str, str]:
         import multiprocessing
@@ -1169,6 +1198,7 @@ class PlayerProcess:
         """Idempotent; a no-op before open()."""
         if self.process is None:
             return
+        assert self.connection is not None  # opened with the process
         try:
             self.connection.send("close")
             self.connection.poll(5.0)

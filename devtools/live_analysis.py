@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import re
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
@@ -65,7 +66,8 @@ def song_ticks(events: list[tuple[float, bytes]]) -> list[tuple[float, int]]:
     RECORDER_SKIP_TOLERANCE less than a whole number of extra ticks (1.72 is
     no loss, 2.63 one).
     """
-    ticks, running, position = [], False, 0
+    ticks: list[tuple[float, int]] = []
+    running, position = False, 0
     previous: float | None = None  # time of the last tick while running, None after a transport change
     interval: float | None = None  # the last single-tick interval
     before: float | None = None  # the one before it (a copy's first stamp shortens the last)
@@ -92,6 +94,7 @@ def song_ticks(events: list[tuple[float, bytes]]) -> list[tuple[float, int]]:
                 elif not interval or gap >= interval / 2:  # not two ticks bunched in one late cycle
                     before, interval = interval, gap
             for missing in range(1, step):  # where the lost ticks were: the clock's frames are exact
+                assert previous is not None  # a step over 1 is measured from the tick before
                 ticks.append((previous + missing * (when - previous) / step, position))
                 position += 1
             ticks.append((when, position))
@@ -132,8 +135,8 @@ def reference_slips(
     """
     played = analyze(events, channel=channel, grid_ticks=1)
     ticks_of: dict[int, list[int]] = {}
-    for tick, note, _velocity in seed:
-        ticks_of.setdefault(note, []).append(tick)
+    for seed_tick, note, _velocity in seed:
+        ticks_of.setdefault(note, []).append(seed_tick)
     tick_times = [when for when, _position in played.ticks]
     slips, current, agreed = [], 0, float("-inf")
     for (when, note, _velocity), label in zip(played.note_ons, played.grid_ticks):
@@ -153,7 +156,7 @@ def reference_slips(
     return slips
 
 
-def _nearest_played_tick(ticks: list[int], near: int, loop_ticks: int | None) -> int | None:
+def _nearest_played_tick(ticks: Sequence[int], near: int, loop_ticks: int | None) -> int | None:
     """The tick among `ticks` (repeated every loop_ticks, if given) nearest to `near`."""
     if loop_ticks:
         ticks = [tick + round((near - tick) / loop_ticks) * loop_ticks for tick in ticks]
@@ -181,7 +184,9 @@ def _most_irregular_tick(tick_times: list[float], after: float, before: float) -
     return tick_times[max(inside, key=irregularity)] - 1e-6
 
 
-def slipped_ticks(events: list[tuple[float, bytes]], slips: list[tuple[float, int]] = ()) -> list[tuple[float, int]]:
+def slipped_ticks(
+    events: list[tuple[float, bytes]], slips: Sequence[tuple[float, int]] = ()
+) -> list[tuple[float, int]]:
     """song_ticks, each position moved by the offsets of the slips at or before its time."""
     ticks = song_ticks(events)
     for since, offset in slips:
@@ -204,7 +209,7 @@ STOP_LINE = re.compile(r"transport stop at tick (\d+)")
 
 
 def input_losses(
-    events: list[tuple[float, bytes]], bridge_log: str, slips: list[tuple[float, int]] = ()
+    events: list[tuple[float, bytes]], bridge_log: str, slips: Sequence[tuple[float, int]] = ()
 ) -> InputLosses:
     """Ticks the recorder heard and the bridge did not, from two kinds of evidence that must agree.
 
@@ -291,7 +296,7 @@ def _ticks_missed_by_the_bridge(
     for bridge_tick, length in gaps:
         song_tick = bridge_tick - offset + len(found)  # the tick the bridge counted as bridge_tick, if none was lost
         before, held, lost = times.get(song_tick - 1), times.get(song_tick), times.get(song_tick + 1)
-        if median and None not in (before, held, lost):
+        if median and before is not None and held is not None and lost is not None:
             if abs(length - (lost - before) / median) < abs(length - (held - before) / median):
                 found.append(lost - 1e-6)
     return found
@@ -361,7 +366,7 @@ def analyze(
     events: list[tuple[float, bytes]],
     channel: int = 9,
     grid_ticks: int = GRID_TICKS,
-    slips: list[tuple[float, int]] = (),
+    slips: Sequence[tuple[float, int]] = (),
 ) -> Analysis:
     """One channel's notes measured against the clock: each against the nearest tick on the grid.
 
@@ -374,7 +379,9 @@ def analyze(
     grid = [(when, position) for when, position in ticks if position % grid_ticks == 0]
     grid = sorted(grid + _ticks_stop_replaced(events, ticks, grid_ticks))
     grid_times = [when for when, _position in grid]
-    note_ons, sounding, stop_time = [], {}, None
+    note_ons: list[tuple[float, int, int]] = []
+    sounding: dict[int, int] = {}
+    stop_time: float | None = None
     for when, data in events:
         status = data[0]
         if status == STOP and stop_time is None and ticks and when > ticks[0][0]:

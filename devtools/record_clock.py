@@ -96,6 +96,7 @@ class Recording:
             rig.connect(self.clock, self.reference.port)
         elif action.startswith("stall-"):
             # jack_rig keeps no public handle on these processes; a recorder may use its own.
+            assert rig._jackd is not None and rig._clock is not None  # the rig runs, with a clock (__init__)
             pids = {"server": rig._jackd.pid, "clock": rig._clock.pid, "self": os.getpid()}
             pause(pids[action.removeprefix("stall-")], float(argument))
         elif action == "load":

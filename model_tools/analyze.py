@@ -55,7 +55,7 @@ def choose_resolution(parts) -> tuple[int, list]:
 
 def gaps_in_units(parts, resolution: int) -> np.ndarray:
     """Gaps between consecutive onsets (or the bar line and the first onset) inside each bar."""
-    gaps = []
+    gaps: list[int] = []
     for _entry, part in parts:
         units = sorted({round(h.time * resolution) for h in part.hits})
         lines = [round(b * resolution) for b in part.bar_lines]
@@ -110,16 +110,16 @@ def round_trip_errors(parts, vocabulary: Vocabulary) -> dict:
                 i = int(np.argmin(np.abs(back_times - hit.time)))
                 timing.append(abs(back_times[i] - hit.time) * 60000.0 / part.bpm)
                 velocity.append(abs(back[i][1] - hit.velocity))
-    timing, velocity = np.array(timing), np.array(velocity)
+    timing_ms, velocity_error = np.array(timing), np.array(velocity)
     return {
-        "hits": int(len(timing)),
+        "hits": int(len(timing_ms)),
         "tokens": token_count,
-        "timing_ms_mean": float(timing.mean()),
-        "timing_ms_p99": float(np.percentile(timing, 99)),
-        "timing_ms_max": float(timing.max()),
-        "velocity_mean": float(velocity.mean()),
-        "velocity_p99": float(np.percentile(velocity, 99)),
-        "merged_share": merged / max(1, len(timing)),
+        "timing_ms_mean": float(timing_ms.mean()),
+        "timing_ms_p99": float(np.percentile(timing_ms, 99)),
+        "timing_ms_max": float(timing_ms.max()),
+        "velocity_mean": float(velocity_error.mean()),
+        "velocity_p99": float(np.percentile(velocity_error, 99)),
+        "merged_share": merged / max(1, len(timing_ms)),
     }
 
 
@@ -150,7 +150,7 @@ def run(folder: str, split: str = "train", write: str | None = None, out=print) 
 
 def _print_inputs(parts, out) -> None:
     hits = [h for _e, p in parts for h in p.hits]
-    unknown = sum((p.unknown_pitches for _e, p in parts), Counter())
+    unknown: Counter[int] = sum((p.unknown_pitches for _e, p in parts), Counter())
     out(f"files: {len(parts)}   hits: {len(hits)}   bars: {sum(p.bar_count for _e, p in parts)}")
     counts = Counter(h.drum for h in hits)
     out("drum classes: " + ", ".join(f"{DRUM_NAMES[d]} {counts[d]}" for d in range(len(DRUM_NAMES))))

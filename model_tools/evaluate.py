@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -64,10 +65,11 @@ def lstm_bits(model: StepModel, window: Window) -> np.ndarray:
     return np.array(bits)
 
 
-def baseline_bits(windows, train_sequences, size: int) -> dict[str, np.ndarray]:
+def baseline_bits(windows, train_sequences, size: int) -> dict[str, Any]:
+    """Bits per token of each baseline (arrays), and the cache weights chosen (a tuple)."""
     unigram = UnigramModel(train_sequences, size)
     trigram = KneserNeyTrigram(train_sequences, size)
-    results = {
+    results: dict[str, Any] = {
         "unigram": np.concatenate([sequence_bits(unigram, w.tokens, w.first_scored) for w in windows]),
         "kn3": np.concatenate([sequence_bits(trigram, w.tokens, w.first_scored) for w in windows]),
     }
@@ -77,6 +79,7 @@ def baseline_bits(windows, train_sequences, size: int) -> dict[str, np.ndarray]:
         bits = np.concatenate([sequence_bits(cached, w.tokens, w.first_scored) for w in windows])
         if best is None or bits.sum() < best[1].sum():
             best = (weights, bits)
+    assert best is not None  # CACHE_WEIGHTS is not empty
     results["kn3_cache"] = best[1]
     results["cache_weights"] = best[0]
     return results

@@ -63,7 +63,7 @@ def load_split_parts(folder: str, split: str, max_files: int = 0):
 
 def training_meters(parts) -> list[str]:
     """Meters with at least MIN_METER_SHARE of the training bars: what the model can be asked to continue."""
-    bars = Counter()
+    bars: Counter[str] = Counter()
     for _entry, part in parts:
         bars["{}/{}".format(*part.time_signature)] += part.bar_count
     total = sum(bars.values())

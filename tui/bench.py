@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 BAR_SECONDS = 1.5
 T0_VARIABLE = "BEATGEN_BENCH_T0"
@@ -65,7 +66,7 @@ def run_bench_tui(runs: int = 15, as_json: bool = False) -> int:
         env = dict(os.environ, BEATGEN_CONFIG_DIR=config)
         measure_once(env)  # warm-up: file cache, .pyc files
         samples = [measure_once(env) for _ in range(runs)]
-    result = {
+    result: dict[str, Any] = {
         "runs": runs,
         "median_s": round(statistics.median(samples), 4),
         "p99_s": round(percentile(samples, 0.99), 4),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -25,6 +26,9 @@ from textual.widgets import Button, DirectoryTree, Footer, Input, Label, Static
 
 from bridge.generate import MIDI_SUFFIXES
 from bridge.resources import EXAMPLE_SEED  # examples/seed_groove.mid, or its copy in an installed wheel
+
+if TYPE_CHECKING:
+    from .app import BeatGenApp
 
 
 class MidiTree(DirectoryTree):
@@ -161,7 +165,7 @@ class OfflineScreen(Screen[None]):
 
         try:
             options = self._options()
-            model = self.app.offline_model(self.model_dir, self.variant)
+            model = cast("BeatGenApp", self.app).offline_model(self.model_dir, self.variant)
             target.parent.mkdir(parents=True, exist_ok=True)
             rng = np.random.default_rng(options.random_seed)
             summary = continue_file(model, seed, target, options, rng)

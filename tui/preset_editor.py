@@ -21,11 +21,12 @@ and the 35 [midi_cc] rows are only mounted when that section is first opened.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Collapsible, Input, Label, Select, Switch
 
 from bridge.settings.presets import PRESET_SCHEMA, Field, PresetError
@@ -65,13 +66,15 @@ class NumberInput(Input):
 def field_widgets(section: str, key: str, field: Field, value: Any) -> list:
     """Key label, editing widget, help label: one row of a section grid."""
     widget_id = field_id(section, key)
+    editor: Widget
     if field.choices:
         options = [(str(choice), choice) for choice in field.choices]
         editor = Select(options, value=value, allow_blank=False, id=widget_id, compact=True)
     elif field.kind is bool:
         editor = Switch(value=bool(value), id=widget_id)
     else:
-        kind = {int: "integer", float: "number"}.get(field.kind)
+        kinds: dict[type, Literal["integer", "number"]] = {int: "integer", float: "number"}
+        kind = kinds.get(field.kind)
         cls = NumberInput if kind else Input
         editor = cls(format_value(field, value), type=kind or "text", id=widget_id, select_on_focus=False, compact=True)
     help_label = Label(field.help, id=f"help-{section}-{key}", classes="help", markup=False)
@@ -156,6 +159,7 @@ class PresetEditor(VerticalScroll):
             elif isinstance(widget, Select):
                 widget.value = value
             else:
+                assert isinstance(widget, Switch)  # booleans are the only other editor
                 widget.value = bool(value)
 
     def _same(self, section: str, key: str, text: str, value: Any) -> bool:

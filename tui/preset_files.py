@@ -57,7 +57,7 @@ def save_as(app: BeatGenApp, name: str | None, overwrite: bool = False) -> None:
         from .dialogs import ConfirmDialog
 
         question = f"Replace the user preset {name} with the current settings?"
-        app.push_screen(ConfirmDialog(question, "Replace"), lambda yes: yes and save_as(app, name, True))
+        app.push_screen(ConfirmDialog(question, "Replace"), lambda yes: save_as(app, name, True) if yes else None)
         return
     try:
         preset = app.store.save_as(name, app.values, overwrite=overwrite)
@@ -93,7 +93,7 @@ def delete(app: BeatGenApp, name: str | None = None) -> None:
     from .dialogs import ConfirmDialog
 
     app.push_screen(ConfirmDialog(f"Delete the user preset {name}? This removes its file.", "Delete"),
-                    lambda yes: yes and _delete(app, name))  # fmt: skip
+                    lambda yes: _delete(app, name) if yes else None)  # fmt: skip
 
 
 def _delete(app: BeatGenApp, name: str) -> None:

@@ -9,6 +9,8 @@ delete ask it to save as, duplicate or delete (the app confirms and does it).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +18,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from bridge.settings.preset_store import PresetEntry
 
 
 class PresetList(Vertical):
@@ -48,7 +53,7 @@ class PresetList(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.entries: dict[str, object] = {}
+        self.entries: dict[str, PresetEntry] = {}
         self.current: str | None = None
 
     def compose(self) -> ComposeResult:

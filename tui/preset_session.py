@@ -106,7 +106,7 @@ def load_preset_named(app: BeatGenApp, name: str) -> None:
         from .dialogs import ConfirmDialog
 
         question = f"Discard the unsaved changes to {app.preset.name} and load {name}?"
-        app.push_screen(ConfirmDialog(question, "Discard"), lambda yes: yes and switch_to(app, name))
+        app.push_screen(ConfirmDialog(question, "Discard"), lambda yes: switch_to(app, name) if yes else None)
         return
     switch_to(app, name)
 

@@ -11,6 +11,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bridge.model.step_model import StepModel
+
     from .app import BeatGenApp
 
 
@@ -56,10 +58,10 @@ class OfflineModels:
     """The model for offline generation, loaded once per folder and variant (from the offline screen's thread)."""
 
     def __init__(self) -> None:
-        self._model = None
+        self._model: tuple[tuple[str, str], StepModel] | None = None
         self._lock = threading.Lock()
 
-    def get(self, model_dir: str, variant: str):
+    def get(self, model_dir: str, variant: str) -> StepModel:
         from bridge.model.step_model import StepModel
 
         with self._lock:

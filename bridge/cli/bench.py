@@ -110,13 +110,13 @@ def answer_latency(model: StepModel) -> dict:
             if way == "ahead":
                 stream.hear_ahead(call[1], 3.5 - 1 / 24)  # the engine's last preview: 8th 7, less a tick
             handed: list[float] = []
+
+            def note_handed(_hits: list[Hit], handed: list[float] = handed) -> None:
+                handed.append(time.perf_counter())
+
             started = time.perf_counter()
             stream.hear_bar(call[1])
-            stream.play_bar(
-                SamplingSettings(),
-                np.random.default_rng(repeat),
-                lambda _hits, handed=handed: handed.append(time.perf_counter()),
-            )
+            stream.play_bar(SamplingSettings(), np.random.default_rng(repeat), note_handed)
             finished = handed[0] if way == "ahead" and handed else time.perf_counter()
             times.append(finished - started)
     result = {way: percentiles(times) for way, times in timings.items()}
@@ -182,7 +182,7 @@ def _probe(code: str, model_dir: Path, root: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def run_bench(model_dir: str, tokens: int, as_json: bool, reference: bool = True) -> int:
+def run_bench(model_dir: str | Path, tokens: int, as_json: bool, reference: bool = True) -> int:
     model_dir = Path(model_dir)
     result: dict = {"step": {}, "bar": {}}
     for variant in VARIANT_FILES:

@@ -21,6 +21,8 @@ import queue
 import signal
 import threading
 import time
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from bridge.live.runner import (
@@ -60,8 +62,8 @@ class BridgeProcess:
             "in_name": in_name, "out_name": out_name, "clock": clock,
         }  # fmt: skip
         self.log = log
-        self._process = None
-        self._connection = None
+        self._process: BaseProcess | None = None
+        self._connection: Connection | None = None
         self._reader: threading.Thread | None = None
         self._send_lock = threading.Lock()
         self._answered = threading.Event()  # "ready", an error, or the child gone
@@ -153,6 +155,7 @@ class BridgeProcess:
 
     def _send(self, message) -> None:
         self._check_alive()
+        assert self._connection is not None  # opened with the process
         with self._send_lock:
             try:
                 self._connection.send(message)
@@ -166,6 +169,7 @@ class BridgeProcess:
             raise RuntimeError(f"the bridge process has exited (exit code {self._process.exitcode})")
 
     def _stop_child(self) -> None:
+        assert self._process is not None and self._connection is not None  # only once open() started the child
         self._process.join(CLOSE_TIMEOUT_S)
         if self._process.is_alive():
             self.log(f"the bridge process did not exit within {CLOSE_TIMEOUT_S:g} s: killed")
@@ -177,6 +181,7 @@ class BridgeProcess:
 
     def _read(self) -> None:
         """The parent's reader thread: status, log lines, replies; EOF when the child exits."""
+        assert self._process is not None and self._connection is not None  # started by open()
         try:
             while True:
                 message = self._connection.recv()
@@ -274,7 +279,7 @@ class _Sender(threading.Thread):
     def __init__(self, connection, outbox: queue.SimpleQueue) -> None:
         super().__init__(name="beatgen-bridge-sender", daemon=True)
         self.connection, self.outbox = connection, outbox
-        self.bridge = None
+        self.bridge: LiveBridge | None = None
         self.start()
 
     def push_status_of(self, bridge: LiveBridge) -> None:

@@ -145,6 +145,7 @@ class ClockTracker:
         return now - self.last_tick_time > limit
 
     def _origin(self, interval: float) -> float:
+        assert self.last_tick_time is not None  # callers ask only once a tick came
         return self._line.origin(interval, self.position, self.last_tick_time)
 
     def time_of(self, position: float) -> float | None:

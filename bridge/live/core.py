@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import TYPE_CHECKING
 
 from bridge.live import events as ev
 from bridge.live.clock import CLOCK, CONTINUE, MIN_TICK_SECONDS, SONG_POSITION, START, STOP, TICKS_PER_BEAT
@@ -31,7 +32,10 @@ from bridge.live.seed_recorder import SeedRecorder
 from bridge.live.settings import LiveSettings
 from bridge.live.status import BEATS_PER_BAR, TICKS_PER_BAR, EngineStatus
 from bridge.live.transport import SEND_EARLY_S, Transport
-from bridge.settings.controls import control_from_cc
+from bridge.settings.controls import Controls, control_from_cc
+
+if TYPE_CHECKING:
+    from bridge.live.clock import ClockTracker
 
 CUT_AHEAD_S = 0.015
 LATE_S = 0.003  # a note sent later than this after its time counts as late
@@ -69,11 +73,11 @@ class EngineCore:
         self.cc_controls = settings.cc_controls
 
     @property
-    def controls(self):
+    def controls(self) -> Controls:
         return self.performance.controls
 
     @property
-    def clock(self):
+    def clock(self) -> ClockTracker:
         return self.transport.clock
 
     # -- the contract -----------------------------------------------------------------------
@@ -266,11 +270,8 @@ class EngineCore:
         if state == HEARING or starts_call:
             # A tick of margin: a hit stamped before the tick just counted may still be on its way.
             until = (self.clock.position - 1 - start) / TICKS_PER_BEAT
-            self.out.submit(
-                ev.Preview(
-                    self.performance.epoch, bar, self.recorder.bar_hits(start, BEATS_PER_BAR), until, starts_call
-                )
-            )
+            hits = self.recorder.bar_hits(start, BEATS_PER_BAR)
+            self.out.submit(ev.Preview(self.performance.epoch, bar, hits, until, starts_call))
 
     def _cut(self, line: int) -> None:
         bar = line - 1
@@ -328,6 +329,7 @@ class EngineCore:
         """How far past the last tick received notes may go: ClockTracker.sending_limit (a clock that
         dies without Stop lets at most that much through before the stall check), plus a negative
         output offset's worth of ticks."""
+        assert self.clock.tick_interval is not None  # both callers checked the tempo is known
         return self.clock.sending_limit() + max(0.0, -self._offset_s()) / self.clock.tick_interval
 
     # -- commands and transport ---------------------------------------------------------------

@@ -8,6 +8,7 @@ carries out the actions it returns in order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
@@ -204,7 +205,7 @@ class Outbox:
     def __init__(self) -> None:
         self.actions: list[Action] = []
 
-    def send(self, messages) -> None:
+    def send(self, messages: Iterable[Iterable[int]]) -> None:
         self.actions.extend(Send(tuple(message)) for message in messages)
 
     def submit(self, job: Job | Preview) -> None:

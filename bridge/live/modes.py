@@ -23,8 +23,12 @@ numbers the model's stream uses, so "rewind to line k" is unambiguous.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bridge.music.hits import Hit
+
+if TYPE_CHECKING:
+    from bridge.settings.presets import Preset
 
 LISTENING, HEARING, ANSWERING, CONTINUING, LOOPING = "listening", "hearing", "answering", "continuing", "looping"
 AHEAD_BARS = 2  # continuous mode keeps this many bars generated past the current line
@@ -39,7 +43,7 @@ class ModeSettings:
     loop_bars: int = 4
 
     @classmethod
-    def from_preset(cls, preset) -> ModeSettings:
+    def from_preset(cls, preset: Preset) -> ModeSettings:
         m = preset["mode"]
         return cls(m["kind"], m["listen_bars"], m["silence_beats"], m["response_bars"], m["loop_bars"])
 
@@ -127,7 +131,7 @@ class Conductor:
 
     def listen(self, current_line: int) -> Plan:
         """Forget the performance and wait for a new call."""
-        self.__init__(self.settings)
+        Conductor.__init__(self, self.settings)
         return Plan(drop_from=current_line)
 
     def resume(self, line: int) -> Plan:
@@ -136,7 +140,7 @@ class Conductor:
             self.loop_start, self.pending_loop_start, self.first_pass_until = line, None, line
             self.recalling = False
             return Plan(play_loop_line=line, loop_index=0)
-        self.__init__(self.settings)
+        Conductor.__init__(self, self.settings)
         return Plan()
 
     # -- helpers ------------------------------------------------------------------
@@ -144,10 +148,12 @@ class Conductor:
     def _next_boundary(self, current_line: int) -> int:
         """The first loop start after the bar that begins at current_line (a pending one if set)."""
         start = self.pending_loop_start or self.loop_start
+        assert start is not None  # only asked while a loop plays
         return start + -(-(current_line + 1 - start) // self.settings.loop_bars) * self.settings.loop_bars
 
     def _maybe_answer(self, plan: Plan, line: int, silent_beats: float) -> Plan:
         s = self.settings
+        assert self.call_start is not None  # set when the call began
         heard = line - self.call_start
         done = heard >= s.listen_bars or self.triggered or (s.silence_beats and silent_beats >= s.silence_beats)
         if not done:
@@ -183,5 +189,6 @@ class Conductor:
             return Plan(loop_swap=True)  # the new loop's first pass was scheduled as it was generated
         if line < self.first_pass_until:
             return Plan()  # first pass: scheduled as generated
+        assert self.loop_start is not None  # set whenever the state is LOOPING
         offset = line - self.loop_start
         return Plan(play_loop_line=line, loop_index=offset % self.settings.loop_bars)

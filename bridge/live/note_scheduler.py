@@ -114,7 +114,7 @@ class NoteScheduler:
 
     def _all_off(self) -> list[tuple[int, ...]]:
         channels = {channel for channel, _note in self.sounding} | {self.channel}
-        messages = [(NOTE_OFF | channel, note, 0) for channel, note in sorted(self.sounding)]
+        messages: list[tuple[int, ...]] = [(NOTE_OFF | channel, note, 0) for channel, note in sorted(self.sounding)]
         self.sounding.clear()
         return messages + [(CONTROL_CHANGE | channel, ALL_NOTES_OFF, 0) for channel in sorted(channels)]
 

@@ -61,6 +61,7 @@ class Performance:
         if plan.loop_swap and plan.generate_from is None:
             self.repertoire.swap_loop()
         if plan.loop:
+            assert plan.generate_from is not None  # a loop plan always says where it starts
             self.repertoire.loop_generated_from(plan.generate_from, first=plan.loop_swap)
         if plan.play_loop_line is not None and plan.loop_index in self.repertoire.loop:
             self._schedule_bar(plan.play_loop_line, self.repertoire.loop[plan.loop_index], fresh=False)
@@ -246,6 +247,7 @@ class Performance:
             return
         self.repertoire.recall()
         boundary = conductor.recall(current_line)
+        assert boundary is not None and takes.chosen is not None  # a loop plays and a take was chosen
         self.out.log(f"{name}: loop {takes.chosen + 1}/{count} from bar {boundary + 1}")
 
     def cancel_pending_loop(self) -> None:

@@ -10,11 +10,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bridge.midi_io.ports import DEFAULT_IN_NAME, DEFAULT_OUT_NAME, PortError
 from bridge.model.files import DEFAULT_MODEL_DIR, ModelError
 from bridge.settings.note_maps import NoteMapError
 from bridge.settings.presets import Preset, PresetError
+
+if TYPE_CHECKING:
+    from bridge.live.engine import Engine
+    from bridge.midi_io.ports import MidiPorts
 
 # The engine thread must get the GIL back within this long when the inference
 # worker is busy (CPython's default is 5 ms, longer than our timing budget).
@@ -76,8 +81,8 @@ class LiveBridge:
         self.preset, self.model_dir, self.variant = preset, model_dir, variant
         self.backend, self.in_name, self.out_name, self.clock = backend, in_name, out_name, clock
         self.log = log
-        self.engine = None
-        self.ports = None
+        self.engine: Engine | None = None
+        self.ports: MidiPorts | None = None
         self._closed = False
 
     def open(self) -> LiveBridge:
@@ -121,6 +126,7 @@ class LiveBridge:
             return
         self._closed = True
         self.engine.close()
+        assert self.ports is not None  # opened together with the engine
         self.ports.close()
         status = self.engine.status()
         self.log(f"stopped: all notes off ({status.notes_sent} notes sent, {status.late_notes} late)")

@@ -8,17 +8,23 @@ at the next loop boundary, or as the next answer).
 
 from __future__ import annotations
 
+from typing import TypeAlias, cast
+
+from bridge.music.hits import Hit
+
 KEEP_TAKES = 16
+# A loop (index -> hits) or an answer's bars; one kind at a time (a mode change clears the takes).
+Take: TypeAlias = dict[int, list[Hit]] | list[list[Hit]]
 
 
 class Takes:
     def __init__(self, keep: int = KEEP_TAKES) -> None:
         self.keep = keep
-        self.items: list = []
+        self.items: list[Take] = []
         self.current = -1  # index of the take heard last; -1 = none yet
         self.chosen: int | None = None  # index picked by undo/redo, not yet played
 
-    def add(self, take) -> None:
+    def add(self, take: Take) -> None:
         """A new take was generated and is now the one heard.
 
         A choice made meanwhile stands (undo pressed while an answer was
@@ -78,10 +84,11 @@ class Repertoire:
 
     def __init__(self) -> None:
         self.takes = Takes()
-        self.loop: dict[int, list] = {}  # the loop playing: index -> hits
-        self.new_loop: dict[int, list] = {}  # a loop on its way (regenerated or recalled)
+        self.loop: dict[int, list[Hit]] = {}  # the loop playing: index -> hits
+        self.new_loop: dict[int, list[Hit]] = {}  # a loop on its way (regenerated or recalled)
         self.new_loop_line = 0
-        self.answer: tuple[int, int, list] | None = None  # (epoch, first line, bars) of the answer being written
+        # (epoch, first line, bars) of the answer being written; a bar is None until it comes
+        self.answer: tuple[int, int, list[list[Hit] | None]] | None = None
 
     def loop_generated_from(self, line: int, first: bool) -> None:
         """A new loop is generated from `line`; the first loop of a performance plays at once."""
@@ -90,7 +97,7 @@ class Repertoire:
             self.loop = self.new_loop
             self.takes.add(self.loop)
 
-    def loop_bar(self, line: int, hits: list) -> None:
+    def loop_bar(self, line: int, hits: list[Hit]) -> None:
         self.new_loop[line - self.new_loop_line] = hits
 
     def swap_loop(self) -> None:
@@ -103,12 +110,15 @@ class Repertoire:
 
     def recall(self) -> None:
         """The chosen take is the loop on its way (it plays from memory at the next boundary)."""
-        self.new_loop = self.takes.items[self.takes.chosen]
+        assert self.takes.chosen is not None  # called after undo/redo chose a take
+        take = self.takes.items[self.takes.chosen]
+        assert isinstance(take, dict)  # loop mode keeps loops only
+        self.new_loop = take
 
     def forget_new_loop(self) -> None:
         self.new_loop = {}
 
-    def answer_started(self, epoch: int, first_line: int, bars: int) -> list | None:
+    def answer_started(self, epoch: int, first_line: int, bars: int) -> list[list[Hit]] | None:
         """Call & response: an answer starts at first_line.  Returns the bars of an earlier answer
         chosen with undo/redo to repeat (now the one heard), or None when the model writes a new one."""
         chosen = self.takes.chosen
@@ -116,9 +126,11 @@ class Repertoire:
             self.answer = (epoch, first_line, [None] * bars)
             return None
         self.takes.played(chosen)
-        return self.takes.items[chosen][:bars]
+        take = self.takes.items[chosen]
+        assert isinstance(take, list)  # call & response keeps answers only
+        return take[:bars]
 
-    def answer_bar(self, epoch: int, line: int, hits: list) -> None:
+    def answer_bar(self, epoch: int, line: int, hits: list[Hit]) -> None:
         """A bar of the answer being written; a complete answer becomes a take."""
         if self.answer is None or epoch != self.answer[0]:
             return
@@ -126,7 +138,7 @@ class Repertoire:
         if 0 <= line - first < len(bars):
             bars[line - first] = hits
             if all(bar is not None for bar in bars):
-                self.takes.add(bars)
+                self.takes.add(cast("list[list[Hit]]", bars))  # every bar is there now
                 self.answer = None
 
     def clear(self) -> None:

@@ -83,6 +83,7 @@ class TickArrivals:
             # sped up at once and the tick left out was a tick of its own, counted after all.
             repeat, self._repeat_time = self._repeat_time, None
             slope = self.line.tick_interval or 0.0
+            assert self.last_time is not None  # a copy is only noted after a tick was counted
             if time - self.last_time < self._soonest_own_tick(SAME_TEMPO[0], slope):
                 self.repeats -= 1
                 self._count(repeat)
@@ -113,6 +114,7 @@ class TickArrivals:
         if fit is None or self._suspect is not None or self._repeat_time is not None:
             return False
         slope, intercept = fit
+        assert self.input_period is not None and self.last_time is not None  # fit needs the first, tick() the second
         if self._ticks_since_shift <= TICKS_PER_BEAT or self.input_period > REPEAT_RATIO * slope:
             return False
         jitter = self.line.jitter(slope)

@@ -91,9 +91,11 @@ class InferenceWorker(threading.Thread):
         for index in range(job.bars):
             if job.epoch < self.epoch:
                 return
-            line, sent = job.generate_from + index, []
+            assert job.generate_from is not None  # a job with bars to write says where they start
+            line = job.generate_from + index
+            sent: list[int] = []
 
-            def send_downbeat(hits: list[Hit], line: int = line, sent: list = sent) -> None:  # during play_bar
+            def send_downbeat(hits: list[Hit], line: int = line, sent: list[int] = sent) -> None:  # during play_bar
                 sent.append(line)
                 self.results.put(Downbeat(job.epoch, line, hits))
 

@@ -91,7 +91,8 @@ def _drum_notes(notes):
 
 
 def _notes_to_hits(notes, ticks_per_beat: int):
-    hits, unknown = [], Counter()
+    hits: list[Hit] = []
+    unknown: Counter[int] = Counter()
     for tick, _channel, pitch, velocity in notes:
         drum = class_of_pitch(pitch)
         if drum is None:

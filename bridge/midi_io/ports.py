@@ -96,8 +96,8 @@ class MidiPorts:
     input_name: str
     output_name: str
     virtual: bool
-    _midi_in: object = field(repr=False)
-    _midi_out: object = field(repr=False)
+    _midi_in: rtmidi.MidiIn = field(repr=False)
+    _midi_out: rtmidi.MidiOut = field(repr=False)
     _poller: _Poller | None = field(default=None, repr=False)
     # Seconds between the batches the backend hands input over in (JACK's period), where known.
     input_period: float | None = None
@@ -204,7 +204,7 @@ class _Poller(threading.Thread):
             event = get_message()
             if event is not None:
                 polled = now()
-                batch = []
+                batch: list[tuple[list[int], float]] = []
                 while event is not None:
                     elapsed += event[1] if anchor is not None or batch else 0.0
                     batch.append((event[0], elapsed))

@@ -50,6 +50,7 @@ class Continuer:
 
     def next_distribution(self) -> np.ndarray:
         """The model's probabilities for the next token."""
+        assert self.logits is not None, "feed or prime the model first"
         logits = self.logits.astype(np.float64)
         probabilities = np.exp(logits - logits.max())
         return probabilities / probabilities.sum()
@@ -60,6 +61,7 @@ class Continuer:
         if in_bar >= MAX_TOKENS_PER_BAR:
             token = BAR
         else:
+            assert self.logits is not None, "feed or prime the model first"
             token = sample(
                 self.logits, self.cursor.allowed_mask(), settings, rng, self.lookback, self.vocabulary.first_hit
             )

@@ -78,6 +78,7 @@ class LiveStream:
         for token in tokens[len(ahead) :]:
             self.continuer.feed(token)
         self._heard_ahead = []
+        assert self.line is not None, "reset() the stream first"
         self.line += 1
         self._remember()
 
@@ -88,8 +89,10 @@ class LiveStream:
 
     def _back_to_line(self) -> None:
         """Forget what hear_ahead fed: back to the state at the current line."""
-        if self._heard_ahead and not self.rewind(self.line):
-            raise RuntimeError(f"no snapshot at the stream's own line {self.line}")  # _remember keeps it
+        if self._heard_ahead:
+            assert self.line is not None  # hear_ahead feeds only a stream standing on a line
+            if not self.rewind(self.line):
+                raise RuntimeError(f"no snapshot at the stream's own line {self.line}")  # _remember keeps it
 
     def play_bar(
         self,
@@ -113,6 +116,7 @@ class LiveStream:
             if on_downbeat is not None and continuer.cursor.position > downbeat_units:
                 on_downbeat(decode(tokens, self.vocabulary, self.bar_units))
                 on_downbeat = None
+        assert self.line is not None, "reset() the stream first"
         self.line += 1
         self._remember()
         return decode(tokens + [BAR], self.vocabulary, self.bar_units)
@@ -135,6 +139,7 @@ class LiveStream:
 
     def _remember(self) -> None:
         c = self.continuer
+        assert self.line is not None  # called once the stream stands on a line
         self._snapshots[self.line] = (
             c.model.state.copy(),
             copy.copy(c.cursor),

@@ -14,7 +14,10 @@ same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 
 from bridge.music.tokens import BAR, PAD, BarCursor, Vocabulary
 
@@ -47,7 +50,7 @@ class BarMemory:
         proposals = [self._proposal(bar, cursor) for bar in reversed(self.bars)]
         return tuple(proposals + [PAD] * (LOOKBACK_BARS - len(proposals)))
 
-    def _proposal(self, bar, cursor: BarCursor) -> int:
+    def _proposal(self, bar: dict[int, list[tuple[int, int]]], cursor: BarCursor) -> int:
         moments = bar.get(cursor.last_drum)
         if not moments:
             return PAD
@@ -63,12 +66,12 @@ class BarMemory:
         return self.shift_by_size.get(target) or self.shift_by_size[self.vocabulary.split_gap(target)[0]]
 
 
-def lookback_signature() -> dict:
+def lookback_signature() -> dict[str, int]:
     """Stored in model.json: a model trained with other lookback rules is refused."""
     return {"bars": LOOKBACK_BARS, "match_tolerance_units": MATCH_TOLERANCE_UNITS}
 
 
-def lookback_inputs(tokens, vocabulary: Vocabulary) -> np.ndarray:
+def lookback_inputs(tokens: Sequence[int] | npt.NDArray[np.integer], vocabulary: Vocabulary) -> np.ndarray:
     """Lookback tokens after each token of a stream that starts with BAR: shape (len, LOOKBACK_BARS)."""
     cursor = BarCursor(vocabulary, 0)
     memory = BarMemory(vocabulary)

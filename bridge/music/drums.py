@@ -45,6 +45,6 @@ def class_of_pitch(pitch: int) -> int | None:
     return PITCH_TO_CLASS.get(pitch)
 
 
-def drum_table_signature() -> list[list]:
+def drum_table_signature() -> list[list[str | list[int]]]:
     """The class table as plain lists, stored in model.json to detect mismatches."""
     return [[d.name, list(d.input_notes)] for d in DRUM_CLASSES]

@@ -23,7 +23,7 @@ class DrumPart:
     bar_lines: list[float]  # bar starts in beats, ascending, covering every hit
     bpm: float
     time_signature: tuple[int, int]
-    unknown_pitches: Counter = field(default_factory=Counter)
+    unknown_pitches: Counter[int] = field(default_factory=Counter)
     had_tempo: bool = True
 
     @property

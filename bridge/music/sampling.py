@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 # Chosen on the validation split (docs/model.md): sampled continuations match
 # human ones best on density, syncopation, timing and similarity to the seed
@@ -43,7 +45,7 @@ def probabilities(logits: np.ndarray, mask: np.ndarray, settings: SamplingSettin
     if settings.top_k and settings.top_k < int(mask.sum()):
         kth = np.partition(scaled, -settings.top_k)[-settings.top_k]
         scaled = np.where(scaled >= kth, scaled, -np.inf)
-    weights = np.exp(scaled - scaled.max())
+    weights: npt.NDArray[np.float64] = np.exp(scaled - scaled.max())
     weights /= weights.sum()
     if settings.top_p < 1.0:
         weights = _nucleus(weights, settings.top_p)
@@ -55,10 +57,11 @@ def _nucleus(weights: np.ndarray, top_p: float) -> np.ndarray:
     keep = np.cumsum(weights[order]) - weights[order] < top_p  # always keeps the top token
     trimmed = np.zeros_like(weights)
     trimmed[order[keep]] = weights[order[keep]]
-    return trimmed / trimmed.sum()
+    normalised: npt.NDArray[np.float64] = trimmed / trimmed.sum()
+    return normalised
 
 
-def with_proposals(weights: np.ndarray, proposals, mask: np.ndarray, adherence: float) -> np.ndarray:
+def with_proposals(weights: np.ndarray, proposals: Iterable[int], mask: np.ndarray, adherence: float) -> np.ndarray:
     """Move `adherence` of the probability onto the allowed proposed tokens (shared equally)."""
     allowed = [token for token in proposals if token and mask[token]]
     if not allowed or not adherence:
@@ -71,7 +74,7 @@ def with_proposals(weights: np.ndarray, proposals, mask: np.ndarray, adherence: 
 
 def _with_density(weights: np.ndarray, mask: np.ndarray, first_hit: int, density: float) -> np.ndarray:
     """Scale the hit tokens' share; applied after the lookback mix so density 0 really means no hits."""
-    scaled = weights.copy()
+    scaled: npt.NDArray[np.float64] = weights.copy()
     scaled[first_hit:] *= density
     if not scaled.sum():  # only hits had any probability: fall back to anything the grammar allows
         scaled = (mask & (np.arange(len(mask)) < first_hit)).astype(np.float64)
@@ -85,7 +88,7 @@ def sample(
     mask: np.ndarray,
     settings: SamplingSettings,
     rng: np.random.Generator,
-    proposals=(),
+    proposals: Iterable[int] = (),
     first_hit: int | None = None,
 ) -> int:
     """One token id; `first_hit` (the id of the first hit token) is needed for density != 1."""

@@ -12,7 +12,9 @@ cursor), which the model reads next to the token.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -35,12 +37,15 @@ class TokenizerConfig:
     velocity_edges: tuple[int, ...] = (25, 36, 45, 54, 63, 73, 87, 105, 127)
     velocity_values: tuple[int, ...] = (14, 31, 40, 49, 58, 67, 79, 94, 114, 127)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
 
     @classmethod
-    def from_json(cls, data: dict) -> TokenizerConfig:
-        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
+    def from_json(cls, data: dict[str, Any]) -> TokenizerConfig:
+        fields: dict[str, Any] = {
+            key: tuple(value) if isinstance(value, list) else value for key, value in data.items()
+        }
+        return cls(**fields)
 
 
 @dataclass
@@ -95,7 +100,7 @@ class Vocabulary:
             raise ValueError(f"gap of {units} units cannot be written with shifts {self.config.shift_sizes}")
         return sizes
 
-    def signature(self) -> dict:
+    def signature(self) -> dict[str, Any]:
         """What model.json must match for a model to be usable with this tokenizer."""
         return {
             "tokenizer_version": TOKENIZER_VERSION,
@@ -182,7 +187,7 @@ def _onsets_by_unit(hits: list[Hit], origin: float, units_per_beat: int) -> dict
     return onsets
 
 
-def decode(tokens, vocabulary: Vocabulary, bar_units: int | list[int]) -> list[Hit]:
+def decode(tokens: Iterable[int], vocabulary: Vocabulary, bar_units: int | list[int]) -> list[Hit]:
     """Hits (time in beats from the first BAR) written by a token stream.
 
     `bar_units` is one bar length in units, or one per bar (the last repeats).

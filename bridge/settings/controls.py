@@ -10,6 +10,7 @@ quantize, swing, humanize, velocity) shape the notes on their way out.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +87,7 @@ def control_from_cc(controls: Controls, name: str, value: int) -> Controls:
     value = max(0, min(127, value))
     if name in CONTINUOUS_CC:
         field = PRESET_SCHEMA[CONTINUOUS_CC[name]][name]
+        assert field.low is not None and field.high is not None  # every continuous control has a range
         scaled = field.low + (field.high - field.low) * value / 127
         if field.kind is int:
             scaled = round(scaled)
@@ -107,7 +109,7 @@ def shape_bar(
     controls: Controls,
     bpm: float,
     rng: np.random.Generator,
-    locked_source: list[Hit] = (),
+    locked_source: Sequence[Hit] = (),
     beats_per_bar: float = 4.0,
 ) -> list[Hit]:
     """The notes to send for one generated bar (times in beats from the bar start)."""

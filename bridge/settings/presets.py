@@ -32,7 +32,7 @@ NOTE_MAPS = available_note_maps()  # files in presets/note-maps/
 class Field:
     """One preset setting: its type, default and what values are allowed."""
 
-    kind: type
+    kind: type[Any]
     default: Any
     low: float | None = None
     high: float | None = None

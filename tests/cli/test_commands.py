@@ -57,15 +57,6 @@ def test_building_the_parser_imports_neither_textual_nor_tensorflow():
     assert result.stdout.strip() == "[]", result.stderr
 
 
-def test_plain_beatgen_runs_the_tui_command(monkeypatch):
-    import tui.cli
-
-    seen = []
-    monkeypatch.setattr(tui.cli, "_tui", lambda args: seen.append(args) or 0)
-    assert cli.main([]) == 0
-    assert seen and seen[0].command == "tui" and seen[0].preset is None and seen[0].backend == "auto"
-
-
 def test_version_names_the_package():
     result = run_beatgen("--version")
     assert result.returncode == 0, result.stderr

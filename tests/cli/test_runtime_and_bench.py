@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, run_beatgen
 
 
@@ -24,6 +26,7 @@ def test_runtime_path_never_imports_tensorflow():
     assert output.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_bench_reports_latencies_and_runtime_cost():
     result = run_beatgen("bench", "--json", "--tokens", 300)
     assert result.returncode == 0, result.stderr

@@ -1,160 +1,20 @@
-"""The live engine in-process: real model and threads, a clock posted in real time, sends captured.
+"""The live engine's logic with fake time: the engine core, the real model and worker inline.
 
-These drive the engine exactly as the port driver does (post_midi with a
-monotonic timestamp) without a MIDI system, so they run anywhere; the same
-behaviour through real JACK ports is tested in test_live_jack.py.
+A steady external clock (240 BPM, one bar per second) is posted tick by tick
+at fake times, as the port driver would stamp it, and every message the core
+sends is kept with its time (tests/live/engine_sessions.py).  Deterministic:
+no threads, no sleeps.  What needs real threads is in test_engine_threads.py;
+the same behaviour through real JACK ports in test_live_jack.py.
 """
 
 from __future__ import annotations
 
-import bisect
-import contextlib
-import os
-import re
-import time
-
 import pytest
 
-from bridge.live.engine import TICKS_PER_BAR, Engine
+from bridge.live.engine import TICKS_PER_BAR
 from bridge.music.drums import DRUM_NAMES
-from bridge.settings.presets import Preset, validate
-from bridge.system.priority import TIMING_PRIORITY
-
-pytestmark = pytest.mark.realtime
-
-BPM = 240.0  # one bar per second keeps the tests short
-TICK = 60.0 / BPM / 24
-KICK, SNARE, HAT = 36, 38, 42
-
-
-@contextlib.contextmanager
-def daw_clock_priority():
-    """This thread real-time while it plays the DAW's clock, above the engine's threads, where
-    permitted (root on CI): a DAW's clock is real-time, and a loaded CI machine otherwise
-    delays this thread's ticks and moves the notes measured against them."""
-    try:
-        previous = os.sched_getscheduler(0), os.sched_getparam(0)
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(TIMING_PRIORITY + 1))
-    except (AttributeError, OSError):
-        yield
-        return
-    try:
-        yield
-    finally:
-        os.sched_setscheduler(0, previous[0], previous[1])
-
-
-class Session:
-    """An engine fed a steady external clock; every message it sends is kept with its send time."""
-
-    def __init__(self, model, preset_values: dict, input_period: float | None = None) -> None:
-        preset = Preset("test", None, validate(preset_values))
-        self.sent: list[tuple[float, tuple[int, ...]]] = []
-        self.logs: list[str] = []
-        self.engine = Engine(
-            preset, model, lambda m: self.sent.append((time.monotonic(), tuple(m))), self.logs.append, "external"
-        )
-        self.engine.set_input_period(input_period)
-        self.engine.start()
-        self.ticks: list[float] = []  # arrival time of song tick i
-        self.start_time = time.monotonic() + 0.02
-
-    def post(self, message) -> None:
-        self.engine.post_midi(list(message), time.monotonic())
-
-    def play(self, first_tick: int, last_tick: int, notes=(), start: bool = False, copies=()) -> None:
-        """Send ticks first_tick..last_tick-1 in real time; notes: {tick: [(note, velocity), ...]};
-        the ticks in `copies` twice, as JACK hands them to a client that ran late."""
-        with daw_clock_priority():
-            self._play(first_tick, last_tick, dict(notes), start, set(copies))
-
-    def _play(self, first_tick: int, last_tick: int, notes: dict, start: bool, copies: set) -> None:
-        if start:
-            self.post([0xFA])
-        for tick in range(first_tick, last_tick):
-            target = self.start_time + tick * TICK
-            while (now := time.monotonic()) < target:
-                time.sleep(min(0.0005, target - now))
-            self.post([0xF8])
-            self.ticks.append(time.monotonic())
-            if tick in copies:
-                self.post([0xF8])
-            for note, velocity in notes.get(tick, ()):
-                self.post([0x99, note, velocity])
-                self.post([0x89, note, 0])
-
-    def note_ons(self, after: float = 0.0) -> list[tuple[float, tuple[int, ...]]]:
-        return [(t, m) for t, m in self.sent if m[0] & 0xF0 == 0x90 and m[2] > 0 and t >= after]
-
-    def tick_of(self, when: float) -> int:
-        """The song tick a message sent at `when` belongs to: its position rounded (see position_of)."""
-        return round(self.position_of(when))
-
-    def position_of(self, when: float) -> float:
-        """Song position in fractional ticks, between the ticks posted around `when`.
-
-        By position, not by the nearest tick in time: when this test's clock
-        thread is held up (a loaded CI machine) it posts the ticks it missed
-        in a burst, and a note sent in the burst is nearest in time to an
-        earlier tick than the one it was sent on.
-        """
-        index = min(max(bisect.bisect_right(self.ticks, when) - 1, 0), len(self.ticks) - 2)
-        before, after = self.ticks[index], self.ticks[index + 1]
-        return index + (when - before) / (after - before)
-
-    def diagnosis(self) -> str:
-        """What a failing assertion needs to tell a timing race from a logic bug: the engine's log,
-        its counts, and how late this test's own clock thread posted its ticks."""
-        status = self.engine.status()
-        gaps = [b - a for a, b in zip(self.ticks, self.ticks[1:])]
-        worst = max(range(len(gaps)), key=gaps.__getitem__) if gaps else None
-        clock = (
-            f"longest gap between posted ticks {gaps[worst] * 1000:.1f} ms before tick {worst + 1}"
-            if gaps
-            else "no ticks"
-        )
-        counts = (
-            f"state {status.mode_state}, position {status.position_ticks}, bars generated {status.bars_generated},"
-            f" late bars {status.late_bars}, notes sent {status.notes_sent}, late notes {status.late_notes}"
-        )
-        return "\n".join([counts, clock, "log:", *self.logs])
-
-    def close(self) -> None:
-        self.engine.close()
-
-    def play_song(self, last_tick: int, notes=()) -> str:
-        """Start, play ticks 0..last_tick-1 with `notes`, close the engine; returns its log."""
-        try:
-            self.play(0, last_tick, notes, start=True)
-        finally:
-            self.close()
-        return "\n".join(self.logs)
-
-
-def seed_notes(bars: int, first_bar: int = 0) -> dict[int, list[tuple[int, int]]]:
-    """A plain rock beat on 8ths: kick on 1 and 3, snare on 2 and 4."""
-    notes = {}
-    for bar in range(first_bar, first_bar + bars):
-        for eighth in range(8):
-            tick = bar * TICKS_PER_BAR + eighth * 12
-            hits = [(HAT, 80)]
-            if eighth in (0, 4):
-                hits.append((KICK, 100))
-            if eighth in (2, 6):
-                hits.append((SNARE, 100))
-            notes[tick] = hits
-    return notes
-
-
-def assert_every_note_switched_off(sent) -> None:
-    sounding = set()
-    for _t, message in sent:
-        key = (message[0] & 0x0F, message[1])
-        if message[0] & 0xF0 == 0x90 and message[2] > 0:
-            sounding.add(key)
-        elif message[0] & 0xF0 == 0x80 or (message[0] & 0xF0 == 0x90 and message[2] == 0):
-            sounding.discard(key)
-    assert not sounding, f"notes left sounding: {sorted(sounding)}"
+from tests.live.engine_sessions import KICK, assert_every_note_switched_off, seed_notes
+from tests.live.engine_sessions import FakeTimeSession as Session
 
 
 def test_call_and_response_answers_on_the_next_bar_line_on_the_grid(model):
@@ -164,7 +24,7 @@ def test_call_and_response_answers_on_the_next_bar_line_on_the_grid(model):
     try:
         session.play(0, 5 * TICKS_PER_BAR, seed_notes(2), start=True)
         session.post([0xFC])
-        time.sleep(0.05)
+        session.sleep(0.05)
     finally:
         session.close()
     answer = session.note_ons()
@@ -180,38 +40,13 @@ def test_call_and_response_answers_on_the_next_bar_line_on_the_grid(model):
     assert_every_note_switched_off(session.sent)
 
 
-@pytest.mark.skipif(not hasattr(time, "pthread_getcpuclockid"), reason="per-thread CPU clocks are POSIX's")
-def test_a_late_clock_makes_the_engine_wait_not_spin(model):
-    """Notes due past the sending limit wait for the next tick: the engine thread sleeps meanwhile.
-
-    It runs at real-time priority where permitted, so a thread spinning until
-    the tick came would starve everything below it on its core (seen: a
-    fresh CI run where the spinning engine starved the inference worker).
-    """
-    session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}, "feel": {"quantize": 1.0}})
-    engine_clock = time.pthread_getcpuclockid(session.engine._thread.ident)
-    try:
-        session.play(0, int(2.5 * TICKS_PER_BAR), seed_notes(1), start=True)  # continuing: notes planned ahead
-        planned = session.engine.core.performance.scheduler.next_position()
-        used_before = time.clock_gettime(engine_clock)
-        time.sleep(0.2)  # a late clock: 19 ticks' time without a tick, under the one-beat stall check
-        used = time.clock_gettime(engine_clock) - used_before
-        session.start_time += 0.2
-        session.play(int(2.5 * TICKS_PER_BAR), 3 * TICKS_PER_BAR)
-    finally:
-        session.close()
-    assert planned is not None and planned < int(2.5 * TICKS_PER_BAR) + 19, "a note fell due in the pause"
-    assert used < 0.02, f"the engine thread used {used * 1000:.0f} ms of CPU in a 200 ms wait"
-    assert_every_note_switched_off(session.sent)
-
-
 def test_stop_silences_and_nothing_plays_after_it(model):
     session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}})
     try:
         session.play(0, int(2.5 * TICKS_PER_BAR), seed_notes(1), start=True)
-        stop_time = time.monotonic()
+        stop_time = session.now()
         session.post([0xFC])
-        time.sleep(0.3)
+        session.sleep(0.3)
     finally:
         session.close()
     assert session.note_ons(), "continuous mode played after the seed"
@@ -230,58 +65,13 @@ def test_a_tick_jack_delivered_twice_is_counted_once_and_logged(model):
     try:
         session.play(0, 2 * TICKS_PER_BAR, seed_notes(1), start=True, copies={130})
         session.post([0xFC])
-        time.sleep(0.1)
+        session.sleep(0.1)
     finally:
         session.close()
     log = "\n".join(session.logs)
     assert "clock: tick 130 came twice" in log and f"transport stop at tick {2 * TICKS_PER_BAR}:" in log, (
         session.diagnosis()
     )
-
-
-def test_a_bar_written_after_its_line_is_counted_and_logged_with_how_late(model):
-    """What a late first downbeat needs looking at first: whether the worker fell behind."""
-    session = Session(model, {"mode": {"kind": "continuous", "listen_bars": 1}})
-    stream = session.engine.worker.stream
-    write = stream.play_bar
-
-    def slow_write(settings, rng, on_downbeat=None):
-        time.sleep(0.08)  # a starved worker: the cut leaves it 15 ms
-        return write(settings, rng, on_downbeat)
-
-    stream.play_bar = slow_write
-    log = session.play_song(3 * TICKS_PER_BAR, seed_notes(1))
-    assert session.engine.status().late_bars >= 1, session.diagnosis()
-    assert re.search(r"bar 2 written \d+\.\d ms after its bar line \(the inference worker fell behind\)", log), log
-
-
-def test_an_answers_downbeat_goes_out_on_time_while_the_worker_writes_the_rest(model):
-    """The worker hands over the downbeat of an answer's first bar before it writes the rest, so
-    a worker slow after that point (here 60 ms, four times the cut's lead) delays only the rest."""
-    preset = {"mode": {"kind": "continuous", "listen_bars": 1}, "drums": {"lock": ["kick"]}, "feel": {"quantize": 1.0}}
-    session = Session(model, preset)
-    continuer = session.engine.worker.stream.continuer
-    write_token, stalled = continuer.write_token, []
-
-    def stall_once_past_the_downbeat(*args):
-        if not stalled and continuer.cursor.position > 12:  # units: 96 a beat, 12 = the first 16th's cell
-            stalled.append(time.sleep(0.06))
-        return write_token(*args)
-
-    continuer.write_token = stall_once_past_the_downbeat
-    log = session.play_song(3 * TICKS_PER_BAR, seed_notes(1))
-    # The locked kick repeats the seed's kick on the downbeat, whatever the model writes.
-    kick_ticks = [session.position_of(t) for t, m in session.note_ons() if m[1] == KICK]
-    assert any(abs(tick - TICKS_PER_BAR) < 0.5 for tick in kick_ticks), (kick_ticks, session.diagnosis())
-    assert "bar 2 written" not in log, log
-    assert re.search(r"bar 2 past its first 16th written \d+\.\d ms late \(the inference worker fell behind\)", log), (
-        log
-    )
-    bar_2 = [view for view in session.engine.history() if view.bar == 1 and view.source == "generated"]
-    assert bar_2 and any(hit.time == 0.0 for hit in bar_2[0].hits) and any(hit.time > 0.125 for hit in bar_2[0].hits), (
-        bar_2
-    )
-    assert_every_note_switched_off(session.sent)
 
 
 def test_the_worker_hears_a_calls_bars_ahead_so_the_cut_leaves_only_their_last_8th(model):

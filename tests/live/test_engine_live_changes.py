@@ -1,12 +1,10 @@
 """The engine while it plays: presets applied live, undo/redo, and the bars it reports having sent.
 
-Same harness as test_engine.py: the real model and threads, a clock posted
-in real time (240 BPM, one bar per second), every sent message captured.
+Same harness as test_engine.py: the engine core with fake time, the real model
+inline, a clock posted at 240 BPM (one bar per second), every sent message captured.
 """
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
@@ -14,9 +12,8 @@ from bridge.live.engine import TICKS_PER_BAR, Engine
 from bridge.live.events import Redo, Trigger, Undo, UsePreset
 from bridge.music.drums import GM_OUTPUT_NOTES
 from bridge.settings.presets import Preset, validate
-from tests.live.test_engine import Session, assert_every_note_switched_off, seed_notes
-
-pytestmark = pytest.mark.realtime
+from tests.live.engine_sessions import FakeTimeSession as Session
+from tests.live.engine_sessions import assert_every_note_switched_off, seed_notes
 
 
 def preset(name: str, values: dict) -> Preset:
@@ -59,7 +56,7 @@ def test_preset_with_another_mode_kind_and_output_channel_applies_at_once(model)
     other = preset("other", {"mode": {"kind": "call_response", "listen_bars": 1}, "output": {"channel": 2}})
     try:
         session.play(0, int(2.5 * TICKS_PER_BAR), seed_notes(1), start=True)
-        changed = time.monotonic()
+        changed = session.now()
         session.engine.command(UsePreset(other))
         session.play(int(2.5 * TICKS_PER_BAR), 5 * TICKS_PER_BAR)
         status = session.engine.status()
@@ -117,41 +114,6 @@ def test_preset_changes_cc_map_triggers_input_channel_and_offset(model):
     assert session.engine.core.trigger_note == 60
 
 
-def test_clock_source_and_internal_tempo_follow_the_preset(model):
-    sent, logs = [], []
-    engine = Engine(
-        preset("internal", {"clock": {"source": "internal", "bpm": 240.0}}), model, sent.append, logs.append
-    )
-    engine.start()
-    try:
-        time.sleep(0.5)
-        status = engine.status()
-        assert (status.clock, status.running) == ("internal", True) and status.bpm == pytest.approx(240, rel=0.01)
-        engine.command(UsePreset(preset("external", {"clock": {"source": "external"}})))
-        time.sleep(0.2)
-        status = engine.status()
-        assert (status.clock, status.running) == ("external", False), "waits for the DAW's clock"
-        engine.command(UsePreset(preset("slow", {"clock": {"source": "internal", "bpm": 120.0}})))
-        time.sleep(0.5)
-        status = engine.status()
-        assert (status.clock, status.running) == ("internal", True) and status.bpm == pytest.approx(120, rel=0.01)
-    finally:
-        engine.close()
-    assert "clock source external: waiting for MIDI clock" in logs and "internal clock at 120 BPM" in logs
-
-
-def test_a_clock_override_at_start_wins_over_presets(model):
-    logs = []
-    engine = Engine(preset("p", {}), model, lambda m: None, logs.append, "internal")
-    engine.start()
-    try:
-        engine.command(UsePreset(preset("external", {"clock": {"source": "external"}})))
-        time.sleep(0.3)
-        assert engine.status().clock == "internal" and engine.status().running
-    finally:
-        engine.close()
-
-
 # -- undo / redo -------------------------------------------------------------------------------
 
 
@@ -167,7 +129,7 @@ def test_loop_undo_redo_switch_loops_at_the_boundary_and_undo_cancels_a_regenera
         session.play(2 * TICKS_PER_BAR + half, 4 * TICKS_PER_BAR + half)
         assert engine.status().loop_history == (1, 2)
         engine.command(Undo())  # loop 1 from bar 5
-        time.sleep(0.01)
+        session.sleep(0.01)
         assert engine.status().loop_history == (0, 2)
         session.play(4 * TICKS_PER_BAR + half, 5 * TICKS_PER_BAR + half)
         engine.command(Redo())  # loop 2 from bar 6
@@ -176,7 +138,7 @@ def test_loop_undo_redo_switch_loops_at_the_boundary_and_undo_cancels_a_regenera
         engine.command(Undo())  # nothing before loop 1
         session.play(6 * TICKS_PER_BAR + half, 7 * TICKS_PER_BAR + half)
         engine.command(Trigger())  # a new loop for bar 8 ...
-        time.sleep(0.05)
+        session.sleep(0.05)
         engine.command(Undo())  # ... cancelled: loop 1 goes on
         session.play(7 * TICKS_PER_BAR + half, 9 * TICKS_PER_BAR + 6)
         status = engine.status()
@@ -217,7 +179,7 @@ def test_call_and_response_undo_repeats_an_earlier_answer_next(model):
         engine.command(Redo())  # past the newest: the next answer is new again
         session.play(int(5.5 * TICKS_PER_BAR), 8 * TICKS_PER_BAR, calls)
         session.post([0xFC])
-        time.sleep(0.05)
+        session.sleep(0.05)
         stopped = engine.history()
         session.play(8 * TICKS_PER_BAR, 9 * TICKS_PER_BAR, start=True)
         restarted = engine.history()
@@ -247,7 +209,7 @@ def test_continuous_undo_does_nothing_and_stop_forgets_bars_never_sent(model):
         session.engine.command(Undo())
         planned = [view.bar for view in session.engine.status().bars if view.source == "generated"]
         session.post([0xFC])
-        time.sleep(0.05)
+        session.sleep(0.05)
         history = session.engine.history()
     finally:
         session.close()

@@ -25,6 +25,8 @@ from tui.help_screen import HelpScreen
 from tui.offline_screen import OfflineScreen
 from tui.port_picker import PortPicker
 
+pytestmark = pytest.mark.ui
+
 SIZE = (120, 40)
 
 

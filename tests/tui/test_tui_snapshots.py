@@ -20,6 +20,8 @@ from bridge.settings.controls import Controls
 from tests.conftest import simple_groove, write_midi
 from tests.tui.support import NO_MIDI, engine_status, fake_factory, groove_bars, make_app
 
+pytestmark = pytest.mark.ui
+
 SIZE = (110, 36)
 PLAYING = engine_status(
     clock="external", running=True, bpm=120.0, position_ticks=2 * 96 + 30, mode_state="answering",

@@ -195,6 +195,7 @@ def test_beatgen_tui_starts_and_reports_ready(tmp_path, monkeypatch):
     assert result.stdout.startswith("tui-ready "), result.stdout
 
 
+@pytest.mark.slow
 def test_bench_tui_reports_start_times(tmp_path, monkeypatch):
     """The benchmark runs and reports; the numbers against the 1.5 s bar are in docs/tui.md (no timing asserts here)."""
     monkeypatch.setenv("BEATGEN_CONFIG_DIR", str(tmp_path))
