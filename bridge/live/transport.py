@@ -5,8 +5,9 @@ the MIDI clock follower feeds it the DAW's messages with their arrival
 stamps; the internal clock feeds it ticks at their ideal times
 `start + n * interval`, computed from the tick count so it never drifts.
 The core reads positions and times from `transport.clock` and never asks
-which source it is.  A new source (Ableton Link) is one more class with
-`ticks_due(now)` / `next_tick()` like InternalClock.
+which source it is.  A source that makes its own ticks is a `TickSource`;
+Ableton Link (a later issue) is one more: its ticks fall where the Link
+timeline puts each 24th of a beat.
 
 Source choice: "external" follows only MIDI clock; "internal" only ours;
 "auto" runs ours until the DAW's clock arrives and follows the DAW's for good
@@ -15,10 +16,30 @@ from then on.  A `--clock` given at start wins over every preset's source.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from bridge.live.clock import CLOCK, START, TICKS_PER_BEAT, ClockTracker
 from bridge.live.events import Outbox
 
 SEND_EARLY_S = 0.0002  # wake-up latency: an internal tick is fed this much before its time, not after
+
+
+class TickSource(Protocol):
+    """A clock that makes its own ticks: their times are computed, never measured."""
+
+    bpm: float
+
+    def next_tick(self) -> float:
+        """When the next tick is due."""
+        ...
+
+    def ticks_due(self, now: float) -> list[float]:
+        """The times of the ticks due by `now`, in order; they are then counted as given."""
+        ...
+
+    def set_bpm(self, bpm: float) -> None:
+        """A new tempo from the next tick on."""
+        ...
 
 
 class InternalClock:
@@ -58,7 +79,7 @@ class Transport:
         self.bpm = bpm
         self.out = out
         self.clock = ClockTracker()
-        self.internal: InternalClock | None = None
+        self.internal: TickSource | None = None  # our own clock while it runs
         self.following_external = self.source == "external"
         self.heard_external = False  # auto: once the DAW's clock came, it is followed for good
         self.stalled = False
