@@ -3,7 +3,9 @@
 All are small frozen dataclasses: the core's whole contract with the world.
 The thread shell turns port callbacks, UI and CLI commands and the worker's
 results into events, feeds them to `EngineCore.step(event, now)`, and
-carries out the actions it returns in order.
+carries out the actions it returns in order.  Status is not an action: the
+shell reads `EngineCore.status()` once after each batch of events, since a
+snapshot per event would be built and thrown away at the clock's rate.
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ Command = Union[Trigger, Listen, Arm, Panic, SetControls, SetBpm, ApplyPreset, U
 # -- jobs for the inference worker, and what it sends back -------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Job:
     """Bars for the model's stream to hear and to write, in order."""
 
