@@ -38,8 +38,8 @@ __all__ = [
     "ClockTracker",
 ]
 
-# A running clock silent for this many beats (at least MIN_STALL_SECONDS, the floor docs/live.md
-# promises; no test shows it) has stalled.
+# A running clock silent for this many beats has stalled; at least MIN_STALL_SECONDS, so that a
+# fast clock's hold-ups do not silence the song (test_a_fast_clock_gets_a_quarter_second_...).
 STALL_BEATS = 1.0
 MIN_STALL_SECONDS = 0.25
 # How far past the last tick notes may be sent: a tick and a quarter while ticks arrive on the

@@ -7,7 +7,8 @@ from collections import deque
 from bridge.live.midi_transport import TICKS_PER_BEAT
 
 # The tempi offered as bpm.  MAX_BPM also bounds tick_interval: a first burst of bunched ticks
-# gives no tempo (test_a_clock_that_starts_with_a_burst_...).  No test shows MIN_BPM.
+# gives no tempo (test_a_clock_that_starts_with_a_burst_...); slower than MIN_BPM is a clock dying
+# away, not a tempo (test_a_clock_slower_than_min_bpm_offers_no_tempo).
 MIN_BPM, MAX_BPM = 20.0, 400.0
 # A shorter tick interval is ticks delivered in a bunch (a catch-up batch, a first period
 # holding several ticks), not a tempo: no estimate that fast is offered.

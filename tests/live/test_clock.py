@@ -409,3 +409,27 @@ def test_a_clock_three_times_as_fast_at_once_is_not_taken_for_copies():
     feed_times(clock, [np.ceil(t / period) * period for t in times])
     assert (clock.position, clock.repeats) == (191, 0)
     assert clock.bpm == pytest.approx(240, rel=0.02)
+
+
+def _running_at(bpm: float, ticks: int = 48) -> tuple[ClockTracker, float]:
+    clock, interval = ClockTracker(), 60.0 / (bpm * TICKS_PER_BEAT)
+    clock.feed([START], 0.0)
+    for tick in range(ticks):
+        clock.feed([CLOCK], 0.01 + tick * interval)
+    return clock, 0.01 + (ticks - 1) * interval
+
+
+def test_a_fast_clock_gets_a_quarter_second_before_it_counts_as_stalled():
+    """MIN_STALL_SECONDS: at 300 BPM a beat is 0.2 s, shorter than the hold-ups a loaded audio
+    server gives; the floor keeps those from silencing the song."""
+    clock, last = _running_at(300.0)
+    assert not clock.stalled(last + 0.22), "a beat and a bit at 300 BPM: not yet"
+    assert clock.stalled(last + 0.26)
+
+
+def test_a_clock_slower_than_min_bpm_offers_no_tempo():
+    """MIN_BPM: ticks this far apart are a clock dying away, not a tempo to show or send by."""
+    clock, _last = _running_at(15.0, ticks=30)
+    assert clock.bpm is None
+    clock, _last = _running_at(25.0, ticks=30)
+    assert clock.bpm == pytest.approx(25.0, rel=0.01)
