@@ -197,7 +197,7 @@ def test_call_and_response_undo_repeats_an_earlier_answer_next(model):
     assert "redo: the next answer is new" in log, log
     sent = by_bar(session)
     for bar, view in answers.items():
-        assert sorted(sent[bar]) == view_notes(view), f"bar {bar}: the history says what was sent"
+        assert sorted(sent.get(bar, [])) == view_notes(view), f"bar {bar}: the history says what was sent"
     assert restarted == [] and status.bars == (), "Start begins a new history"
     assert [view.bar for view in status.bars] == sorted(view.bar for view in status.bars)
 
