@@ -52,6 +52,9 @@ JackRig(rate=48000, period=64, name=None, realtime=False)  context manager; __ex
                                  retried while JACK refuses it (a client's
                                  ports appear before it is active); returns
                                  once the running graph has the connection.
+  .disconnect(source, destination, timeout=2.0)   undo connect().
+  .kill_server(signum=SIGKILL)   kill jackd as a crash would; clients are left
+                                 to notice.
   .unfinished_clients() -> [names]   clients jackd's log names as late or dead
                                  ("was not finished"); also in transport errors.
   .record(*sources) -> MidiRecorder   jack_midi_dump -a, sources connected.
@@ -397,6 +400,10 @@ class _TransportClient:
         if result != 0:
             raise RigError(f"refused ({result}): no such ports, not output -> input, or a client not active")
 
+    def disconnect(self, source: str, destination: str) -> None:
+        if self._lib.jack_disconnect(self._client, source.encode(), destination.encode()) != 0:
+            raise RigError("refused: not connected, or no such ports")
+
     def connected(self, source: str, destination: str) -> bool:
         """Whether the graph JACK runs now (not only the next one) has the connection."""
         port = self._lib.jack_port_by_name(self._client, source.encode())
@@ -434,6 +441,7 @@ def _agent_main(server: str) -> None:
         "locate": client.locate,
         "ports": client.ports,
         "connect": client.connect,
+        "disconnect": client.disconnect,
         "connected": client.connected,
     }
     for line in sys.stdin:
@@ -509,6 +517,9 @@ class _TransportAgent:
 
     def connect(self, source: str, destination: str) -> None:
         self.call("connect", source, destination)
+
+    def disconnect(self, source: str, destination: str) -> None:
+        self.call("disconnect", source, destination)
 
     def connected(self, source: str, destination: str) -> bool:
         return self.call("connected", source, destination)
@@ -823,6 +834,24 @@ class JackRig:
             if time.monotonic() > deadline:
                 raise RigError(f"connect {source} {destination}: not applied after {timeout} s")
             time.sleep(0.001)
+
+    def disconnect(self, source: str, destination: str, timeout: float = 2.0) -> None:
+        """Undo connect(); returns once the graph JACK runs no longer has the connection."""
+        self._require_running()
+        self._agent.disconnect(source, destination)
+        deadline = time.monotonic() + timeout
+        while self._agent.connected(source, destination):
+            if time.monotonic() > deadline:
+                raise RigError(f"disconnect {source} {destination}: not applied after {timeout} s")
+            time.sleep(0.001)
+
+    def kill_server(self, signum: int = signal.SIGKILL, timeout: float = 10.0) -> None:
+        """Kill jackd as a crash or a user would (its clients are left to notice); the rig is then closed
+        but for close() itself.  A SIGKILLed server leaves its registry slot, which the next server of
+        the same name reclaims (see _start_server)."""
+        assert self._jackd is not None, "start() the rig first"
+        self._jackd.send_signal(signum)
+        self._jackd.wait(timeout)
 
     # -- clock and transport ------------------------------------------------
 

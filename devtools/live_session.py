@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,8 @@ class LiveSession:
     realtime: bool = False  # jackd -R (see JackRig); the tests pass realtime_allowed()
     port_max: int | None = None  # jackd --port-max (see JackRig)
     ui: bool = False  # run `beatgen tui --headless` (the bridge in its child process) instead of `beatgen run`
+    # `beatgen run --log FILE 2>&1 | head -N`: stderr is a pipe whose reader quits after this many lines.
+    stderr_reader_quits_after: int | None = None
 
     def __enter__(self) -> LiveSession:
         self.folder = Path(tempfile.mkdtemp(prefix="beatgen-live-"))
@@ -82,22 +85,37 @@ class LiveSession:
         if self.ui:  # the whole app, drawing to no terminal; its bridge logs to the file
             options += ["--headless", "--log", str(self.log_path)]
             env["BEATGEN_CONFIG_DIR"] = str(self.folder / "config")  # leave the user's last-used preset alone
+        if self.stderr_reader_quits_after is not None:
+            options += ["--log", str(self.log_path)]
         command = beatgen_command() + ["tui" if self.ui else "run", *options]
         self.stderr = open(self.log_path, "a")  # noqa: SIM115 - closed in close()
-        self.process = subprocess.Popen(command, env=env, stderr=self.stderr, stdout=subprocess.DEVNULL)
+        piped = self.stderr_reader_quits_after is not None
+        self.process = subprocess.Popen(
+            command, env=env, stderr=subprocess.PIPE if piped else self.stderr, stdout=subprocess.DEVNULL
+        )
+        if piped:
+            threading.Thread(target=self._read_then_quit, daemon=True).start()
         self.bridge_in = rig.wait_for_port("Beat Generation In", timeout=15, process=self.process)
         self.bridge_out = rig.wait_for_port("Beat Generation Out", timeout=15, process=self.process)
         self.ready_seconds = time.monotonic() - launched
         self.player = PlayerProcess(self.seed, rig, channel=self.player_channel, loop_ticks=self.player_loop_ticks)
-        player_in, player_out = self.player.open()
-        self.recorder = rig.record(self.clock, self.bridge_out, player_out)
+        self.player_in, self.player_out = self.player.open()
+        self.recorder = rig.record(self.clock, self.bridge_out, self.player_out)
         for source, destination in (
-            (self.clock, player_in),
+            (self.clock, self.player_in),
             (self.clock, self.bridge_in),
-            (player_out, self.bridge_in),
+            (self.player_out, self.bridge_in),
         ):
             rig.connect(source, destination)
         time.sleep(0.3)  # let the connections settle before the transport rolls
+
+    def _read_then_quit(self) -> None:
+        """Like `head -N` on the bridge's stderr: read N lines, then close the pipe."""
+        assert self.process.stderr is not None and self.stderr_reader_quits_after is not None
+        for _ in range(self.stderr_reader_quits_after):
+            if not self.process.stderr.readline():
+                break
+        self.process.stderr.close()
 
     def wait_bars(self, bars: float) -> None:
         time.sleep(bars * 4 * 60.0 / self.bpm)

@@ -59,35 +59,69 @@ def add_bridge_options(p, preset_default: str | None, preset_help: str) -> None:
 
 
 class Log:
-    """Timestamped lines on stderr and, with --log, appended to a file."""
+    """Timestamped lines on stderr and, with --log, appended to a file.
+
+    Logging never stops the bridge: a stderr that went away (a pipe whose
+    reader quit, as in `beatgen run 2>&1 | head`) or a full disk cost lines,
+    never music; the file keeps getting what stderr no longer can.
+    """
 
     def __init__(self, path: str | None) -> None:
         self.file = open(Path(path), "a", encoding="utf-8", buffering=1) if path else None  # noqa: SIM115
+        self.stderr_open = True
+        self.lost_lines = 0
         self._lock = threading.Lock()
 
     def __call__(self, line: str) -> None:
         stamp = time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d}"
         with self._lock:
-            print(f"{stamp} {line}", file=sys.stderr, flush=True)
+            if self.stderr_open:
+                try:
+                    print(f"{stamp} {line}", file=sys.stderr, flush=True)
+                except (OSError, ValueError):
+                    self.stderr_open = False
             if self.file:
-                self.file.write(f"{stamp} {line}\n")
+                try:
+                    self.file.write(f"{stamp} {line}\n")
+                except (OSError, ValueError):
+                    self.lost_lines += 1
 
     def close(self) -> None:
         if self.file:
-            self.file.close()
+            try:
+                self.file.close()
+            except OSError:
+                pass
+
+
+# What ends a process and can be caught: each stops the bridge cleanly (every note switched off) and
+# the exit code is then 128 + the signal's number, as a shell reports a process a signal ended.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
+)
+SERVER_GONE_EXIT = 3  # as for no MIDI system at start: the MIDI system is gone
 
 
 def _run(args) -> int:
     from bridge.live.runner import LiveBridge
     from bridge.settings.preset_store import PRESET_SEARCH
     from bridge.settings.presets import load_preset
+    from bridge.system.native_output import forward_native_stderr
 
     preset = load_preset(args.preset, PRESET_SEARCH)  # a bad preset is refused before anything opens
     log = Log(args.log)
+    if args.log:  # libjack's own error lines belong in the log file too
+        forward_native_stderr(log)
     bridge = LiveBridge(preset, args.model, args.variant, args.backend, args.in_name, args.out_name, args.clock, log)
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):  # before open(): a signal while opening still closes cleanly
-        signal.signal(signum, lambda *_: stop.set())
+    received: list[int] = []
+
+    def on_signal(signum, _frame) -> None:
+        received.append(signum)
+        stop.set()
+
+    for signum in STOP_SIGNALS:  # before open(): a signal while opening still closes cleanly
+        signal.signal(signum, on_signal)
     try:
         bridge.open()
     except BaseException:
@@ -95,18 +129,27 @@ def _run(args) -> int:
         raise
     log("Ctrl-C to stop")
     try:
-        _watch(bridge, log, stop)
+        fault = _watch(bridge, log, stop)
     finally:
         bridge.close()  # every sounding note switched off, then the ports closed
         log.close()
-    return 0
+    if fault:
+        return SERVER_GONE_EXIT
+    return 128 + received[0] if received else 0
 
 
-def _watch(bridge, log, stop: threading.Event) -> None:
-    """Log the tempo the clock settles on (state changes are logged by the engine itself)."""
+def _watch(bridge, log, stop: threading.Event) -> str | None:
+    """Log the tempo the clock settles on (state changes are logged by the engine itself), until a
+    signal or a fault; returns the fault.  The headless bridge exits on a fault rather than waiting
+    for the server: whatever started it (a script, systemd) can start it again, with fresh clients."""
     tempo = TempoLog(log)
     while not stop.wait(0.5):
+        fault = bridge.fault()
+        if fault:
+            log(f"{fault}; stopping (start the JACK server again, then the bridge)")
+            return fault
         tempo.update(bridge.status())
+    return None
 
 
 def _bench_live(args) -> int:

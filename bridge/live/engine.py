@@ -45,6 +45,18 @@ __all__ = ["TICKS_PER_BAR", "BarView", "Engine", "EngineStatus"]
 _STOP = object()  # put in the inbox by close()
 
 
+def _never_raising(log: Callable[[str], None]) -> Callable[[str], None]:
+    """Logging never stops the engine: a log that fails (stderr closed, disk full) costs its line."""
+
+    def log_line(line: str) -> None:
+        try:
+            log(line)
+        except Exception:  # noqa: BLE001, S110 - the music goes on without the line
+            pass
+
+    return log_line
+
+
 class Engine:
     def __init__(
         self,
@@ -55,7 +67,7 @@ class Engine:
         clock_source: str | None = None,
     ) -> None:
         self.core = EngineCore(LiveSettings.from_preset(preset), clock_source)
-        self.send_midi, self.log = send, log
+        self.send_midi, self.log = send, _never_raising(log)
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.worker = InferenceWorker(model, self.inbox)
         self._status_lock = threading.Lock()

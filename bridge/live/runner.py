@@ -37,7 +37,10 @@ Log = Callable[[str], None]
 
 
 def stderr_log(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr closed (a pipe whose reader quit): the line is lost, not the bridge
+        pass
 
 
 class TempoLog:
@@ -105,6 +108,12 @@ class LiveBridge:
         self.log(f"ports ready ({ports.describe()})")
         engine.start()
         return self
+
+    def fault(self) -> str | None:
+        """Why the bridge can no longer play (the JACK server went away), or None while it can.
+
+        Watched by `beatgen run` (which then exits) and by the UI's bridge child (which reports it)."""
+        return self.ports.fault if self.ports is not None else None
 
     def describe(self) -> str:
         """The backend and the port names (what the DAW must connect to)."""

@@ -15,9 +15,12 @@ miss its deadline (xruns, lost clock ticks), so on JACK a small thread of
 ours polls rtmidi's lock-free queue instead, every POLL_INTERVAL_S.  The
 poll time would add up to that interval of jitter, so polled messages are
 stamped from rtmidi's own delta times (taken in the JACK thread) anchored to
-time.monotonic() by the earliest anchor the polls allow (see _Poller.run).
-On JACK the server's period is asked too (jack_period): the clock needs it to
-tell a tick JACK delivered twice from two ticks of one period.
+time.monotonic() (input_edge.ArrivalStamps).  rtmidi is asked to drop
+nothing, and the bridge drops sysex and Active Sensing itself: input_edge.py
+says why, and why JACK gets a keepalive client that also tells when the
+server is gone.  On JACK the server's period is asked too (jack_period): the
+clock needs it to tell a tick JACK delivered twice from two ticks of one
+period.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from dataclasses import dataclass, field
 
 import rtmidi
 
+from bridge.midi_io.input_edge import KEEPALIVE_MESSAGE, ArrivalStamps, ServerWatch, is_dropped, swallowed_messages
 from bridge.system.native_output import native_stderr_silenced
 from bridge.system.priority import raise_bridge_priority
 
@@ -57,9 +61,11 @@ HINTS = {
 
 MessageCallback = Callable[[list, float], None]
 POLL_INTERVAL_S = 0.001
-# The anchor may move later by this much per second (drift between JACK's clock and ours).
-ANCHOR_RELAX_PER_S = 1e-5
 POLLED_BACKENDS = ("jack",)
+SERVER_GONE = (
+    "the JACK server stopped answering (no input for {seconds:.0f} s, not even our keepalive): "
+    "it quit or dropped the bridge"
+)
 
 
 class PortError(OSError):
@@ -104,8 +110,16 @@ class MidiPorts:
     # Why each backend tried before this one (--backend auto) could not open ports.
     passed_over: tuple[str, ...] = ()
 
+    @property
+    def fault(self) -> str | None:
+        """Why these ports can no longer play (the JACK server gone), or None while they work."""
+        return self._poller.fault if self._poller is not None else None
+
     def send(self, message) -> None:
-        self._midi_out.send_message(message)
+        """Send, or drop once the ports are faulted: rtmidi's JACK output spins, holding the GIL, on a
+        full buffer, and with no server nothing empties it."""
+        if self._poller is None or self._poller.fault is None:
+            self._midi_out.send_message(message)
 
     def describe(self) -> str:
         kind = "virtual ports" if self.virtual else "existing ports"
@@ -115,7 +129,10 @@ class MidiPorts:
     def close(self) -> None:
         if self._poller is not None:
             self._poller.stop()
-        for port in (self._midi_in, self._midi_out):
+        ports = [self._midi_in, self._midi_out] + (
+            [self._poller.keepalive] if self._poller and self._poller.keepalive else []
+        )
+        for port in ports:
             try:
                 port.cancel_callback() if port is self._midi_in else None
                 port.close_port()
@@ -133,10 +150,12 @@ def open_ports(
 ) -> MidiPorts:
     """Open the bridge's input and output on the first backend that works.
 
-    `on_message(bytes_list, monotonic_time)` runs on the driver's thread for
-    every incoming message (sysex and active sensing are filtered out; clock
-    is kept).  Raises PortError listing every backend tried and why it failed; where a later
-    one worked, the earlier ones' reasons are in `passed_over`.
+    `on_message(bytes_list, monotonic_time)` runs on the driver's thread (our
+    poller on JACK) for every incoming message but sysex and Active Sensing.
+    A port name another client already has is refused (PortError): the DAW
+    would see two ports of that name and no word of which is which.  Raises
+    PortError listing every backend tried and why it failed; where a later one
+    worked, the earlier ones' reasons are in `passed_over`.
     """
     if backend != "auto" and backend not in BACKEND_APIS:
         raise PortError(f"unknown backend {backend!r}; choose from auto, {', '.join(BACKEND_APIS)}")
@@ -156,68 +175,116 @@ def open_ports(
 
 def _open_on(backend: str, on_message: MessageCallback, in_name: str, out_name: str) -> MidiPorts:
     # Before our clients exist: a short-lived JACK client that closes while this process is opening
-    # its second client can leave that one dead (bridge/jack_rig.py, "JACK facts").
+    # its second client can leave that one dead (devtools/jack_rig.py, "JACK facts").
     period = jack_period() if backend == "jack" else None
     midi_in = _client(rtmidi.MidiIn, backend, CLIENT_NAME)
     midi_out = _client(rtmidi.MidiOut, backend, CLIENT_NAME)
     try:
         if backend in VIRTUAL_BACKENDS:
+            _refuse_taken_names(backend, midi_in.get_ports(), midi_out.get_ports(), in_name, out_name)
             midi_in.open_virtual_port(in_name)
             midi_out.open_virtual_port(out_name)
             names, virtual = (in_name, out_name), True
         else:
             names, virtual = _open_existing(midi_in, midi_out, in_name, out_name), False
-    except (rtmidi.RtMidiError, SystemError) as error:
+    except (rtmidi.RtMidiError, SystemError, PortError) as error:
         midi_in.delete()
         midi_out.delete()
-        raise PortError(f"{backend}: cannot open ports ({error})") from None
-    # Sysex and active sensing are never drums or clock; clock (timing) must come through.
-    midi_in.ignore_types(sysex=True, timing=False, active_sense=True)
+        raise error if isinstance(error, PortError) else PortError(f"{backend}: cannot open ports ({error})") from None
+    # Nothing is dropped by rtmidi, sysex and Active Sensing included: input_edge.py says why.
+    midi_in.ignore_types(sysex=False, timing=False, active_sense=False)
     if backend in POLLED_BACKENDS:
-        poller = _Poller(midi_in, on_message)
+        poller = _Poller(midi_in, on_message, _keepalive(backend, in_name))
         return MidiPorts(backend, names[0], names[1], virtual, midi_in, midi_out, poller, period)
-    midi_in.set_callback(lambda event, _data: on_message(event[0], time.monotonic()))
+    midi_in.set_callback(_edge_callback(on_message))
     return MidiPorts(backend, names[0], names[1], virtual, midi_in, midi_out)
 
 
-class _Poller(threading.Thread):
-    """Drains rtmidi's input queue from a thread of ours (see the module docstring for why)."""
+def _edge_callback(on_message: MessageCallback):
+    """A driver-thread callback: stamp at once, drop what the bridge never uses (input_edge.is_dropped)."""
 
-    def __init__(self, midi_in, on_message: MessageCallback) -> None:
+    def callback(event, _data) -> None:
+        now = time.monotonic()
+        if not is_dropped(event[0]):
+            on_message(event[0], now)
+
+    return callback
+
+
+def _refuse_taken_names(backend: str, outputs: list[str], inputs: list[str], in_name: str, out_name: str) -> None:
+    """PortError when a port of either name exists: another bridge (or app) already has it.
+
+    JACK would rename our client and the DAW would see two ports of one name;
+    `outputs`/`inputs` are what our input/output clients can connect to."""
+    for wanted, existing in ((in_name, inputs + outputs), (out_name, outputs + inputs)):
+        taken = [name for name in existing if port_name_matches(name, wanted)]
+        if taken:
+            raise PortError(
+                f"{backend}: a MIDI port named {wanted!r} already exists ({taken[0]}): is another Beat Generation "
+                "bridge running? Stop it, or give this one other names with --in NAME --out NAME"
+            )
+
+
+def port_name_matches(listed: str, wanted: str) -> bool:
+    """Whether a port as rtmidi lists it ("client:port" on JACK, "client:port 128:0" on ALSA, the bare
+    name on CoreMIDI) is the port named `wanted`."""
+    return re.fullmatch(rf"(?:.*:)?{re.escape(wanted)}(?: \d+:\d+)?", listed) is not None
+
+
+def _keepalive(backend: str, in_name: str):
+    """An output client of ours connected to our own input: input_edge.py says what it is for."""
+    keepalive = _client(rtmidi.MidiOut, backend, f"{CLIENT_NAME} keepalive")
+    targets = [index for index, name in enumerate(keepalive.get_ports()) if port_name_matches(name, in_name)]
+    if len(targets) != 1:
+        keepalive.delete()
+        raise PortError(f"{backend}: our input port {in_name!r} is not listed once by JACK ({len(targets)} found)")
+    keepalive.open_port(targets[0], "keepalive")
+    return keepalive
+
+
+class _Poller(threading.Thread):
+    """Drains rtmidi's input queue from a thread of ours (see the module docstring for why).
+
+    It also sends the keepalive and sets `fault` when the input has been
+    silent for input_edge.SILENT_SERVER_S (the server is gone).
+    """
+
+    def __init__(self, midi_in, on_message: MessageCallback, keepalive=None) -> None:
         super().__init__(name="beatgen-midi-in", daemon=True)
-        self.midi_in, self.on_message = midi_in, on_message
+        self.midi_in, self.on_message, self.keepalive = midi_in, on_message, keepalive
+        self.fault: str | None = None
         self._stopping = threading.Event()
         self.start()
 
     def run(self) -> None:
-        """Stamp = sum of rtmidi deltas + anchor; the anchor is the smallest (poll time - sum) seen.
-
-        A message is polled after it arrived, so poll time - sum is never
-        below the true anchor; its minimum converges on it within a few polls.
-        """
         raise_bridge_priority()  # stamps arrivals: a late poll is a late stamp (see bridge/priority.py)
         get_message, sleep, now = self.midi_in.get_message, time.sleep, time.monotonic
-        elapsed = 0.0  # sum of rtmidi's deltas since the first message
-        anchor = None
-        last_poll = now()
+        stamps = ArrivalStamps()
+        watch = ServerWatch(now())
         while not self._stopping.is_set():
             event = get_message()
             if event is not None:
                 polled = now()
-                batch: list[tuple[list[int], float]] = []
+                messages, deltas = [], []
                 while event is not None:
-                    elapsed += event[1] if anchor is not None or batch else 0.0
-                    batch.append((event[0], elapsed))
+                    messages.append(event[0])
+                    deltas.append(event[1])
                     event = get_message()
-                candidate = polled - elapsed
-                if anchor is None or candidate < anchor:
-                    anchor = candidate
-                else:
-                    anchor = min(anchor + ANCHOR_RELAX_PER_S * (polled - last_poll), candidate)
-                last_poll = polled
-                for message, offset in batch:
-                    self.on_message(message, anchor + offset)
+                watch.heard(polled)
+                restart = next((i for i, message in enumerate(messages) if swallowed_messages(message)), None)
+                for message, stamp in zip(messages, stamps.batch(deltas, polled, restart)):
+                    if not is_dropped(message):
+                        self.on_message(message, stamp)
+            self._watch_server(watch, now())
             sleep(POLL_INTERVAL_S)
+
+    def _watch_server(self, watch: ServerWatch, now: float) -> None:
+        if self.keepalive is None or self.fault is not None:
+            return
+        if watch.silent(now):
+            self.fault = SERVER_GONE.format(seconds=now - watch.last_heard)
+        elif watch.keepalive_due(now):
+            self.keepalive.send_message(KEEPALIVE_MESSAGE)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -84,7 +84,9 @@ def assert_every_note_switched_off(result, events, log: str, rig_log: str, folde
 
 
 def assert_clean_exit(session: LiveSession, signum=signal.SIGTERM) -> str:
-    assert session.terminate(signum) == 0, session.log()
+    """Stopped by a signal: every note switched off first, then exit 128 + the signal's number (as a shell
+    reports a process a signal ended)."""
+    assert session.terminate(signum) == 128 + signum, session.log()
     log = session.log()
     assert "Traceback" not in log, log
     assert "stopped: all notes off" in log, log
@@ -240,7 +242,7 @@ def test_auto_says_what_it_passed_over_and_ports_lists_what_each_backend_sees(tm
                 time.sleep(0.1)
         finally:
             bridge.terminate()
-            assert bridge.wait(10) == 0
+            assert bridge.wait(10) == 128 + signal.SIGTERM
         log = log_path.read_text()
     finally:
         rig.close()
