@@ -1,21 +1,36 @@
-"""`beatgen generate`: continue the first bars of MIDI seed files and write playable MIDI."""
+"""`beatgen generate`: continue the first bars of MIDI seed files and write playable MIDI.
+
+Outputs are checked before anything is generated: none may be an input,
+no two inputs may map to one output, and each must be a new or regular
+file (midi_files.check_output_file).  So a bad set of arguments writes
+nothing, and a good one writes each file whole or not at all.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bridge.midi_io.midi_files import GM_DRUM_CHANNEL, MidiFileError, read_drum_part, write_drum_midi
+from bridge.midi_io.midi_files import (
+    GM_DRUM_CHANNEL,
+    MidiFileError,
+    check_output_file,
+    read_drum_part,
+    write_drum_midi,
+)
 from bridge.model.continuation import continue_part
 from bridge.model.step_model import StepModel
 from bridge.music.hits import DrumPart, Hit
 from bridge.music.sampling import SamplingSettings
 from bridge.settings.presets import Preset
+from bridge.system.safe_text import printable
 
 MIDI_SUFFIXES = (".mid", ".midi")
+LINE_LIMIT = 1000  # characters of one printed line: long paths fit, a flood does not
 
 
 class GenerateError(ValueError):
@@ -82,6 +97,32 @@ def output_paths(inputs: list[Path], output: str | None, out_dir: str | None) ->
     return [Path(out_dir) / f"{p.stem}_continued.mid" for p in inputs]
 
 
+def check_targets(inputs: list[Path], targets: list[Path]) -> None:
+    """Refuse, before anything is written, outputs that would destroy an input or each other's work."""
+    places = {_place(path): path for path in inputs}
+    written: dict[tuple, Path] = {}
+    for source, target in zip(inputs, targets):
+        check_output_file(target)
+        place = _place(target)
+        if place in places:
+            raise GenerateError(f"{target}: is the input {places[place]}; choose another output so the seed is kept")
+        if place in written:
+            raise GenerateError(
+                f"{written[place]} and {source} would both be written to {target}; rename one or run them separately"
+            )
+        written[place] = source
+
+
+def _place(path: Path) -> tuple:
+    """Where a path is on disk: the file's identity when it exists (hard links, links, case-insensitive
+    disks all compare equal), else the resolved path, case-folded where the OS ignores case."""
+    try:
+        status = path.stat()
+    except OSError:
+        return ("path", os.path.normcase(str(path.resolve())))
+    return ("file", status.st_dev, status.st_ino)
+
+
 def check_meter(part: DrumPart, model: StepModel, path: Path) -> None:
     meter = "{}/{}".format(*part.time_signature)
     supported = model.info.get("meters", ["4/4"])
@@ -110,12 +151,17 @@ def continue_file(model: StepModel, path: Path, target: Path, options: GenerateO
 
 def _notices(part: DrumPart, path: Path, options: GenerateOptions) -> None:
     if not part.had_tempo:
-        print(f"{path}: no tempo in the file, using 120 BPM", file=sys.stderr)
+        _warn(f"{path}: no tempo in the file, using 120 BPM")
     if part.unknown_pitches:
         listed = ", ".join(f"{pitch}x{count}" for pitch, count in sorted(part.unknown_pitches.items()))
-        print(f"{path}: ignored notes with pitches outside the drum map: {listed}", file=sys.stderr)
+        _warn(f"{path}: ignored notes with pitches outside the drum map: {listed}")
     if part.bar_count < options.seed_bars:
-        print(f"{path}: has only {part.bar_count} bar(s); using all of it as the seed", file=sys.stderr)
+        _warn(f"{path}: has only {part.bar_count} bar(s); using all of it as the seed")
+
+
+def _warn(line: str) -> None:
+    """One line on stderr; file names are user text, so control characters are shown escaped."""
+    print(printable(line, LINE_LIMIT), file=sys.stderr)
 
 
 def run_generate(
@@ -124,12 +170,13 @@ def run_generate(
     """Continue every input; returns the number of inputs that failed."""
     paths = expand_inputs(inputs)
     targets = output_paths(paths, output, out_dir)
+    check_targets(paths, targets)
     failures = 0
     for index, (path, target) in enumerate(zip(paths, targets)):
         rng = np.random.default_rng(None if options.random_seed is None else [options.random_seed, index])
         try:
-            print(continue_file(model, path, target, options, rng))
+            print(printable(continue_file(model, path, target, options, rng), LINE_LIMIT))
         except MidiFileError as error:
-            print(f"beatgen generate: {error}", file=sys.stderr)
+            _warn(f"beatgen generate: {error}")
             failures += 1
     return failures

@@ -12,12 +12,14 @@ from __future__ import annotations
 import argparse
 import sys
 from importlib import metadata
+from typing import NoReturn
 
 from bridge.midi_io.midi_files import MidiFileError
 from bridge.midi_io.ports import PortError
 from bridge.model.files import DEFAULT_MODEL_DIR, ModelError
 from bridge.music.sampling import DEFAULT_ADHERENCE
-from bridge.settings.presets import PresetError
+from bridge.settings.presets import PRESET_SCHEMA, PresetError
+from bridge.system.safe_text import printable
 
 DISTRIBUTION = "beat-generation"
 COMMANDS_GROUP = "beatgen.commands"  # entry points: add_commands(commands) functions of other packages
@@ -34,6 +36,9 @@ USER_ERRORS = (
     ValueError,
     OSError,
 )
+ERROR_LINE_LIMIT = 1000  # characters of an error line: a path fits, a flood of file content does not
+MAX_GENERATED_BARS = 256  # bars `beatgen generate` writes per file: minutes of music, seconds of work
+MAX_BENCH_TOKENS = 1_000_000
 
 
 def package_version() -> str:
@@ -51,8 +56,19 @@ def package_version() -> str:
         return __version__
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with its error as one line (the usage block would bury it); --help still shows usage.
+
+    Subcommand parsers are made by the same class (add_subparsers copies it), so every command agrees.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        line = f"{self.prog}: error: {message} (see {self.prog} --help)"
+        self.exit(2, printable(line, ERROR_LINE_LIMIT) + "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="beatgen", description="Beat Generation: an LSTM drum partner.")
+    parser = OneLineParser(prog="beatgen", description="Beat Generation: an LSTM drum partner.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_generate(commands)
@@ -74,27 +90,90 @@ def command_entry_points() -> list[metadata.EntryPoint]:
     return sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda entry_point: entry_point.name)
 
 
+def number_in(kind: type, low: float, high: float):
+    """An argparse type: `kind` (int or float) from `low` to `high`; NaN and infinities are refused.
+
+    Out-of-range values are refused when the arguments are read, with argparse's
+    one line naming the option, before any file is read or written.
+    """
+    noun = "whole number" if kind is int else "number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{printable(repr(text), 60)} is not a {noun}") from None
+        if not low <= value <= high:  # NaN fails every comparison, inf is above any high
+            shown = printable(text, 60)
+            raise argparse.ArgumentTypeError(f"{shown} is out of range: a {noun} from {_plain(low)} to {_plain(high)}")
+        return value
+
+    parse.__name__ = noun  # argparse names the type in some messages
+    return parse
+
+
+def _plain(number: float) -> str:
+    """1 for 1.0, 4294967295 for 2**32-1: how a user would type the bound."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+def _preset_range(section: str, key: str, kind: type = float):
+    """The same range a preset allows for this setting (docs/presets.md), so the CLI and presets agree."""
+    field = PRESET_SCHEMA[section][key]
+    assert field.low is not None and field.high is not None
+    return number_in(kind, field.low, field.high)
+
+
 def _add_generate(commands) -> None:
     p = commands.add_parser("generate", help="continue MIDI seed files with the model")
     p.add_argument("inputs", nargs="+", metavar="SEED", help="seed .mid files or folders of them")
-    p.add_argument("-o", "--output", metavar="OUT.mid", help="output file (one input)")
-    p.add_argument("--out-dir", metavar="DIR", help="output folder (one file per input)")
-    p.add_argument("--seed-bars", type=int, default=2, help="bars of the seed the model hears (default 2)")
-    p.add_argument("--bars", type=int, default=4, help="bars to generate (default 4)")
-    p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
-    p.add_argument("--top-k", type=int, default=0, help="sample among the K likeliest tokens (0 = all)")
-    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (1.0 = off)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.mid",
+        help="output file (one input); a regular file there is replaced whole, never an input, a link or a device",
+    )
+    p.add_argument(
+        "--out-dir", metavar="DIR", help="output folder (one NAME_continued.mid per input; names must not collide)"
+    )
+    seed_bars = _preset_range("mode", "listen_bars", int)
+    p.add_argument("--seed-bars", type=seed_bars, default=2, help="bars of the seed the model hears (1-16, default 2)")
+    p.add_argument(
+        "--bars",
+        type=number_in(int, 1, MAX_GENERATED_BARS),
+        default=4,
+        help=f"bars to generate (1-{MAX_GENERATED_BARS}, default 4)",
+    )
+    p.add_argument(
+        "--temperature",
+        type=_preset_range("generation", "temperature"),
+        default=1.0,
+        help="sampling temperature (0.05-3, default 1.0)",
+    )
+    p.add_argument(
+        "--top-k",
+        type=_preset_range("generation", "top_k", int),
+        default=0,
+        help="sample among the K likeliest tokens (0-200, 0 = all)",
+    )
+    p.add_argument(
+        "--top-p", type=_preset_range("generation", "top_p"), default=1.0, help="nucleus sampling mass (1.0 = off)"
+    )
     p.add_argument(
         "--adherence",
-        type=float,
+        type=_preset_range("generation", "adherence"),
         default=DEFAULT_ADHERENCE,
         help=f"0-1: how closely to follow what the last bars did (default {DEFAULT_ADHERENCE}; 0 = the model alone)",
     )
-    p.add_argument("--random-seed", type=int, help="fix the random seed for reproducible output")
+    p.add_argument(
+        "--random-seed",
+        type=number_in(int, 0, 2**32 - 1),
+        help="fix the random seed for reproducible output (0 to 2**32-1)",
+    )
     p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
     p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
     p.add_argument("--include-seed", action="store_true", help="write the seed bars before the continuation")
-    p.add_argument("--channel", type=int, default=10, help="MIDI channel 1-16 (default 10)")
+    p.add_argument("--channel", type=number_in(int, 1, 16), default=10, help="MIDI channel 1-16 (default 10)")
     p.set_defaults(handler=_generate)
 
 
@@ -115,7 +194,12 @@ def _add_bench(commands) -> None:
     p = commands.add_parser("bench", help="measure per-token latency, bar time, import time and memory")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
-    p.add_argument("--tokens", type=int, default=5000, help="tokens timed per variant (default 5000)")
+    p.add_argument(
+        "--tokens",
+        type=number_in(int, 1, MAX_BENCH_TOKENS),
+        default=5000,
+        help="tokens timed per variant (default 5000)",
+    )
     p.add_argument("--no-reference", action="store_true", help="skip the notebook-method reference (needs TensorFlow)")
     p.set_defaults(handler=_bench)
 
@@ -135,7 +219,8 @@ def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     try:
         return args.handler(args)
     except USER_ERRORS as error:
-        print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
+        # Errors quote file names and file contents: escaped and bounded, so one line stays one line.
+        print(f"{parser.prog} {args.command}: error: {printable(error, ERROR_LINE_LIMIT)}", file=sys.stderr)
         return NO_MIDI_EXIT if isinstance(error, PortError) else 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
