@@ -22,11 +22,13 @@ from bridge.live.midi_transport import (
     MidiTransport,
 )
 from bridge.live.tempo_line import MAX_BPM, MIN_BPM, MIN_TICK_SECONDS, OUTLIER_SECONDS, TempoLine
-from bridge.live.tick_arrivals import TickArrivals
+from bridge.live.tick_arrivals import DROP_AHEAD_TICKS, JUMP_AHEAD_TICKS, TickArrivals
 
 __all__ = [
     "CLOCK",
     "CONTINUE",
+    "DROP_AHEAD_TICKS",
+    "JUMP_AHEAD_TICKS",
     "MAX_BPM",
     "MIN_TICK_SECONDS",
     "SONG_POSITION",
@@ -65,14 +67,20 @@ class ClockTracker:
         self._transport = MidiTransport()
         self._line = TempoLine()
         self._arrivals = TickArrivals(self._transport, self._line, input_period)
+        self._alive_since: float | None = None  # the last tick counted since Start or Continue (stalled)
 
     def feed(self, message: bytes | list[int] | tuple[int, ...], time: float) -> str | None:
-        """Apply one realtime/common message; returns its name when it changed the transport."""
+        """Apply one realtime/common message; returns its name when it changed the transport, and
+        for a tick "burst" or "jump" (TickArrivals.tick: ticks that move the song, not play it)."""
         if message[0] == CLOCK:
-            self._arrivals.tick(time)
-            return None
+            change = self._arrivals.tick(time)
+            if self.running:
+                self._alive_since = time
+            return change
         self._arrivals.interrupt()
         change = self._transport.apply(message)
+        if change in ("start", "continue"):
+            self._alive_since = None  # a stall is counted from the first tick after it
         if change in ("start", "continue", "position"):
             self._line.clear_anchors()  # the ticks before a jump are on another line
         return change
@@ -122,6 +130,20 @@ class ClockTracker:
         return self._arrivals.repeats
 
     @property
+    def ahead(self) -> float:
+        """Ticks a run of bunched ticks counted beyond the time passed (0 outside one; TickArrivals)."""
+        return self._arrivals.ahead
+
+    @property
+    def jumping(self) -> bool:
+        """In a run of ticks more than JUMP_AHEAD_TICKS ahead: the song is being moved, not played."""
+        return self._arrivals.jumping
+
+    @property
+    def jumps(self) -> int:
+        return self._arrivals.jumps
+
+    @property
     def tick_interval(self) -> float | None:
         """Seconds per tick; None before two ticks, or while they came too bunched for a tempo."""
         return self._line.tick_interval
@@ -137,12 +159,13 @@ class ClockTracker:
     # -- predictions ----------------------------------------------------------
 
     def stalled(self, now: float) -> bool:
-        """True when running but no tick came for STALL_BEATS beats (a clock that died without Stop)."""
-        if not self.running or self.last_tick_time is None:
+        """True when running but no tick came for STALL_BEATS beats (a clock that died without Stop);
+        counted from the last tick since Start or Continue (not from a tick before them)."""
+        if not self.running or self._alive_since is None:
             return False
         interval = self.tick_interval or 60.0 / (120.0 * TICKS_PER_BEAT)
         limit = max(STALL_BEATS * TICKS_PER_BEAT * interval, MIN_STALL_SECONDS)
-        return now - self.last_tick_time > limit
+        return now - self._alive_since > limit
 
     def _origin(self, interval: float) -> float:
         assert self.last_tick_time is not None  # callers ask only once a tick came

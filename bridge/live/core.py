@@ -22,15 +22,15 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from bridge.live import events as ev
-from bridge.live.clock import CLOCK, CONTINUE, MIN_TICK_SECONDS, SONG_POSITION, START, STOP, TICKS_PER_BEAT
+from bridge.live.clock import DROP_AHEAD_TICKS, MIN_TICK_SECONDS, TICKS_PER_BEAT
 from bridge.live.events import Action, Event, Outbox
-from bridge.live.midi_packets import split_packet
+from bridge.live.midi_input import TRANSPORT_MESSAGES, usable_messages
 from bridge.live.modes import HEARING, LISTENING, LOOPING
 from bridge.live.note_scheduler import CONTROL_CHANGE, NOTE_OFF, NOTE_ON
 from bridge.live.performance import Performance
 from bridge.live.seed_recorder import SeedRecorder
 from bridge.live.settings import LiveSettings
-from bridge.live.status import BEATS_PER_BAR, TICKS_PER_BAR, EngineStatus
+from bridge.live.status import BEATS_PER_BAR, TICKS_PER_BAR, EngineStatus, snapshot
 from bridge.live.transport import SEND_EARLY_S, Transport
 from bridge.settings.controls import Controls, control_from_cc
 
@@ -42,7 +42,6 @@ LATE_S = 0.003  # a note sent later than this after its time counts as late
 PREVIEW_TICKS = 12  # the worker hears a call's bar ahead every 8th note (_run_previews)
 IDLE_WAKE_S = 0.05  # stall checks when nothing else is due
 OWN_ECHO_S = 0.2  # a note-on equal to one we sent this recently is our own output coming back
-REALTIME = {CLOCK, START, CONTINUE, STOP, SONG_POSITION}
 # A note woken for at its deadline is due: time_of and position_estimate round differently, and a
 # horizon a hair short of the note would leave the deadline in the past (the thread would spin).
 ROUNDING_TICKS = 1e-6
@@ -61,6 +60,7 @@ class EngineCore:
         self.last_hit_tick: float | None = None
         self.recent_sends: deque[tuple[float, int, int]] = deque(maxlen=64)
         self.notes_sent = self.late_notes = 0
+        self.dropped_notes = self.run_dropped = 0  # notes of ticks bunched ahead of time (_send_due)
         self.now = 0.0
 
     def _take_settings(self, settings: LiveSettings) -> None:
@@ -113,16 +113,7 @@ class EngineCore:
         return min(deadlines)
 
     def status(self) -> EngineStatus:
-        p, t = self.performance, self.transport
-        return EngineStatus(
-            clock=t.kind, running=self.clock.running, stalled=t.stalled, bpm=self.clock.bpm,
-            position_ticks=max(self.clock.position, 0),
-            mode_state=p.conductor.state if self.armed else "disarmed", armed=self.armed,
-            notes_sent=self.notes_sent, late_notes=self.late_notes, bars_generated=p.bars_generated,
-            late_bars=p.late_bars, controls=self.controls, bars=p.history.recent(), preset_name=self.preset.name,
-            mode=p.conductor.settings.kind, offset_ms=self.controls.offset_ms,
-            loop_history=p.repertoire.takes.position(),
-        )  # fmt: skip
+        return snapshot(self)
 
     # -- events -----------------------------------------------------------------------------
 
@@ -154,25 +145,20 @@ class EngineCore:
     # -- incoming MIDI --------------------------------------------------------------------------
 
     def _on_packet(self, packet: tuple[int, ...], stamp: float) -> None:
-        if len(packet) == 1 or (len(packet) == 3 and 0x80 <= packet[0] < 0xF0 and packet[1] < 0x80 > packet[2]):
-            self._on_message(list(packet), stamp)  # the common case: one whole message
-            return
-        for message in split_packet(packet):
-            self._on_message(message, stamp)
+        for message in usable_messages(packet):  # unused and broken messages are dropped there
+            if message[0] in TRANSPORT_MESSAGES:
+                self._on_clock_message(message, stamp)
+            else:
+                self._on_message(message, stamp)
 
     def _on_message(self, message: list[int], stamp: float) -> None:
         status = message[0]
-        if status in REALTIME:
-            self._on_clock_message(message, stamp)
-            return
-        if status < 0x80 or status >= 0xF0:
-            return  # stray data bytes, other system messages: nothing for a drum bridge
         if self.input_channel and status & 0x0F != self.input_channel - 1:
             return
         kind = status & 0xF0
-        if kind == CONTROL_CHANGE and len(message) >= 3:
-            self._on_control_change(message[1] & 0x7F, message[2] & 0x7F)
-        elif kind in (NOTE_ON, NOTE_OFF) and len(message) >= 3:
+        if kind == CONTROL_CHANGE:
+            self._on_control_change(message[1], message[2])
+        elif kind in (NOTE_ON, NOTE_OFF):
             self._on_note(message, stamp)
 
     def _on_note(self, message: list[int], stamp: float) -> None:
@@ -213,13 +199,16 @@ class EngineCore:
         transport.heard_external = True
         was_running, was_position = self.clock.running, self.clock.position
         change = transport.feed_external(message, stamp)
-        if change == "back":
-            self._restart_at(self.clock.position + 1)
-        elif change in ("start", "continue") or (change == "position" and was_running):
+        if change == "back" and self.next_line is None:  # not restarted by an SPP while stalled
+            self._restart_at(max(self.clock.position, 0))  # the tick just counted plays first
+        if change == "burst":  # the song is being moved (TickArrivals._follow_run): silence now
+            self._reset_performance(was_position)
+            self.out.log("clock: a burst of ticks far faster than any tempo: a jump, not played; silenced")
+        elif change in ("start", "continue", "jump") or (change == "position" and was_running):
             self._reset_performance(was_position if was_running else None)
             if change == "start":
                 self.performance.history.clear()
-            self._restart_at(0 if change == "start" else self.clock.position + 1)
+            self._restart_at({"start": 0, "jump": self.clock.position}.get(change, self.clock.position + 1))
             self.out.log(f"transport {change} at bar {max(self.clock.position + 1, 0) // TICKS_PER_BAR + 1}")
         elif change == "stop":
             self._reset_performance(was_position)
@@ -312,6 +301,14 @@ class EngineCore:
         if not self.transport.playing:
             return
         scheduler = self.performance.scheduler
+        if self.clock.ahead > DROP_AHEAD_TICKS:  # ticks far faster than time passes: not played at once
+            messages, dropped = scheduler.skip(max(self.due_horizon(now), self.clock.position))
+            if dropped and not self.run_dropped:
+                self.out.log(f"clock: ticks bunched ahead of time at tick {self.clock.position}: notes dropped")
+            self.run_dropped, self.dropped_notes = self.run_dropped + dropped, self.dropped_notes + dropped
+            self.out.send(messages)
+            return
+        self.run_dropped = 0
         messages = scheduler.due(self.due_horizon(now))
         if not messages:
             return

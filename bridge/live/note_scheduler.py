@@ -59,6 +59,20 @@ class NoteScheduler:
             messages.extend(self._release(event.message))
         return messages
 
+    def skip(self, position: float) -> tuple[list[tuple[int, ...]], int]:
+        """Take what is due at `position` without playing it: the note-offs of sounding notes still
+        go; returns them and the number of note-ons dropped (a song moved on faster than it plays)."""
+        messages: list[tuple[int, ...]] = []
+        dropped = 0
+        self.released_note_ons = []
+        while self._queue and self._queue[0].position <= position:
+            event = heapq.heappop(self._queue)
+            if event.order:
+                dropped += 1
+            else:
+                messages.extend(self._release(event.message))
+        return messages, dropped
+
     def next_position(self) -> float | None:
         """Position of the next queued message, None when nothing is queued."""
         return self._queue[0].position if self._queue else None

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bridge.live.bar_history import BarView
 from bridge.live.clock import TICKS_PER_BEAT
 from bridge.settings.controls import Controls
+
+if TYPE_CHECKING:
+    from bridge.live.core import EngineCore
 
 BEATS_PER_BAR = 4  # the model plays 4/4 (docs/model.md)
 TICKS_PER_BAR = BEATS_PER_BAR * TICKS_PER_BEAT
@@ -36,3 +40,17 @@ class EngineStatus:
     def bar_beat(self) -> tuple[int, int]:
         bar, tick = divmod(self.position_ticks, TICKS_PER_BAR)
         return bar + 1, tick // TICKS_PER_BEAT + 1
+
+
+def snapshot(core: EngineCore) -> EngineStatus:
+    """The engine core's state as the world sees it (EngineCore.status)."""
+    p, t, clock = core.performance, core.transport, core.clock
+    return EngineStatus(
+        clock=t.kind, running=clock.running, stalled=t.stalled, bpm=clock.bpm,
+        position_ticks=max(clock.position, 0),
+        mode_state=p.conductor.state if core.armed else "disarmed", armed=core.armed,
+        notes_sent=core.notes_sent, late_notes=core.late_notes, bars_generated=p.bars_generated,
+        late_bars=p.late_bars, controls=core.controls, bars=p.history.recent(), preset_name=core.preset.name,
+        mode=p.conductor.settings.kind, offset_ms=core.controls.offset_ms,
+        loop_history=p.repertoire.takes.position(),
+    )  # fmt: skip

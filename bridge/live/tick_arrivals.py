@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from bridge.live.midi_transport import TICKS_PER_BEAT, MidiTransport
-from bridge.live.tempo_line import GAP_FACTOR, MIN_FIT_TICKS, OUTLIER_SECONDS, TempoLine, is_tempo, robust_line
+from bridge.live.midi_transport import TICKS_PER_BEAT, TICKS_PER_SIXTEENTH, MidiTransport
+from bridge.live.tempo_line import (
+    GAP_FACTOR,
+    MIN_FIT_TICKS,
+    MIN_TICK_SECONDS,
+    OUTLIER_SECONDS,
+    TempoLine,
+    is_tempo,
+    robust_line,
+)
 
 # An interval this many tick intervals long (up to the line's GAP_FACTOR, a pause) may be a
 # hold-up; the ticks after it decide.  Where the backend's period is known, less (_long_ratio).
@@ -31,6 +39,13 @@ SAME_TEMPO = (0.75, 1.25)
 # JACK's come within a period, 0.37 of a tick at 256 frames and 174 BPM; a tempo doubled at once makes 0.5
 # (0: copies are counted; 0.6: a jump to 280 BPM passes for copies).
 REPEAT_RATIO = 0.4
+# A run of ticks faster than MAX_BPM (each under MIN_TICK_SECONDS after the last) is `ahead` by the
+# ticks it counted beyond the time passed since the tick before it was due (a tick after a long
+# interval is due an interval after the one before), at the tempo then (MAX_BPM without one).  A
+# clock held up less than a beat (the stall limit) catches up to 0 at most.  More than a 16th
+# ahead, the run is not played time: its ticks stay off the line and its notes are dropped
+# (EngineCore); more than a beat, the song is being moved: a jump (a DAW chasing a position).
+DROP_AHEAD_TICKS, JUMP_AHEAD_TICKS = TICKS_PER_SIXTEENTH, TICKS_PER_BEAT
 
 
 class TickArrivals:
@@ -48,6 +63,9 @@ class TickArrivals:
     - Three ticks off the line by one offset: held up bit by bit (_judge_phase).
     - A batch soon after a re-anchoring is a catch-up: back to the old phase.
     - Every long interval of a running clock is counted in `gaps` for the log.
+    - A run of bunched ticks more than a 16th ahead of the time passed is not
+      played time (_follow_run): its ticks are counted but kept off the line,
+      which restarts after it at the tempo from before; more than a beat, a jump.
     """
 
     def __init__(self, transport: MidiTransport, line: TempoLine, input_period: float | None = None) -> None:
@@ -56,6 +74,7 @@ class TickArrivals:
         # known: only then can a tick delivered twice be told from two ticks of one batch.
         self.input_period = input_period
         self.last_time: float | None = None  # arrival of the last tick counted
+        self._time_before: float | None = None  # and of the one before it
         # (length of a long interval, how late its tick is on the old line, both in tick intervals;
         # the tick interval before it) until the ticks after it decide what it was.
         self._suspect: tuple[float, float, float] | None = None
@@ -65,19 +84,28 @@ class TickArrivals:
         self.gaps = 0  # long intervals of a running clock (_note_gap)
         self.last_gap: tuple[int, float] | None = None  # (position of the tick after it, its length in intervals)
         self.repeats = 0  # ticks taken for a second delivery of the tick before
+        # (position and time of the tick before a run of bunched ticks, the tick interval then)
+        self._run: tuple[int, float, float | None] | None = None
+        self.ahead = 0.0  # ticks the current run counted beyond the time passed (_follow_run)
+        self.jumping = False  # in a run more than JUMP_AHEAD_TICKS ahead: the song is being moved
+        self.jumps = 0
+        self._change: str | None = None  # "burst" or "jump", for the tick that made it
 
     def interrupt(self) -> None:
         """A transport message: what was pending about the ticks before it no longer applies."""
         self._suspect = None
         self._repeat_time = None
         self.line.held_interval = None
+        self._run, self.ahead, self.jumping = None, 0.0, False
 
-    def tick(self, time: float) -> None:
-        """One clock tick arrived at `time`."""
+    def tick(self, time: float) -> str | None:
+        """One clock tick arrived at `time`; returns "burst" when it makes a run of bunched ticks a
+        jump, "jump" for the first tick after that run (the song goes on from there)."""
+        self._change = None
         if self.last_time is not None and self._is_repeat(time - self.last_time):
             self.repeats += 1
             self._repeat_time = time
-            return
+            return None
         if self._repeat_time is not None:
             # The tick after a copy comes an interval after the tick copied; sooner, the clock
             # sped up at once and the tick left out was a tick of its own, counted after all.
@@ -88,15 +116,44 @@ class TickArrivals:
                 self.repeats -= 1
                 self._count(repeat)
         self._count(time)
+        return self._change
 
     def _count(self, time: float) -> None:
-        if self.last_time is not None:
+        was_ahead, was_jumping = self.ahead > DROP_AHEAD_TICKS, self.jumping
+        self._follow_run(time)
+        ahead = self.ahead > DROP_AHEAD_TICKS
+        if was_jumping and not self.jumping:
+            self._change = "jump"
+        if self.last_time is not None and not ahead and not was_ahead:
+            # (the interval from the last tick of a run ahead says nothing of the tempo: not judged)
             self._note_gap(time - self.last_time)
             self._judge_interval(time - self.last_time)
-        self.last_time = time
-        if self.transport.count_tick():
+        self._time_before, self.last_time = self.last_time, time
+        if self.transport.count_tick() and not ahead:
             self.line.add_anchor(self.transport.position, time)
             self._judge_phase()
+
+    def _follow_run(self, time: float) -> None:
+        """Measure how far a run of bunched ticks is ahead of the time passed, before the tick at
+        `time` is counted: past DROP_AHEAD_TICKS its ticks are kept off the line, which restarts at
+        the tempo from before; past JUMP_AHEAD_TICKS it is a jump."""
+        if not self.transport.running or self.last_time is None or time - self.last_time >= MIN_TICK_SECONDS:
+            self._run, self.ahead, self.jumping = None, 0.0, False
+            return
+        if self._run is None:  # from the tick before the run, or when it was due if it came late
+            interval = self.line.tick_interval
+            due = self.last_time if self._time_before is None else self._time_before + (interval or MIN_TICK_SECONDS)
+            self._run = (self.transport.position, min(self.last_time, due), interval)
+        position, start, interval = self._run
+        was_ahead = self.ahead > DROP_AHEAD_TICKS
+        self.ahead = self.transport.position + 1 - position - (time - start) / (interval or MIN_TICK_SECONDS)
+        if self.ahead > DROP_AHEAD_TICKS and not was_ahead:
+            self._suspect = self._repeat_time = None
+            self.line.restart()  # the run's ticks are no tempo; the one from before holds after it
+            self.line.held_interval = interval
+        if self.ahead > JUMP_AHEAD_TICKS and not self.jumping:
+            self.jumping, self._change = True, "burst"
+            self.jumps += 1
 
     def _is_repeat(self, interval: float) -> bool:
         """Whether a tick is the tick before delivered a second time, not a tick of its own.

@@ -88,8 +88,9 @@ class Transport:
 
     @property
     def playing(self) -> bool:
-        """The song is running and its clock alive: notes may be sent, bars cut."""
-        return self.clock.running and not self.stalled
+        """The song is running and its clock alive, not being moved by a burst of ticks: notes may be
+        sent, bars cut."""
+        return self.clock.running and not self.stalled and not self.clock.jumping
 
     @property
     def kind(self) -> str:
@@ -135,8 +136,10 @@ class Transport:
 
     def feed_external(self, message: list[int], stamp: float) -> str | None:
         """A DAW's clock message; returns what ClockTracker.feed says changed, "back" when ticks
-        return to a stalled clock."""
+        return to a stalled clock.  Start, Continue and Stop end a stall: the clock is alive."""
         change = self.clock.feed(message, stamp)
+        if change in ("start", "continue", "stop"):
+            self.stalled = False
         self._log_anomalies()
         if message[0] == CLOCK and self.stalled and self.clock.running:
             self.stalled = False

@@ -161,6 +161,7 @@ def test_a_recorded_clock_is_counted_exactly_and_predicted_outside_its_irregular
         expected.gaps,
     )
     assert result.copy_moved == [], "a copy moved the song position"
+    assert (clock.jumps, clock.ahead) == (0, 0.0), "no run of a recorded clock is taken for a jump"
     sent = [message for _frame, message in recording.reference]
     received = [message for _stamp, message, copy in recording.bridge if not copy]
     assert sent.count(bytes([CLOCK])) - received.count(bytes([CLOCK])) == expected.lost
@@ -169,3 +170,28 @@ def test_a_recorded_clock_is_counted_exactly_and_predicted_outside_its_irregular
     allowed = {first + offset for first, count in expected.misses.items() for offset in range(count)}
     assert set(result.misses) <= allowed, "predictions missed the next tick outside the expected irregular ticks"
     assert set(result.misses) == allowed, "the expected misses are stale: tighten the table"
+
+
+def test_a_burst_spliced_into_a_recorded_clock_is_counted_and_taken_for_one_jump():
+    """steady_256_150 with 1000 ticks at one moment after its 100th tick, the rest moved on by the
+    burst's time (0.1 ms): every tick counted as the spec says, one jump, the tempo held across it,
+    and the next ticks predicted again after the warm-up."""
+    recording = load("steady_256_150.txt")
+    ticks = [index for index, (_s, message, _c) in enumerate(recording.bridge) if message[0] == CLOCK]
+    at = ticks[100]
+    stamp = recording.bridge[at][0]
+    burst = [(stamp + 0.0000001 * (n + 1), bytes([CLOCK]), False) for n in range(1000)]
+    later = [(when + 0.0001, message, copy) for when, message, copy in recording.bridge[at + 1 :]]
+    spliced = Recording(recording.period, recording.bridge[: at + 1] + burst + later, recording.reference)
+    clock, result = replay(spliced)
+    truth = spec_positions([message for _s, message, copy in spliced.bridge if not copy])
+    # The burst's first tick, 0.1 us after a tick on the line, passes for a copy until the next
+    # comes too soon for one (TickArrivals.tick): counted one message late, the rest exactly.
+    differ = [index for index, (got, spec) in enumerate(zip(result.positions, truth)) if got != spec]
+    assert differ == [at + 1] and len(result.positions) == len(truth)
+    assert (clock.jumps, clock.delays, clock.gaps, clock.repeats) == (1, 0, 0, 0)
+    assert clock.bpm is not None and abs(clock.bpm - 150.0) < 0.5
+    jump_end = 100 + 1000 + 1  # the song position of the first tick after the burst (Start: -1)
+    after = [position for position in result.misses if position >= jump_end]
+    assert after == [], "after the burst the held tempo predicts the next ticks at once"
+    assert all(100 <= position < jump_end for position in result.misses)

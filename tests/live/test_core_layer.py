@@ -13,6 +13,7 @@ LIVE = Path(__file__).resolve().parents[2] / "bridge" / "live"
 CORE_MODULES = [
     "core", "events", "performance", "transport", "takes", "status", "modes", "note_scheduler",
     "seed_recorder", "clock", "midi_transport", "tempo_line", "tick_arrivals", "midi_packets",
+    "midi_input",
 ]  # fmt: skip
 FORBIDDEN = {"threading", "time", "queue", "rtmidi", "mido", "multiprocessing", "asyncio"}
 
