@@ -16,7 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.model.files import KERAS_WEIGHTS, MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_JSON, VARIANT_FILES
+from bridge.model.files import (
+    CHECKSUMS,
+    KERAS_WEIGHTS,
+    MODEL_FORMAT,
+    MODEL_FORMAT_VERSION,
+    MODEL_JSON,
+    VARIANT_FILES,
+    file_checksum,
+)
 
 from .train import BEST_MODEL, RUN_INFO
 
@@ -136,7 +144,9 @@ def to_tflite(weights: dict[str, np.ndarray]) -> tuple[dict[str, bytes], int]:
     return flatbuffers, units
 
 
-def model_description(run_info: dict, units: int, parity: dict) -> dict:
+def model_description(run_info: dict, units: int, parity: dict, flatbuffers: dict[str, bytes]) -> dict:
+    """model.json: the contract bridge/model/files.py checks, with a size and sha256 per .tflite file
+    so a damaged or swapped file is refused when it is loaded."""
     return {
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,
@@ -145,6 +155,7 @@ def model_description(run_info: dict, units: int, parity: dict) -> dict:
         "inputs": ["token", "position"] + [f"lookback_{bar + 1}" for bar in range(run_info["lookback"]["bars"])],
         "meters": run_info.get("meters", ["4/4"]),
         "files": dict(VARIANT_FILES),
+        CHECKSUMS: {VARIANT_FILES[variant]: file_checksum(data) for variant, data in flatbuffers.items()},
         "state_size": 2 * units,
         "tensors": {"signature": SIGNATURE, "input": INPUT, "state": STATE, "logits": LOGITS, "state_out": STATE_OUT},
         "training": {k: v for k, v in run_info.items() if k != "tokenizer"},
@@ -173,14 +184,14 @@ def convert(run_dir: str, model_dir: str, parity_tokens: int = 256, out=print) -
     np.savez_compressed(target / KERAS_WEIGHTS, **weights)
     parity = {}
     sample = parity_sample(run_info, parity_tokens)
-    (target / MODEL_JSON).write_text(json.dumps(model_description(run_info, units, {}), indent=1))
+    (target / MODEL_JSON).write_text(json.dumps(model_description(run_info, units, {}, flatbuffers), indent=1))
     for variant in VARIANT_FILES:
         parity[variant] = stream_parity(model, target, variant, *sample)
         out(
             f"{variant}: {len(flatbuffers[variant]) / 1e6:.2f} MB,"
             f" max |dprob| vs Keras over {parity_tokens} tokens: {parity[variant]:.2e}"
         )
-    (target / MODEL_JSON).write_text(json.dumps(model_description(run_info, units, parity), indent=1))
+    (target / MODEL_JSON).write_text(json.dumps(model_description(run_info, units, parity, flatbuffers), indent=1))
     return parity
 
 

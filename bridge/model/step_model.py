@@ -1,4 +1,9 @@
-"""Run the streaming step model with LiteRT: (token, position, state) -> (logits, new state)."""
+"""Run the streaming step model with LiteRT: (token, position, state) -> (logits, new state).
+
+Loading checks model.json (bridge.model.files), the .tflite file's checksum,
+and that the tensors have the shapes model.json promises; any failure is one
+ModelError line naming the file.
+"""
 
 from __future__ import annotations
 
@@ -52,8 +57,17 @@ class StepModel:
         except KeyError as error:
             raise ModelError(f"{self.path}: has no tensor named {error}") from None
         del runner
-        self.state_size = int(self.info["state_size"])
+        self.state_size = self.info["state_size"]  # load_model_info checked it is a positive int
         self._feed = np.zeros((1, len(self.info["inputs"])), np.int32)
+        # A model.json that does not describe this .tflite would fail at the first step; refuse it here.
+        self._check_shape(inputs[names["input"]], self._feed.shape, "'inputs' lists")
+        self._check_shape(inputs[names["state"]], (1, self.state_size), "'state_size' says")
+        self._check_shape(outputs[names["state_out"]], (1, self.state_size), "'state_size' says")
+
+    def _check_shape(self, details: dict, expected: tuple[int, ...], claim: str) -> None:
+        shape = tuple(int(n) for n in details["shape"])
+        if shape != expected:
+            raise ModelError(f"{self.path}: tensor shape {shape}, but model.json's {claim} {expected[-1]}")
 
     def reset(self) -> None:
         """Back to the state before any token."""
