@@ -108,10 +108,11 @@ def _check_structure(info: dict, path: Path) -> None:
         raise ModelError(f"{path}: key 'state_size' must be above 0, not {info['state_size']}")
     _check_strings(info["tensors"], TENSOR_KEYS, "tensors", path)
     _check_strings(info.get("files", {}), tuple(info.get("files", {})), "files", path)
-    for name in info.get("files", {}).values():
+    for variant, name in info.get("files", {}).items():
+        # A name like "../x" would load a file from outside the model folder.
         if Path(name).name != name or name in ("", ".", ".."):
             raise ModelError(
-                f"{path}: files names {_shown(name)}; a model file must be a plain name in the model folder"
+                f"{path}: key 'files.{variant}' is {_shown(name)}; model files must be plain names in the model folder"
             )
     for name, entry in info.get(CHECKSUMS, {}).items():
         _check_checksum_entry(entry, f"{CHECKSUMS}.{name}", path)

@@ -40,6 +40,8 @@ class StepModel:
                 self._interpreter = interpreter_class(model_path=str(self.path), num_threads=threads)
                 self._interpreter.allocate_tensors()
             self._bind_tensors()
+        except ModelError:
+            raise  # already one line naming the file (ModelError is a RuntimeError too)
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"{self.path}: cannot be loaded ({error})") from None
         self.reset()

@@ -157,7 +157,7 @@ def test_missing_model(tmp_path):
 @pytest.mark.parametrize(
     "damage, fragment",
     [
-        (lambda m: (m / "model.tflite").write_bytes(b"\x00" * 64), "cannot be loaded"),
+        (lambda m: (m / "model.tflite").write_bytes(b"\x00" * 64), "the file is damaged or was replaced"),
         (lambda m: (m / "model.json").write_text("{not json"), "not valid JSON"),
         (lambda m: (m / "model.tflite").unlink(), "missing model file"),
     ],

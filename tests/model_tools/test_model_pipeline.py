@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -83,8 +84,16 @@ def test_corrupt_tflite_is_a_model_error(tiny_model, tmp_path):
     _run, model_dir = tiny_model
     copy = shutil.copytree(model_dir, tmp_path / "m")
     (copy / "model.tflite").write_bytes(b"\x00garbage" * 100)
-    with pytest.raises(ModelError, match="cannot be loaded"):
+    with pytest.raises(ModelError, match="the file is damaged or was replaced"):
         StepModel(copy)
+
+
+def test_convert_writes_a_checksum_per_tflite_file(tiny_model):
+    _run, model_dir = tiny_model
+    info, _vocabulary = load_model_info(model_dir)
+    for name in ("model.tflite", "model_int8.tflite"):
+        data = (model_dir / name).read_bytes()
+        assert info["checksums"][name] == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
 def test_windows_start_on_bar_lines_and_pad_the_tail():
