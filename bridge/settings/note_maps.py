@@ -4,16 +4,23 @@ Maps are TOML files in presets/note-maps/ (gm.toml, ableton.toml ship with the
 project; a user can add more).  Each has an [output] table (drum -> one note)
 that names every drum class, and an [input] table (drum -> list of notes); a
 pitch may belong to one drum only.
+
+`read_toml` here is how every TOML file we read is opened (presets, note
+maps, the preset store's state): bounded in size, and every way a parser
+can fail (a syntax error, a RecursionError from deeply nested arrays, an
+integer too long to convert) becomes one line naming the file.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.music.drums import DRUM_NAMES
 from bridge.resources import NOTE_MAPS_DIR
+from bridge.system.safe_text import printable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,8 +28,40 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
+# A full preset is 3 KB, a note map 1 KB: 64 KB is room for comments, and a cap on what a
+# hostile file can make us parse, keep in memory or quote in a log.
+MAX_TOML_BYTES = 64_000
+
+
 class NoteMapError(ValueError):
     """A note map file that cannot be used; the message names the file and the key."""
+
+
+def read_toml(path: Path, error: type[ValueError], what: str, max_bytes: int = MAX_TOML_BYTES) -> dict:
+    """The TOML file at `path` as a dict; `error` (one line naming the file) for anything unreadable."""
+    try:
+        with open(path, "rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            data = stream.read(max_bytes + 1)  # never more than the limit, whatever the file's size
+    except OSError as problem:
+        raise error(f"{path}: cannot be read ({problem.strerror})") from None
+    if len(data) > max_bytes:
+        raise error(
+            f"{path}: {max(size, len(data)) / 1000:.0f} KB is over the {max_bytes // 1000} KB limit for a {what}"
+        )
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise error(f"{path}: not UTF-8 text") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise error(f"{path}: not valid TOML (nested too deeply)") from None
+    except ValueError as problem:  # TOMLDecodeError, and int() refusing a huge number
+        raise error(f"{path}: not valid TOML ({printable(problem, 120)})") from None
+
+
+def shown(value: object) -> str:
+    """A value from a user's file, quoted for an error line: repr, control characters escaped, short."""
+    return printable(repr(value), 60)
 
 
 @dataclass(frozen=True)
@@ -40,14 +79,15 @@ def available_note_maps(folder: Path = NOTE_MAPS_DIR) -> tuple[str, ...]:
 def load_note_map(name: str, folder: Path = NOTE_MAPS_DIR) -> NoteMap:
     path = folder / f"{name}.toml"
     if not path.is_file():
-        raise NoteMapError(f"no note map named {name!r} in {folder}; known: {', '.join(available_note_maps(folder))}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as error:
-        raise NoteMapError(f"{path}: cannot be read ({error})") from None
+        raise NoteMapError(
+            f"no note map named {shown(name)} in {folder}; known: {', '.join(available_note_maps(folder))}"
+        )
+    data = read_toml(path, NoteMapError, "note map")
     unknown = set(data) - {"description", "output", "input"}
     if unknown:
-        raise NoteMapError(f"{path}: unknown keys {sorted(unknown)}; a note map has description, [output], [input]")
+        raise NoteMapError(
+            f"{path}: unknown keys {shown(sorted(unknown))}; a note map has description, [output], [input]"
+        )
     output = _output_notes(data.get("output", {}), path)
     return NoteMap(name, str(data.get("description", "")), output, _input_classes(data.get("input", {}), path))
 
@@ -67,7 +107,7 @@ def _input_classes(table: dict, path: Path) -> dict[int, int]:
     classes: dict[int, int] = {}
     for drum, notes in table.items():
         if not isinstance(notes, list):
-            raise NoteMapError(f"{path}: input.{drum} = {notes!r} must be a list of notes 0-127")
+            raise NoteMapError(f"{path}: input.{printable(drum, 40)} = {shown(notes)} must be a list of notes 0-127")
         for note in notes:
             _check_note(note, f"{path}: input.{drum}")
             if note in classes:
@@ -81,9 +121,11 @@ def _check_drums(table: dict, path: Path, section: str) -> None:
         raise NoteMapError(f"{path}: [{section}] must be a table of drum = note(s)")
     unknown = [drum for drum in table if drum not in DRUM_NAMES]
     if unknown:
-        raise NoteMapError(f"{path}: [{section}] has unknown drums {unknown}; drums are: {', '.join(DRUM_NAMES)}")
+        raise NoteMapError(
+            f"{path}: [{section}] has unknown drums {shown(unknown)}; drums are: {', '.join(DRUM_NAMES)}"
+        )
 
 
 def _check_note(note, where: str) -> None:
     if isinstance(note, bool) or not isinstance(note, int) or not 0 <= note <= 127:
-        raise NoteMapError(f"{where} = {note!r} must be a MIDI note from 0 to 127")
+        raise NoteMapError(f"{where} = {shown(note)} must be a MIDI note from 0 to 127")

@@ -13,13 +13,16 @@ under a factory name: it is listed with an error saying it is shadowed.
 
 Every write goes to a hidden sibling first and is renamed into place, so a
 crash or a full disk never leaves a half-written preset behind.
+
+Entries carry descriptions as the files give them: whoever shows one on a
+terminal or in a log escapes it (bridge.system.safe_text.printable).  Names
+quoted in errors here are escaped and cut already.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,7 @@ from typing import Any
 
 import tomli_w
 
+from bridge.settings.note_maps import read_toml, shown
 from bridge.settings.presets import (
     DEFAULT_PRESET,
     FACTORY_PRESETS_DIR,
@@ -38,11 +42,6 @@ from bridge.settings.presets import (
     load_preset,
     validate,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _-]{0,47}")
 MAX_NAME_LENGTH = 48
@@ -114,17 +113,19 @@ class PresetStore:
     def save(self, name: str, values: dict) -> Preset:
         """Overwrite (or create) the user preset `name`; factory presets are never overwritten."""
         if self._factory_name(name):
-            raise PresetError(f"{name!r} is a factory preset and cannot be overwritten; use Save as")
+            raise PresetError(f"{shown(name)} is a factory preset and cannot be overwritten; use Save as")
         return self._write(name, values)
 
     def save_as(self, name: str, values: dict, overwrite: bool = False) -> Preset:
         """A new user preset; refuses factory names, names in use (unless overwrite) and bad names."""
         _check_name(name)
         if self._factory_name(name):
-            raise PresetError(f"{name!r} is the name of a factory preset; choose another name")
+            raise PresetError(f"{shown(name)} is the name of a factory preset; choose another name")
         existing = self._user_file(name)
         if existing is not None and not overwrite:
-            raise PresetError(f"a preset named {existing.stem!r} already exists; choose another name or overwrite it")
+            raise PresetError(
+                f"a preset named {shown(existing.stem)} already exists; choose another name or overwrite it"
+            )
         return self._write(name, values)
 
     def duplicate(self, name: str) -> Preset:
@@ -135,24 +136,23 @@ class PresetStore:
             candidate = name[: MAX_NAME_LENGTH - len(suffix)] + suffix
             if not self._factory_name(candidate) and self._user_file(candidate) is None:
                 return self.save_as(candidate, preset.values)
-        raise PresetError(f"too many copies of {name!r}; delete some first")
+        raise PresetError(f"too many copies of {shown(name)}; delete some first")
 
     def delete(self, name: str) -> None:
         """Remove a user preset; factory presets cannot be deleted."""
         if self.is_factory(name):
-            raise PresetError(f"{name!r} is a factory preset and cannot be deleted")
+            raise PresetError(f"{shown(name)} is a factory preset and cannot be deleted")
         path = self._user_file(name)
         if path is None or path.stem != name:
-            raise PresetError(f"no user preset named {name!r}")
+            raise PresetError(f"no user preset named {shown(name)}")
         path.unlink()
 
     # -- the last preset used ---------------------------------------------------------
 
     def last_used(self) -> str:
         """The name remembered by remember(); DEFAULT_PRESET when none, or when that preset is gone."""
-        try:
-            state = tomllib.loads(self.state_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        state = self._state()
+        if state is None:
             return DEFAULT_PRESET  # no state yet, or a damaged file: start from the default, never fail
         name = state.get(STATE_KEY)
         if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
@@ -163,14 +163,18 @@ class PresetStore:
 
     def remember(self, name: str) -> None:
         """Remember `name` as the preset to start with next time (other keys in the state file are kept)."""
-        try:
-            state = tomllib.loads(self.state_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            state = {}
+        state = self._state() or {}
         state[STATE_KEY] = name
         _write_atomically(self.state_file, tomli_w.dumps(state))
 
     # -- helpers ------------------------------------------------------------------------
+
+    def _state(self) -> dict | None:
+        """The state file's table; None when it is missing or damaged (too big, nested too deeply, not TOML)."""
+        try:
+            return read_toml(self.state_file, PresetError, "state file")
+        except PresetError:
+            return None
 
     def _entry(self, path: Path, factory: bool) -> PresetEntry:
         try:
@@ -230,19 +234,19 @@ def _parsed(field: Field, text: str, where: str) -> Any:
     if field.kind is bool:
         if stripped.lower() in TRUE_WORDS + FALSE_WORDS:
             return stripped.lower() in TRUE_WORDS
-        raise PresetError(f"{where} = {text!r} must be true or false")
+        raise PresetError(f"{where} = {shown(text)} must be true or false")
     if field.kind is int:
         try:
             return int(stripped)
         except ValueError:
-            raise PresetError(f"{where} = {text!r} must be a whole number: {field.allowed()}") from None
+            raise PresetError(f"{where} = {shown(text)} must be a whole number: {field.allowed()}") from None
     if field.kind is float:
         try:
             value = float(stripped)
         except ValueError:
-            raise PresetError(f"{where} = {text!r} must be a number: {field.allowed()}") from None
+            raise PresetError(f"{where} = {shown(text)} must be a number: {field.allowed()}") from None
         if value != value:  # NaN passes no range check by comparison alone
-            raise PresetError(f"{where} = {text!r} must be a number: {field.allowed()}")
+            raise PresetError(f"{where} = {shown(text)} must be a number: {field.allowed()}")
         return value
     if field.kind is list:
         names = [name.strip() for name in stripped.split(",") if name.strip()]
@@ -255,7 +259,7 @@ def _parsed(field: Field, text: str, where: str) -> Any:
 def _check_name(name: str) -> None:
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise PresetError(
-            f"{name!r} is not a usable preset name: 1 to {MAX_NAME_LENGTH} letters, digits, spaces, '-' or '_', "
+            f"{shown(name)} is not a usable preset name: 1 to {MAX_NAME_LENGTH} letters, digits, spaces, '-' or '_', "
             "starting with a letter or digit"
         )
 
@@ -270,7 +274,7 @@ def _checked_lookup(name: str) -> str:
         or name.endswith(".toml")
         or name in (".", "..")
     ):
-        raise PresetError(f"{name!r} is not a preset name")
+        raise PresetError(f"{shown(name)} is not a preset name")
     return name
 
 

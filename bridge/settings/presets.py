@@ -3,6 +3,11 @@
 The schema is one table (PRESET_SCHEMA): section, key, type, default, allowed
 values and a one-line description.  The headless bridge and the TUI both load
 presets through `load_preset`; `docs/presets.md` is the same table in prose.
+
+Preset files are user files: they are read through note_maps.read_toml
+(bounded in size, every parser failure one line), and values quoted in an
+error are escaped and cut (note_maps.shown), so a file cannot forge log
+lines or flood a terminal through its error.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ from typing import Any
 
 from bridge.music.drums import DRUM_NAMES
 from bridge.resources import PRESETS_DIR
-from bridge.settings.note_maps import available_note_maps
+from bridge.settings.note_maps import available_note_maps, read_toml, shown
+from bridge.system.safe_text import printable
 
+# Re-exported (the preset store's tests read written presets back with it); reading goes through read_toml.
 if sys.version_info >= (3, 11):
-    import tomllib
+    import tomllib  # noqa: F401
 else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # noqa: F401
 
 FACTORY_PRESETS_DIR = PRESETS_DIR  # presets/ of the checkout, or its copy in an installed wheel
 DEFAULT_PRESET = "call-and-response"
@@ -145,13 +152,7 @@ def defaults() -> dict[str, dict[str, Any]]:
 def load_preset(name_or_path: str | Path, search: tuple[Path, ...] = (FACTORY_PRESETS_DIR,)) -> Preset:
     """A preset by file path or by name (looked up as NAME.toml in `search`)."""
     path = resolve_preset(name_or_path, search)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise PresetError(f"{path}: not valid TOML ({error})") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise PresetError(f"{path}: cannot be read ({error})") from None
-    return Preset(path.stem, path, validate(data, str(path)))
+    return Preset(path.stem, path, validate(read_toml(path, PresetError, "preset"), str(path)))
 
 
 def resolve_preset(name_or_path: str | Path, search: tuple[Path, ...] = (FACTORY_PRESETS_DIR,)) -> Path:
@@ -165,7 +166,8 @@ def resolve_preset(name_or_path: str | Path, search: tuple[Path, ...] = (FACTORY
         if path.is_file():
             return path
     known = sorted({p.stem for folder in search if folder.is_dir() for p in folder.glob("*.toml")})
-    raise PresetError(f"no preset named {str(name_or_path)!r}; known presets: {', '.join(known) or 'none'}")
+    known_list = printable(", ".join(known) or "none", 500)
+    raise PresetError(f"no preset named {shown(str(name_or_path))}; known presets: {known_list}")
 
 
 def validate(data: dict, source: str = "<preset>") -> dict[str, dict[str, Any]]:
@@ -173,14 +175,17 @@ def validate(data: dict, source: str = "<preset>") -> dict[str, dict[str, Any]]:
     values = defaults()
     for section, table in data.items():
         if section not in PRESET_SCHEMA:
-            raise PresetError(f"{source}: unknown section [{section}]; known: {', '.join(PRESET_SCHEMA)}")
+            raise PresetError(
+                f"{source}: unknown section [{printable(section, 40)}]; known: {', '.join(PRESET_SCHEMA)}"
+            )
         if not isinstance(table, dict):
-            raise PresetError(f"{source}: [{section}] must be a table of settings")
+            raise PresetError(f"{source}: [{section}] must be a table of settings")  # a known name: safe
         for key, value in table.items():
             field = PRESET_SCHEMA[section].get(key)
             if field is None:
                 known = ", ".join(PRESET_SCHEMA[section])
-                raise PresetError(f"{source}: unknown key {section}.{key}; known keys in [{section}]: {known}")
+                unknown = printable(key, 40)
+                raise PresetError(f"{source}: unknown key {section}.{unknown}; known keys in [{section}]: {known}")
             values[section][key] = check_value(field, value, f"{source}: {section}.{key}")
     return values
 
@@ -190,11 +195,11 @@ def check_value(field: Field, value: Any, where: str) -> Any:
     if field.kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, field.kind) or (field.kind is int and isinstance(value, bool)):
-        raise PresetError(f"{where} = {value!r} must be {field.allowed()}")
+        raise PresetError(f"{where} = {shown(value)} must be {field.allowed()}")
     if field.choices and value not in field.choices:
-        raise PresetError(f"{where} = {value!r} must be {field.allowed()}")
+        raise PresetError(f"{where} = {shown(value)} must be {field.allowed()}")
     if field.low is not None and not field.low <= value <= field.high:
-        raise PresetError(f"{where} = {value!r} is out of range: {field.allowed()}")
+        raise PresetError(f"{where} = {shown(value)} is out of range: {field.allowed()}")
     if field.kind is list:
         _check_drum_names(value, where)
     return value
@@ -203,7 +208,7 @@ def check_value(field: Field, value: Any, where: str) -> Any:
 def _check_drum_names(names: list, where: str) -> None:
     unknown = [name for name in names if name not in DRUM_NAMES]
     if unknown:
-        raise PresetError(f"{where} has unknown drums {unknown}; drums are: {', '.join(DRUM_NAMES)}")
+        raise PresetError(f"{where} has unknown drums {shown(unknown)}; drums are: {', '.join(DRUM_NAMES)}")
 
 
 def schema_markdown() -> str:

@@ -93,7 +93,7 @@ def test_unknown_name_in_an_empty_folder(tmp_path):
         (f"[output]\n{GOOD_OUTPUT}\n[input]\nkick = 36\n", r"input\.kick = 36 must be a list"),
         (f"[output]\n{GOOD_OUTPUT}\n[inputs]\nkick = [36]\n", r"unknown keys \['inputs'\]"),
         ("output = 3\n", r"\[output\] must be a table"),
-        ("[output\nkick = 36\n", "cannot be read"),
+        ("[output\nkick = 36\n", "not valid TOML"),
     ],
 )
 def test_broken_map_is_refused_naming_the_file(tmp_path, text, message):
