@@ -48,7 +48,9 @@ def export_midi(
     """Write the seed bars and the last `generated_bars` generated bars (all when None) to `path` at `bpm`.
 
     ValueError when there is nothing to write (no bars, or none with a note)
-    or the tempo is not a positive number.  Returns the path written.
+    or the tempo is not a positive number, and MidiFileError (a ValueError)
+    when `path` is a link, a folder or a device: write_drum_midi replaces
+    only regular files, atomically.  Returns the path written.
     """
     if not (isinstance(bpm, (int, float)) and math.isfinite(bpm) and bpm > 0):
         raise ValueError(f"cannot export at {bpm!r} BPM: the tempo must be a positive number")
