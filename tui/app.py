@@ -207,7 +207,10 @@ class BeatGenApp(App[None]):
         preset_session.load_preset_named(self, name)
 
     def on_preset_list_chosen(self, event: PresetList.Chosen) -> None:
-        self.load_preset_named(event.name)
+        if event.error:  # listed broken: say why (the list is read again, in case the file was fixed)
+            preset_session.show_broken(self, event.error)
+        else:
+            self.load_preset_named(event.name)
 
     def on_preset_list_requested(self, event: PresetList.Requested) -> None:
         if event.action == "save_as":

@@ -8,6 +8,16 @@ app says why and what to do (NoMidiNotice).  The poll timer reads one status
 snapshot and hands it to the status bar and the pattern view, which redraw
 only what changed.  The app keeps the state tests and widgets read (bridge,
 connection, status, polls); this object keeps the rest.
+
+A bridge that stops on its own (its child killed, its JACK server gone) is
+noticed by the next poll (BridgeProcess.exit_reason): the notice says why
+and offers r, which opens a new one with the preset as it stands and makes
+it switch every note off first (see NoMidiNotice's GONE_HELP for the limit).
+
+SIGINT, SIGTERM, SIGHUP (a closed terminal) and SIGQUIT quit like ctrl+q,
+the bridge switching every note off first, and the app then exits with
+128 + the signal's number, the status a shell reports for a process killed
+by that signal, so a script still sees how the UI ended.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from bridge.live.events import SetControls, UsePreset
+from bridge.live.events import Panic, SetControls, UsePreset
 from bridge.settings.presets import Preset
 from bridge.system.priority import lower_drawing_priority
 
@@ -28,6 +38,10 @@ from .status_bar import Connection
 
 if TYPE_CHECKING:
     from .app import BeatGenApp
+
+
+# Each quits the app as ctrl+q does; SIGQUIT too (its default, a core dump, would leave notes sounding).
+QUIT_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
 
 
 class BridgeLink:
@@ -40,7 +54,8 @@ class BridgeLink:
         # in the engine that is none of ours came from a MIDI CC (see _follow_engine_controls).
         self.sent_controls: deque = deque(maxlen=16)
         self.engine_controls = None
-        self.spawner: ThreadPoolExecutor  # set by start_spawner (on_mount), before the first open
+        self.spawner: ThreadPoolExecutor | None = None  # set by start_spawner (on_mount), before the first open
+        self.silence_first = False  # the next bridge opened replaces one that died: it switches notes off first
 
     # -- start ---------------------------------------------------------------------------
 
@@ -56,19 +71,24 @@ class BridgeLink:
             lower_drawing_priority()  # measured with `beatgen bench-live --ui`: docs/tui.md
 
     def quit_on_signals(self) -> None:
-        """SIGTERM / SIGHUP (a closed terminal, `kill`) quit like ctrl+q: the bridge switches every note off."""
-        app = self.app
+        """SIGINT / SIGTERM / SIGHUP (a closed terminal) / SIGQUIT quit like ctrl+q: the bridge switches every
+        note off; the exit status is then 128 + the signal's number (module docstring)."""
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        for name in QUIT_SIGNALS:
+            signum = getattr(signal, name, None)
             if signum is None:
                 continue
             try:
-                loop.add_signal_handler(signum, lambda: app.run_worker(app.action_quit()))
+                loop.add_signal_handler(signum, self._quit_by_signal, signum)
             except (NotImplementedError, RuntimeError, ValueError):
                 # Windows' event loop has no signal handlers, and only the main thread may set them.
                 # Without them the bridge child still switches its notes off: it closes itself when
                 # its pipe to this process ends (bridge/live_bridge.py).
                 return
+
+    def _quit_by_signal(self, signum: int) -> None:
+        self.app.bridge_log(f"{signal.Signals(signum).name} received: quitting, every note off")
+        self.app.run_worker(self.quit(128 + signum))
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -92,6 +112,7 @@ class BridgeLink:
             old.close()
         try:
             bridge = self.app.bridge_factory(preset, options, self.app.bridge_log)
+            assert self.spawner is not None  # started in on_mount, before the first open
             self.spawner.submit(bridge.open).result()
             describe = bridge.describe()
         except PortError as error:
@@ -117,6 +138,12 @@ class BridgeLink:
         app = self.app
         app.bridge = bridge
         app.connection = Connection("open", describe)
+        if self.silence_first:
+            # The bridge before this one died with notes on: the new one switches its channel off
+            # (All Notes Off, All Sound Off) as soon as its ports are open, through its own engine.
+            self.silence_first = False
+            if self.send(Panic()):
+                app.bridge_log("restarted after the bridge stopped: all notes off sent on the new port")
         app.show_status()
 
     def failed(self, state: str, text: str) -> None:
@@ -150,7 +177,10 @@ class BridgeLink:
         """20 times a second: one status snapshot to the widgets."""
         app = self.app
         app.polls += 1
-        if app.bridge is not None:
+        reason = self._exit_reason(app.bridge)
+        if reason is not None:
+            self.gone(reason)
+        elif app.bridge is not None:
             try:
                 app.status = app.bridge.status()
             except Exception as error:  # noqa: BLE001 - the child process died: say so, keep the app
@@ -159,6 +189,29 @@ class BridgeLink:
             else:
                 self._follow_engine_controls(app.status.controls)
         app.show_status()
+
+    @staticmethod
+    def _exit_reason(bridge) -> str | None:
+        """Why the bridge stopped by itself, or None (still running, none, or a bridge that cannot say)."""
+        exit_reason = getattr(bridge, "exit_reason", None)
+        return exit_reason() if exit_reason is not None else None
+
+    def gone(self, reason: str) -> None:
+        """The bridge stopped while it ran: say why, offer r; the next bridge opened switches notes off first.
+
+        This process has no MIDI port of its own (only the child ever had one), so the silence it can
+        give is through the next bridge: see NoMidiNotice.GONE_HELP, which the notice shows.
+        """
+        app = self.app
+        bridge, app.bridge, app.status = app.bridge, None, None
+        self.silence_first = True
+        text = f"the bridge stopped unexpectedly ({reason})"
+        app.bridge_log(f"{text}; press r to restart it")
+        app.connection = Connection("gone", f"{text} - r restarts it")
+        app.query_one("#no-midi", NoMidiNotice).show_gone(text)
+        app.pattern.display = False
+        if bridge is not None:
+            bridge.close()  # the child has exited: this only joins it and closes the pipe (no waiting)
 
     def _follow_engine_controls(self, controls) -> None:
         """A knob mapped in [midi_cc] moved a control: the editor and the preset follow, as if typed
@@ -181,15 +234,22 @@ class BridgeLink:
         if bridge is not None:
             bridge.close()
 
-    async def quit(self) -> None:
-        """ctrl+q: the bridge switches its notes off before the app exits."""
+    async def quit(self, return_code: int = 0) -> None:
+        """ctrl+q (or a signal, with its exit status): the bridge switches its notes off before the app exits."""
+        if self.quitting:
+            return  # a second ctrl+q or signal while the first is closing the bridge
         self.quitting = True
         await asyncio.to_thread(self.close)  # the child process takes a moment to switch notes off
-        self.app.exit()
+        self.app.exit(return_code=return_code)
 
     def shut_down(self) -> None:
-        """The app is unmounting: close the bridge, the spawner thread and the log file."""
+        """The app is unmounting: close the bridge, the spawner thread and the log file.
+
+        Also after a failed start (on_mount raised before the spawner existed): nothing here may
+        raise over the error Textual is about to report.
+        """
         self.quitting = True
         self.close()
-        self.spawner.shutdown(wait=False)
+        if self.spawner is not None:
+            self.spawner.shutdown(wait=False)
         self.app.bridge_log.close()

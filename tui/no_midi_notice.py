@@ -2,6 +2,8 @@
 
 A PortError (no JACK server, no ALSA sequencer) is not fatal: the app stays
 up, says why, and offers offline generation, the port picker and a retry.
+The same notice tells of a bridge that stopped while it played (killed, its
+JACK server gone): why, what became of its notes, and r to restart it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ NO_MIDI_HELP = (
     "What to do: start a JACK server (jackd, or run under PipeWire's pw-jack) or load the ALSA sequencer "
     "(modprobe snd-seq), then press r to retry; w picks another backend or port names. "
     "docs/setup.md shows how to route a DAW. Meanwhile o continues a MIDI file offline with this preset."
+)
+# What is true of a bridge that died: its output port went with it, so nothing can reach the notes it left on.
+GONE_HELP = (
+    "Notes it was playing may still sound: its output port went with it, so nothing more can be sent there. "
+    "Press r to restart the bridge with this preset: it opens its ports again and at once switches every note "
+    "off on its channel (All Notes Off, All Sound Off), which reaches your synth if it is connected to the new "
+    "port (reconnect it if your setup does not do that by itself)."
 )
 
 
@@ -30,7 +39,7 @@ class NoMidiNotice(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="no-midi-reason", markup=False)
-        yield Static(NO_MIDI_HELP, markup=False)
+        yield Static(NO_MIDI_HELP, id="no-midi-help", markup=False)
         with Horizontal():
             yield Button("Offline generation (o)", id="offline", variant="primary")
             yield Button("Ports (w)", id="ports")
@@ -39,5 +48,14 @@ class NoMidiNotice(Vertical):
     def show_failure(self, state: str, text: str) -> None:
         """Say why the bridge is not running ("no-midi": no ports; anything else: it could not start)."""
         reason = f"No MIDI: {text}" if state == "no-midi" else f"The bridge could not start: {text}"
+        self._show(reason, NO_MIDI_HELP, "Retry (r)")
+
+    def show_gone(self, text: str) -> None:
+        """The bridge stopped while it ran: `text` says why ("the bridge stopped unexpectedly (...)")."""
+        self._show(f"{text[:1].upper()}{text[1:]}.", GONE_HELP, "Restart (r)")
+
+    def _show(self, reason: str, help_text: str, retry_label: str) -> None:
         self.query_one("#no-midi-reason", Static).update(reason)
+        self.query_one("#no-midi-help", Static).update(help_text)
+        self.query_one("#retry", Button).label = retry_label
         self.set_class(True, "-shown")

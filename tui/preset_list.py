@@ -3,6 +3,9 @@
 A preset file that fails validation stays in the list with a warning sign;
 highlighting it shows its error (file, key, allowed range) under the list,
 and choosing it only repeats the error, so one bad file never stops the app.
+Each line's id is the preset's name, except for a user file named exactly
+like a factory preset (copied in by hand): its id is "user/NAME" ("/" is in
+no preset name), since two lines with one id would stop Textual's list.
 Enter (or a click) asks the app to load the highlighted preset; n / d /
 delete ask it to save as, duplicate or delete (the app confirms and does it).
 """
@@ -38,11 +41,11 @@ class PresetList(Vertical):
     ]
 
     class Chosen(Message):
-        """Enter or click on a preset: load it."""
+        """Enter or click on a preset: load it (`error`: it was listed broken; the app shows why instead)."""
 
-        def __init__(self, name: str) -> None:
+        def __init__(self, name: str, error: str | None = None) -> None:
             super().__init__()
-            self.name = name
+            self.name, self.error = name, error
 
     class Requested(Message):
         """save_as / duplicate / delete for the highlighted preset."""
@@ -66,24 +69,29 @@ class PresetList(Vertical):
         return self.query_one("#preset-options", OptionList)
 
     def set_entries(self, entries, current: str | None, modified: bool = False) -> None:
-        """Fill the list (PresetEntry objects: factory ones first, as the store gives them)."""
-        self.entries = {entry.name: entry for entry in entries}
+        """Fill the list (PresetEntry objects: factory ones first, as the store gives them).
+
+        `entries` maps each line's id to its entry (see the module docstring for the ids).
+        """
+        self.entries = {}
+        for entry in entries:
+            self.entries[entry.name if entry.name not in self.entries else f"user/{entry.name}"] = entry
         self.current = current
         options = self.options
         highlighted = options.highlighted_option.id if options.highlighted_option else current
         options.clear_options()
-        for entry in entries:
-            options.add_option(Option(self._prompt(entry, modified and entry.name == current), id=entry.name))
-        index = next((i for i, entry in enumerate(entries) if entry.name == highlighted), None)
-        if index is None:
-            index = next((i for i, entry in enumerate(entries) if entry.name == current), None)
+        for key, entry in self.entries.items():
+            playing = key == current  # by name the factory file wins, so a clashing user line is never the one playing
+            options.add_option(Option(self._prompt(entry, playing, modified and playing), id=key))
+        keys = list(self.entries)
+        index = keys.index(highlighted) if highlighted in keys else keys.index(current) if current in keys else None
         if index is not None:
             options.highlighted = index
         self._show_detail(self.highlighted_name())
 
-    def _prompt(self, entry, modified: bool) -> Text:
-        text = Text("▶ " if entry.name == self.current else "  ")
-        text.append(entry.name + ("*" if modified else ""), "bold" if entry.name == self.current else "")
+    def _prompt(self, entry, playing: bool, modified: bool) -> Text:
+        text = Text("▶ " if playing else "  ")
+        text.append(entry.name + ("*" if modified else ""), "bold" if playing else "")
         if entry.error:
             text.append("  ⚠ broken", "bold red")
         elif entry.factory:
@@ -107,10 +115,12 @@ class PresetList(Vertical):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option_id:
-            self.post_message(self.Chosen(event.option_id))
+        entry = self.entries.get(event.option_id) if event.option_id else None
+        if entry is not None:
+            self.post_message(self.Chosen(entry.name, entry.error))
 
     def action_request(self, action: str) -> None:
-        name = self.highlighted_name()
-        if name:
-            self.post_message(self.Requested(action, name))
+        key = self.highlighted_name()
+        entry = self.entries.get(key) if key else None
+        if entry is not None:
+            self.post_message(self.Requested(action, entry.name))

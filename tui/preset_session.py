@@ -10,10 +10,13 @@ these functions are the rules for changing it.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridge.live.events import SetBpm, SetControls, UsePreset
 from bridge.settings.presets import DEFAULT_PRESET, Preset, PresetError
+
+from .preset_entries import describe_error, list_entries, size_problem, state_problem
 
 if TYPE_CHECKING:
     from .app import BeatGenApp
@@ -31,27 +34,51 @@ NOT_LIVE = {("preset", "description")}  # nothing in the engine depends on it
 
 
 def initial_preset(app: BeatGenApp) -> Preset:
-    """The asked-for preset, else the last used, else the default; a broken one is reported, not fatal."""
+    """The asked-for preset, else the last used, else the default; a broken one is reported, not fatal.
+
+    Nothing a file holds may stop the start: a broken state file is ignored (with a line saying so),
+    and any exception from loading the wanted preset falls back to the default (the UI's edge).
+    """
     wanted = app.options.preset
     if wanted is None:
-        try:
-            wanted = app.store.last_used() or DEFAULT_PRESET
-        except (OSError, PresetError):
-            wanted = DEFAULT_PRESET
+        wanted = DEFAULT_PRESET
+        problem = state_problem(getattr(app.store, "state_file", None))
+        if problem is not None:
+            app.start_error = problem
+        else:
+            try:
+                wanted = app.store.last_used() or DEFAULT_PRESET
+            except Exception as error:  # noqa: BLE001 - the last used preset is a convenience, never a crash
+                app.start_error = f"the last used preset is unknown ({type(error).__name__}: {error})"
     try:
         return load(app.store, wanted)
-    except PresetError as error:
-        app.start_error = f"{error} - using {DEFAULT_PRESET} instead"
+    except Exception as error:  # noqa: BLE001 - PresetError, or whatever else a damaged file raises
+        why = str(error) if isinstance(error, PresetError) else describe_error(Path(wanted), error)
+        app.start_error = f"{why} - using {DEFAULT_PRESET} instead"
         return load(app.store, DEFAULT_PRESET)
 
 
 def load(store, name: str) -> Preset:
-    """A preset by name from the store, or from a file when the name is a path."""
-    if name.endswith(".toml") or "/" in name:
-        from bridge.settings.presets import load_preset
+    """A preset by name from the store, or from a file when the name is a path; files too large are refused."""
+    from bridge.settings.presets import load_preset
 
+    if name.endswith(".toml") or "/" in name:
+        _refuse_if_too_large(Path(name))
         return load_preset(name)
+    for folder in (getattr(store, "factory_dir", None), getattr(store, "user_dir", None)):
+        if folder is not None and (Path(folder) / f"{name}.toml").is_file():
+            _refuse_if_too_large(Path(folder) / f"{name}.toml")  # the file store.load would read
+            break
     return store.load(name)
+
+
+def _refuse_if_too_large(path: Path) -> None:
+    try:
+        problem = size_problem(path)
+    except OSError:
+        return  # missing or unreadable: load_preset says so in its own words
+    if problem is not None:
+        raise PresetError(problem)
 
 
 def current_preset(app: BeatGenApp) -> Preset:
@@ -88,11 +115,11 @@ def set_dirty(app: BeatGenApp, dirty: bool) -> None:
 
 
 def store_entries(app: BeatGenApp) -> list:
-    """The store's presets; a folder that cannot be read is reported and lists nothing."""
+    """The presets, each file read on its own (preset_entries.py); a failure beyond one file lists nothing."""
     try:
-        return list(app.store.entries())
-    except OSError as error:
-        app.notify(f"cannot list presets: {error}", severity="error")
+        return list_entries(app.store)
+    except Exception as error:  # noqa: BLE001 - the UI's edge: an empty list and a line, not a crash
+        app.notify(f"cannot list presets: {type(error).__name__}: {error}", severity="error")
         return []
 
 
@@ -115,12 +142,18 @@ def switch_to(app: BeatGenApp, name: str) -> None:
     """Play this preset now; a broken one is reported and the current one stays."""
     try:
         preset = load(app.store, name)
-    except PresetError as error:
-        app.notify(str(error), title="Broken preset", severity="error", timeout=15)
-        app.refresh_presets()
+    except Exception as error:  # noqa: BLE001 - PresetError, or whatever else a damaged file raises
+        why = str(error) if isinstance(error, PresetError) else f"{name}: {type(error).__name__}: {error}"
+        show_broken(app, why)
         return
     use(app, preset)
     app.notify(f"preset {preset.name}: {preset['preset']['description'] or preset['mode']['kind']}", timeout=3)
+
+
+def show_broken(app: BeatGenApp, error: str) -> None:
+    """A preset that cannot be played: its error, and the list read again (the file may have changed)."""
+    app.notify(error, title="Broken preset", severity="error", timeout=15)
+    app.refresh_presets()
 
 
 def use(app: BeatGenApp, preset: Preset) -> None:
@@ -135,8 +168,15 @@ def use(app: BeatGenApp, preset: Preset) -> None:
 
 
 def remember(app: BeatGenApp, name: str) -> None:
-    """The store notes the last used preset, for the next start; failing that is only a warning."""
+    """The store notes the last used preset, for the next start; failing that is only a warning.
+
+    A state file the start ignored as broken (preset_entries.state_problem) is removed first, so
+    the store writes a fresh one instead of failing on the old one again.
+    """
     try:
+        state_file = getattr(app.store, "state_file", None)
+        if state_file is not None and state_problem(state_file) is not None:
+            Path(state_file).unlink()
         app.store.remember(name)
-    except OSError as error:
-        app.notify(f"cannot remember the preset: {error}", severity="warning")
+    except Exception as error:  # noqa: BLE001 - OSError, or whatever a damaged state file raises
+        app.notify(f"cannot remember the preset: {type(error).__name__}: {error}", severity="warning")

@@ -39,8 +39,8 @@ def apply_ports(app: BeatGenApp, choice) -> None:
 
 
 def retry(app: BeatGenApp) -> None:
-    """r: reopen the bridge, only when it is not running (no MIDI, or it failed)."""
-    if app.connection.state in ("no-midi", "error"):
+    """r: reopen the bridge, only when it is not running (no MIDI, it failed, or it stopped by itself)."""
+    if app.connection.state in ("no-midi", "error", "gone"):
         app.open_bridge()
 
 

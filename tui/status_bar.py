@@ -29,7 +29,7 @@ MODE_STATES = {
 class Connection:
     """What the bridge's ports are, or why there are none."""
 
-    state: str  # "opening", "open", "no-midi", "error", "closed"
+    state: str  # "opening", "open", "no-midi", "error" (could not open), "gone" (stopped by itself), "closed"
     text: str = ""
 
 

@@ -10,6 +10,16 @@ a second (its bars only when they changed), replies, and "ready" or the
 error that stopped it from opening.  The child never sends from the engine
 thread: the engine's log lines go through a queue to a sender thread, so a
 parent that stops reading can never block a note.
+
+The child ends in one of two ways.  Asked to ("close", or EOF: the parent is
+gone), or by SIGTERM, SIGHUP (a closed terminal signals the whole foreground
+process group, the child too) or SIGQUIT: it closes the bridge, every note
+switched off, and exits 0.  SIGINT it ignores: ctrl+c reaches the whole
+group, and the parent decides.  Or it ends without being asked: a signal it
+handles, a fault of the bridge (LiveBridge.fault(), e.g. the JACK server
+went away: the child closes and exits), or a death nothing can handle
+(SIGKILL, a crash).  The parent then knows why: `exit_reason()` gives a
+sentence once the child is gone unexpectedly, for the UI to show.
 """
 
 from __future__ import annotations
@@ -76,6 +86,8 @@ class BridgeProcess:
         self._reply_ready = threading.Condition()
         self._request_ids = itertools.count(1)
         self._closing = False
+        self._stop_reason: str | None = None  # what the child said when it stopped by itself (a signal, a fault)
+        self._exit_reason: str | None = None
 
     def open(self) -> BridgeProcess:
         """Start the child and wait (at most READY_TIMEOUT_S) until its ports are open.
@@ -111,6 +123,12 @@ class BridgeProcess:
 
     def describe(self) -> str:
         return self._description
+
+    def exit_reason(self) -> str | None:
+        """Why the child stopped when nobody asked it to ("killed by SIGKILL", "the JACK server went away"):
+        None while it runs, and after close().  Set the moment the parent sees it gone (its pipe closed
+        and the process exited), so a 20 Hz poll notices within a poll of the death."""
+        return self._exit_reason
 
     def command(self, command) -> None:
         """Forward a typed command; a preset's note maps are checked here first, as Engine.command does."""
@@ -205,24 +223,55 @@ class BridgeProcess:
                 elif kind == "error":
                     self._startup_error = (message[1], message[2])
                     self._answered.set()
+                elif kind == "stopping":
+                    self._stop_reason = message[1]
         except (EOFError, OSError):
             pass
         finally:
+            if not self._closing and self._status is not None:  # it was ready, and nobody asked it to stop
+                # EOF comes as the child exits: let it finish, for its exit code; the reason is set before
+                # _gone, so whoever sees the bridge gone (status() raising) can also ask why.
+                self._process.join(CLOSE_TIMEOUT_S)
+                code = self._process.exitcode
+                self._exit_reason = self._stop_reason or describe_exit(code)
+                self.log(f"the bridge process exited unexpectedly (exit code {code}: {self._exit_reason})")
             self._gone.set()
             self._answered.set()
             with self._reply_ready:
                 self._reply_ready.notify_all()
-            if not self._closing and self._status is not None:  # it was ready, and nobody asked it to stop
-                self._process.join(CLOSE_TIMEOUT_S)  # EOF comes as the child exits: let it finish, for its exit code
-                self.log(f"the bridge process exited unexpectedly (exit code {self._process.exitcode})")
 
 
-class _Closing(Exception):
-    """SIGTERM in the child: close the bridge as for "close"."""
+def describe_exit(code: int | None) -> str:
+    """An exit code in words, as a shell would put it: negative codes are the signal that killed the process."""
+    if code is None:
+        return "it closed its pipe but has not exited"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return "it exited" if code == 0 else f"it exited with status {code}"
+
+
+# Signals that close the child as "close" does (every note off), each for its reason; see the module docstring.
+CLOSING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name))
+FAULT_POLL_S = 0.2  # how often the child asks the bridge whether it can still play (LiveBridge.fault)
+
+
+class _Closing(BaseException):
+    """A closing signal in the child: close the bridge as for "close".
+
+    A BaseException, so that the `except Exception` around one command cannot swallow it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _child_main(connection, arguments: dict) -> None:
-    """The child process: a LiveBridge serving the parent until "close", EOF (parent gone) or SIGTERM."""
+    """The child process: a LiveBridge serving the parent until "close", EOF (parent gone), a closing
+    signal or a fault of the bridge (the last two are told to the parent as the reason it stopped)."""
     # Ctrl-C in a terminal signals the whole process group; the parent decides when the bridge closes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise_bridge_priority()  # every thread of the child: they share the GIL with the engine's (bridge/priority.py)
@@ -240,34 +289,57 @@ def _child_main(connection, arguments: dict) -> None:
         sender.finish()
         return
 
-    def terminate(*_args) -> None:
-        raise _Closing()
+    def terminate(signum, _frame) -> None:
+        raise _Closing(signum)
 
-    signal.signal(signal.SIGTERM, terminate)
-    outbox.put(("status", bridge.status(), True))  # the parent has a status as soon as open() returns
-    outbox.put(("ready", bridge.describe()))
-    sender.push_status_of(bridge)
     try:
-        while True:
-            try:
-                message = connection.recv()
-            except EOFError:
-                break  # the parent is gone: close anyway, so no note is left sounding
-            if message[0] == "close":
-                break
-            if message[0] == "command":
-                try:
-                    bridge.command(message[1])
-                except Exception as error:  # noqa: BLE001 - one bad command must not end the session
-                    bridge.log(f"command {type(message[1]).__name__} failed: {type(error).__name__}: {error}")
-            elif message[0] == "history":
-                outbox.put(("history", message[1], bridge.history(message[2])))
-    except _Closing:
-        pass
+        for signum in CLOSING_SIGNALS:
+            signal.signal(signum, terminate)
+        outbox.put(("status", bridge.status(), True))  # the parent has a status as soon as open() returns
+        outbox.put(("ready", bridge.describe()))
+        sender.push_status_of(bridge)
+        _serve(connection, bridge, outbox)
+    except _Closing as closing:
+        name = signal.Signals(closing.signum).name
+        outbox.put(("stopping", f"it received {name} and closed, every note off"))
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # closing now; a second SIGTERM must not cut it short
+        for signum in CLOSING_SIGNALS:  # closing now; a second signal must not cut it short
+            signal.signal(signum, signal.SIG_IGN)
         bridge.close()
         sender.finish()
+
+
+def _serve(connection, bridge: LiveBridge, outbox: queue.SimpleQueue) -> None:
+    """The child's main loop: the parent's messages as they come, and every FAULT_POLL_S the bridge's fault.
+
+    Returns on "close", on EOF (the parent is gone: close anyway, so no note is left sounding) and on a
+    fault, which is sent to the parent first as the reason.  `fault` is looked up each time, so a
+    LiveBridge without it (older) simply never reports one.
+    """
+    next_check = time.monotonic()
+    while True:
+        if time.monotonic() >= next_check:  # by the clock, so a stream of commands cannot put it off
+            fault = getattr(bridge, "fault", lambda: None)()
+            if fault:
+                outbox.put(("stopping", str(fault)))
+                bridge.log(f"the bridge cannot play on: {fault}")
+                return
+            next_check = time.monotonic() + FAULT_POLL_S
+        if not connection.poll(max(0.0, next_check - time.monotonic())):
+            continue
+        try:
+            message = connection.recv()
+        except EOFError:
+            return
+        if message[0] == "close":
+            return
+        if message[0] == "command":
+            try:
+                bridge.command(message[1])
+            except Exception as error:  # noqa: BLE001 - one bad command must not end the session
+                bridge.log(f"command {type(message[1]).__name__} failed: {type(error).__name__}: {error}")
+        elif message[0] == "history":
+            outbox.put(("history", message[1], bridge.history(message[2])))
 
 
 class _Sender(threading.Thread):
