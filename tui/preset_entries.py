@@ -25,6 +25,7 @@ from pathlib import Path
 
 from bridge.settings.preset_store import PresetEntry
 from bridge.settings.presets import PresetError, load_preset
+from bridge.system.safe_text import printable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,7 +66,8 @@ def read_entry(path: Path, factory: bool) -> PresetEntry:
         preset = load_preset(path)
     except Exception as error:  # noqa: BLE001 - the UI's edge: one file's failure, whatever it is, is its entry
         return PresetEntry(path.stem, path, factory, "", describe_error(path, error))
-    return PresetEntry(path.stem, path, factory, preset["preset"]["description"], None)
+    # The description is the file's text: escaped, so a file cannot send control sequences to the terminal.
+    return PresetEntry(path.stem, path, factory, printable(preset["preset"]["description"]), None)
 
 
 def preset_files(folder: Path) -> list[Path]:
@@ -93,7 +95,7 @@ def describe_error(path: Path, error: BaseException) -> str:
         return str(error)
     if isinstance(error, RecursionError):
         return f"{path}: nested too deeply to be a preset (not read)"
-    return f"{path}: cannot be read ({type(error).__name__}: {error})"
+    return f"{path}: cannot be read ({type(error).__name__}: {printable(error)})"
 
 
 def state_problem(state_file: Path | None) -> str | None:
