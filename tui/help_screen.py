@@ -30,7 +30,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("e", "e", "export the seed and the last generated bars as a .mid file"),
     ("w", "w", "MIDI ports: backend, input and output names (reopens the bridge)"),
     ("o", "o", "offline generation: continue a MIDI file with the current preset"),
-    ("r", "r", "retry opening the MIDI ports (after starting JACK or loading the ALSA sequencer)"),
+    ("r", "r", "retry opening the MIDI ports, or restart a bridge that stopped by itself"),
     ("escape", "esc", "leave a field (back to the pattern)"),
     ("ctrl+p", "ctrl+p", "command palette: load preset, ports, panic, theme, save as, export..."),
     ("question_mark", "?", "this help"),
