@@ -15,6 +15,15 @@ class TrainConfig:
     position_embedding: int = 16
     # Embedding of each lookback token (what came next here one and two bars ago).
     lookback_embedding: int = 32
+    # Conditioning (bridge/music/conditions.py): one small embedding per input,
+    # concatenated like the others; `condition_dropout` of the windows lose each of
+    # style, density and phrase so the model also runs without them.
+    conditioning: bool = True
+    style_embedding: int = 8
+    fill_embedding: int = 4
+    density_embedding: int = 8
+    phrase_embedding: int = 4
+    condition_dropout: float = 0.25
     lstm_units: int = 256
     dense_units: int = 256
     dropout: float = 0.3
@@ -40,4 +49,7 @@ class TrainConfig:
     @classmethod
     def from_json(cls, data: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        # Runs from before conditioning existed have no such key and no such inputs.
+        values.setdefault("conditioning", False)
+        return cls(**values)

@@ -49,16 +49,26 @@ def folded_weights(model) -> dict[str, np.ndarray]:
     token_table = model.get_layer(names.TOKEN_EMBEDDING).get_weights()[0]
     position_table = model.get_layer(names.POSITION_EMBEDDING).get_weights()[0]
     lookback_table = model.get_layer(names.LOOKBACK_EMBEDDING).get_weights()[0]
+    condition_tables = [
+        model.get_layer(layer).get_weights()[0]
+        for layer in names.CONDITION_EMBEDDINGS.values()
+        if layer in {existing.name for existing in model.layers}
+    ]
     # Row blocks of the LSTM input kernel, in the order the Keras model concatenates its inputs.
     token_end = token_table.shape[1]
     position_end = token_end + position_table.shape[1]
     lookback_width = lookback_table.shape[1]
-    lookback_blocks = range(position_end, kernel.shape[0], lookback_width)
+    lookback_end = kernel.shape[0] - sum(table.shape[1] for table in condition_tables)
+    lookback_blocks = range(position_end, lookback_end, lookback_width)
+    condition_gates, start = [], lookback_end
+    for table in condition_tables:
+        condition_gates.append(table @ kernel[start : start + table.shape[1]])
+        start += table.shape[1]
     scale_1, shift_1 = _batchnorm_affine(model.get_layer(names.NORM_1))
     scale_2, shift_2 = _batchnorm_affine(model.get_layer(names.NORM_2))
     dense_kernel, dense_bias = model.get_layer(names.DENSE).get_weights()
     logits_kernel, logits_bias = model.get_layer(names.LOGITS).get_weights()
-    return {
+    weights = {
         "token_gates": token_table @ kernel[:token_end] + bias,
         "position_gates": position_table @ kernel[token_end:position_end],
         "lookback_gates": np.stack(
@@ -71,6 +81,9 @@ def folded_weights(model) -> dict[str, np.ndarray]:
         "logits_kernel": logits_kernel,
         "logits_bias": logits_bias,
     }
+    for index, gates in enumerate(condition_gates):
+        weights[f"condition_gates_{index}"] = gates
+    return weights
 
 
 def _batchnorm_affine(layer) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +96,6 @@ def _step_module(weights: dict[str, np.ndarray]):
     import tensorflow as tf
 
     units = weights["recurrent"].shape[0]
-    lookback_bars = weights["lookback_gates"].shape[0]
     input_table, offsets = _input_table(weights)
     # Gate columns reordered from Keras' (i, f, g, o) to (i, f, o, g): one sigmoid
     # and one tanh over contiguous slices instead of four activations (at batch 1
@@ -100,7 +112,7 @@ def _step_module(weights: dict[str, np.ndarray]):
     class StepModule(tf.Module):
         @tf.function(
             input_signature=[
-                tf.TensorSpec([1, 2 + lookback_bars], tf.int32, name=INPUT),
+                tf.TensorSpec([1, len(offsets)], tf.int32, name=INPUT),
                 tf.TensorSpec([1, 2 * units], tf.float32, name=STATE),
             ]
         )
@@ -122,7 +134,8 @@ def _step_module(weights: dict[str, np.ndarray]):
 
 def _input_table(weights: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """All per-input gate tables stacked into one, with the row offset of each input's block."""
-    blocks = [weights["token_gates"], weights["position_gates"], *weights["lookback_gates"]]
+    conditions = [weights[key] for key in sorted(weights) if key.startswith("condition_gates_")]
+    blocks = [weights["token_gates"], weights["position_gates"], *weights["lookback_gates"], *conditions]
     offsets = np.cumsum([0] + [len(block) for block in blocks[:-1]])
     return np.concatenate(blocks), offsets
 
@@ -147,12 +160,15 @@ def to_tflite(weights: dict[str, np.ndarray]) -> tuple[dict[str, bytes], int]:
 def model_description(run_info: dict, units: int, parity: dict, flatbuffers: dict[str, bytes]) -> dict:
     """model.json: the contract bridge/model/files.py checks, with a size and sha256 per .tflite file
     so a damaged or swapped file is refused when it is loaded."""
-    return {
+    conditions = run_info.get("conditions")
+    described = {
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,
         "tokenizer": run_info["tokenizer"],
         "lookback": run_info["lookback"],
-        "inputs": ["token", "position"] + [f"lookback_{bar + 1}" for bar in range(run_info["lookback"]["bars"])],
+        "inputs": ["token", "position"]
+        + [f"lookback_{bar + 1}" for bar in range(run_info["lookback"]["bars"])]
+        + (list(conditions["names"]) if conditions else []),
         "meters": run_info.get("meters", ["4/4"]),
         "files": dict(VARIANT_FILES),
         CHECKSUMS: {VARIANT_FILES[variant]: file_checksum(data) for variant, data in flatbuffers.items()},
@@ -162,6 +178,9 @@ def model_description(run_info: dict, units: int, parity: dict, flatbuffers: dic
         "parity": parity,
         "attribution": ATTRIBUTION,
     }
+    if conditions:
+        described["conditions"] = conditions
+    return described
 
 
 def convert(run_dir: str, model_dir: str, parity_tokens: int = 256, out=print) -> dict:
@@ -202,42 +221,58 @@ def keras_reference(model_dir: str | Path):
     (pyproject.toml).  Raises ImportError without TensorFlow.
     """
     from bridge.model.files import load_model_info
+    from bridge.music.conditions import condition_sizes
 
     from .config import TrainConfig
     from .keras_model import build_model  # imports Keras
 
     info, vocabulary = load_model_info(model_dir)
     config = TrainConfig.from_json(info["training"]["config"])
-    keras_model = build_model(len(vocabulary), info["tokenizer"]["position_buckets"], config, info["lookback"]["bars"])
+    sizes = condition_sizes(len(info["conditions"]["styles"])) if "conditions" in info else None
+    keras_model = build_model(
+        len(vocabulary), info["tokenizer"]["position_buckets"], config, info["lookback"]["bars"], sizes
+    )
     with np.load(Path(model_dir) / KERAS_WEIGHTS) as stored:
         keras_model.set_weights([stored[f"w{i}"].astype(np.float32) for i in range(len(stored.files))])
     return keras_model
 
 
-def parity_sample(run_info: dict, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A real token stream from a validation file of the training data (or a synthetic one)."""
+def parity_sample(run_info: dict, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """A real token stream from a validation file of the training data, with its lookback and
+    (for a conditioned model) its real conditions."""
     from bridge.music.bar_memory import lookback_inputs
     from bridge.music.tokens import TokenizerConfig, Vocabulary
 
+    from .conditioning import part_conditions, token_conditions
     from .dataset import list_midi_files, load_parts, select, tokenize_parts
 
     vocabulary = Vocabulary(TokenizerConfig.from_json(run_info["tokenizer"]["config"]))
     entries = select(list_midi_files(run_info["data"]), "validation")
-    for _entry, (tokens, positions, _bars) in zip(
-        entries, tokenize_parts(load_parts(entries[:20], quiet=True), vocabulary)
-    ):
+    parts = load_parts(entries[:20], quiet=True)
+    for (entry, part), (tokens, positions, _bars) in zip(parts, tokenize_parts(parts, vocabulary)):
         if len(tokens) >= count:
-            return tokens[:count], positions[:count], lookback_inputs(tokens[:count], vocabulary)
+            conditions = None
+            if "conditions" in run_info:
+                bars = part_conditions(entry, part, run_info["conditions"]["styles"])
+                conditions = token_conditions(tokens, bars)[:count]
+            return tokens[:count], positions[:count], lookback_inputs(tokens[:count], vocabulary), conditions
     raise FileNotFoundError("no validation file is long enough for the parity check")
 
 
-def stream_parity(model, model_dir: Path, variant: str, tokens, positions, lookback) -> float:
+def stream_parity(model, model_dir: Path, variant: str, tokens, positions, lookback, conditions=None) -> float:
     """Max |probability difference| between Keras on the whole sequence and the streamed TFLite model."""
     from bridge.model.step_model import StepModel
 
-    reference = model([tokens[None], positions[None], lookback[None]], training=False).numpy()[0]
+    inputs = [tokens[None], positions[None], lookback[None]]
+    extra = lookback
+    if conditions is not None:
+        inputs += [conditions[None, :, column] for column in range(conditions.shape[1])]
+        extra = np.hstack([lookback, conditions])
+    reference = model(inputs, training=False).numpy()[0]
     step_model = StepModel(model_dir, variant)
-    streamed = np.stack([step_model.step(int(t), int(p), tuple(b)) for t, p, b in zip(tokens, positions, lookback)])
+    streamed = np.stack(
+        [step_model.step(int(t), int(p), tuple(int(v) for v in e)) for t, p, e in zip(tokens, positions, extra)]
+    )
     return float(np.max(np.abs(_softmax(reference) - _softmax(streamed))))
 
 

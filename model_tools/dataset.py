@@ -26,6 +26,7 @@ class MidiEntry:
     split: str
     beat_type: str = "beat"
     time_signature: str = ""
+    style: str = ""  # info.csv's style, e.g. "jazz/funk" (primary style first)
 
 
 def list_midi_files(folder: str | Path) -> list[MidiEntry]:
@@ -45,7 +46,11 @@ def _entries_from_info(folder: Path, info: Path) -> list[MidiEntry]:
         rows = list(csv.DictReader(stream))
     entries = [
         MidiEntry(
-            folder / row["midi_filename"], row["split"], row.get("beat_type", "beat"), row.get("time_signature", "")
+            folder / row["midi_filename"],
+            row["split"],
+            row.get("beat_type", "beat"),
+            row.get("time_signature", ""),
+            row.get("style", ""),
         )
         for row in rows
     ]

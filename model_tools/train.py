@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from bridge.music.bar_memory import LOOKBACK_BARS, lookback_inputs, lookback_signature
+from bridge.music.conditions import CONDITIONS, condition_sizes, conditions_signature
 from bridge.music.tokens import PAD, POSITION_BUCKETS, TokenizerConfig, Vocabulary
 
+from .conditioning import drop_conditions, label_counts, part_conditions, style_table, token_conditions
 from .config import TrainConfig
 from .dataset import list_midi_files, load_parts, select, tokenize_parts
 
@@ -23,14 +25,18 @@ RUN_INFO = "run.json"
 MIN_METER_SHARE = 0.05
 
 
-def make_windows(sequences, config: TrainConfig, vocabulary: Vocabulary):
-    """(tokens, positions, lookback, targets) windows that start on bar lines; PAD fills the tail.
+def make_windows(sequences, config: TrainConfig, vocabulary: Vocabulary, conditions=None):
+    """(tokens, positions, lookback, conditions, targets) windows that start on bar lines; PAD fills the tail.
 
     Lookback is computed per window from the window alone, as generation does from its seed.
+    `conditions` holds one (tokens, 4) array per sequence (conditioning.token_conditions);
+    without it the conditions are all UNKNOWN.  The phrase place is the file's own
+    bar count, so a window that starts on bar 2 starts on phrase place 3.
     """
     length = config.sequence_length
-    inputs, positions, lookbacks, targets = [], [], [], []
-    for tokens, pos, bar_indexes in sequences:
+    inputs, positions, lookbacks, window_conditions, targets = [], [], [], [], []
+    for index, (tokens, pos, bar_indexes) in enumerate(sequences):
+        token_conditions = conditions[index] if conditions is not None else np.zeros((len(tokens), len(CONDITIONS)))
         for start in bar_indexes[:-1][:: config.window_stride_bars]:
             chunk = slice(start, start + length + 1)
             window_tokens, window_positions = tokens[chunk], pos[chunk]
@@ -42,13 +48,29 @@ def make_windows(sequences, config: TrainConfig, vocabulary: Vocabulary):
             inputs.append(window_tokens[:-1])
             positions.append(window_positions[:-1])
             lookbacks.append(lookback_inputs(window_tokens[:-1], vocabulary))
+            window_conditions.append(np.pad(token_conditions[chunk], ((0, pad), (0, 0)))[:-1])
             targets.append(window_tokens[1:])
     return (
         np.array(inputs, np.int32),
         np.array(positions, np.int32),
         np.array(lookbacks, np.int32).reshape(len(inputs), length, LOOKBACK_BARS),
+        np.array(window_conditions, np.int32).reshape(len(inputs), length, len(CONDITIONS)),
         np.array(targets, np.int32),
     )
+
+
+def model_inputs(x, p, lb, conditions, config: TrainConfig) -> list[np.ndarray]:
+    """The Keras model's inputs in build_model's order: one array per condition when conditioned."""
+    inputs = [x, p, lb]
+    if config.conditioning:
+        inputs += [conditions[:, :, column] for column in range(len(CONDITIONS))]
+    return inputs
+
+
+def split_conditions(parts, sequences, styles: list[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per-bar and per-token conditions of each tokenized part."""
+    bars = [part_conditions(entry, part, styles) for entry, part in parts]
+    return bars, [token_conditions(tokens, rows) for rows, (tokens, _p, _b) in zip(bars, sequences)]
 
 
 def load_split_parts(folder: str, split: str, max_files: int = 0):
@@ -86,20 +108,28 @@ def train(folder: str, run_dir: str, config: TrainConfig, resume: bool = False, 
     validation_parts = load_split_parts(folder, "validation", config.max_files)
     train_sequences, train_files = tokenize_parts(train_parts, vocabulary), len(train_parts)
     validation_sequences, validation_files = tokenize_parts(validation_parts, vocabulary), len(validation_parts)
-    x, p, lb, y = make_windows(train_sequences, config, vocabulary)
-    vx, vp, vlb, vy = make_windows(validation_sequences, config, vocabulary)
+    styles = style_table([entry for entry, _part in train_parts])
+    train_bars, train_conditions = split_conditions(train_parts, train_sequences, styles)
+    x, p, lb, c, y = make_windows(train_sequences, config, vocabulary, train_conditions)
+    vx, vp, vlb, vc, vy = make_windows(
+        validation_sequences, config, vocabulary, split_conditions(validation_parts, validation_sequences, styles)[1]
+    )
+    # Validation drops conditions the same way (its own fixed draw), so its loss
+    # is the loss of the mix of uses the model is trained for.
+    c = drop_conditions(c, config.condition_dropout, np.random.default_rng(config.seed))
+    vc = drop_conditions(vc, config.condition_dropout, np.random.default_rng(config.seed + 1))
     model, done, best = _resume_point(run) if resume else (None, 0, None)
     if model is None:
-        model = build_model(len(vocabulary), POSITION_BUCKETS, config, LOOKBACK_BARS)
+        model = build_model(len(vocabulary), POSITION_BUCKETS, config, LOOKBACK_BARS, condition_sizes(len(styles)))
         compile_model(model, config)
     started = time.time()
     model.fit(
-        [x, p, lb],
+        model_inputs(x, p, lb, c, config),
         y,
         batch_size=config.batch_size,
         epochs=config.epochs,
         initial_epoch=done,
-        validation_data=([vx, vp, vlb], vy),
+        validation_data=(model_inputs(vx, vp, vlb, vc, config), vy),
         callbacks=_callbacks(run, config, best),
         shuffle=True,
         verbose=verbose,
@@ -118,6 +148,8 @@ def train(folder: str, run_dir: str, config: TrainConfig, resume: bool = False, 
         "tokenizer": vocabulary.signature(),
         "lookback": lookback_signature(),
     }
+    if config.conditioning:
+        info["conditions"] = {**conditions_signature(), "styles": styles, "train_labels": label_counts(train_bars)}
     (run / RUN_INFO).write_text(json.dumps(info, indent=1))
     return run / BEST_MODEL
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from bridge.model.step_model import StepModel
 from bridge.music.bar_memory import BarMemory
+from bridge.music.conditions import BarPlan, Controls, continuation_plan, hits_by_bar
 from bridge.music.hits import DrumPart, Hit
 from bridge.music.sampling import SamplingSettings, sample
 from bridge.music.tokens import BAR, BarCursor, decode, encode
@@ -24,27 +25,38 @@ class GeneratedBars:
 
 
 class Continuer:
-    """Owns a step model and the cursor of the stream it has been fed."""
+    """Owns a step model and the cursor of the stream it has been fed.
 
-    def __init__(self, model: StepModel, bar_units: int) -> None:
+    A conditioned model also gets each bar's conditions from `plan` (indexed by
+    the bar the stream is in: the first BAR fed opens bar 0); the default plan
+    gives none, so the model follows the seed.
+    """
+
+    def __init__(self, model: StepModel, bar_units: int, plan: BarPlan | None = None) -> None:
         self.model = model
         self.vocabulary = model.vocabulary
         self.cursor = BarCursor(self.vocabulary, bar_units)
         self.memory = BarMemory(self.vocabulary)
         self.logits: np.ndarray | None = None
         self.lookback: tuple[int, ...] = ()
+        self.conditioned = "conditions" in model.info
+        self.plan = plan or BarPlan()
+        self.bar = -1  # index of the bar the stream is in (-1 before the first BAR)
 
     def feed(self, token: int) -> None:
         self.memory.record(self.cursor, token)
         self.cursor.advance(token)
+        self.bar += token == BAR
         self.lookback = self.memory.lookback(self.cursor)
-        self.logits = self.model.step(token, self.cursor.position_bucket, self.lookback)
+        extra = self.lookback + self.plan.at(self.bar) if self.conditioned else self.lookback
+        self.logits = self.model.step(token, self.cursor.position_bucket, extra)
 
     def prime(self, tokens) -> None:
         """Start over and feed a seed that ends on a bar line (its last token is BAR)."""
         self.model.reset()
         self.cursor = BarCursor(self.vocabulary, self.cursor.bar_units)
         self.memory = BarMemory(self.vocabulary)
+        self.bar = -1
         for token in tokens:
             self.feed(int(token))
 
@@ -88,11 +100,22 @@ def seed_tokens(part: DrumPart, seed_bars: int, vocabulary) -> np.ndarray:
 
 
 def continue_part(
-    model: StepModel, part: DrumPart, seed_bars: int, bars: int, settings: SamplingSettings, rng: np.random.Generator
+    model: StepModel,
+    part: DrumPart,
+    seed_bars: int,
+    bars: int,
+    settings: SamplingSettings,
+    rng: np.random.Generator,
+    controls: Controls | None = None,
 ) -> tuple[list[Hit], GeneratedBars]:
-    """Hits of `bars` generated bars, timed in beats from the start of the first generated bar."""
+    """Hits of `bars` generated bars, timed in beats from the start of the first generated bar.
+
+    `controls` (style, density, fills) reach a conditioned model as its bar plan:
+    the seed bars as played, the generated bars as asked.
+    """
     bar_units = round(part.beats_per_bar * model.vocabulary.config.units_per_beat)
-    continuer = Continuer(model, bar_units)
+    seed = hits_by_bar(part.hits, part.bar_lines[: seed_bars + 1])
+    continuer = Continuer(model, bar_units, continuation_plan(seed, bars, controls or Controls()))
     continuer.prime(seed_tokens(part, seed_bars, model.vocabulary))
     generated = continuer.generate_bars(bars, settings, rng)
     return decode(generated.tokens, model.vocabulary, bar_units), generated

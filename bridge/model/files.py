@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.music.bar_memory import lookback_signature
+from bridge.music.conditions import CONDITIONS, conditions_signature
 from bridge.music.tokens import TokenizerConfig, Vocabulary
 from bridge.system.safe_text import printable
 
@@ -69,12 +70,29 @@ def load_model_info(model_dir: str | Path) -> tuple[dict, Vocabulary]:
     if info["lookback"] != lookback_signature():
         shown = printable(info["lookback"], 100)
         raise ModelError(f"{path}: model was trained with other lookback rules ({shown}); retrain it")
-    if len(info["inputs"]) != 2 + lookback_signature()["bars"]:
+    _check_conditions(info, path)
+    conditioned = "conditions" in info
+    expected = 2 + lookback_signature()["bars"] + (len(CONDITIONS) if conditioned else 0)
+    if len(info["inputs"]) != expected:
+        listed = "token, position, one per lookback bar" + (", one per condition" if conditioned else "")
         raise ModelError(
-            f"{path}: key 'inputs' lists {len(info['inputs'])} inputs; this bridge feeds"
-            f" {2 + lookback_signature()['bars']} (token, position, one per lookback bar)"
+            f"{path}: key 'inputs' lists {len(info['inputs'])} inputs; this bridge feeds {expected} ({listed})"
         )
     return info, vocabulary
+
+
+def _check_conditions(info: dict, path: Path) -> None:
+    """A conditioned model must use this bridge's conditioning rules and list its styles."""
+    if "conditions" not in info:
+        return
+    conditions = info["conditions"]
+    if not isinstance(conditions, dict) or not isinstance(conditions.get("styles"), list):
+        raise ModelError(f"{path}: key 'conditions' must be an object with a list of 'styles'")
+    if not all(isinstance(style, str) for style in conditions["styles"]):
+        raise ModelError(f"{path}: 'conditions.styles' must list style names")
+    rules = {key: value for key, value in conditions.items() if key in conditions_signature()}
+    if rules != conditions_signature():
+        raise ModelError(f"{path}: model was trained with other conditioning rules; retrain it")
 
 
 def _read_json(path: Path, model_dir: str | Path) -> Any:

@@ -83,13 +83,14 @@ class StepModel:
     def state(self, value: np.ndarray) -> None:
         self._interpreter.set_tensor(self._state_in, value)
 
-    def step(self, token: int, position: int, lookback: tuple[int, ...] = (0, 0)) -> np.ndarray:
-        """Feed one token (with its position and lookback tokens); returns the next-token logits."""
+    def step(self, token: int, position: int, extra: tuple[int, ...] = (0, 0)) -> np.ndarray:
+        """Feed one token with its position and `extra` inputs (the lookback tokens, then a
+        conditioned model's conditions); returns the next-token logits."""
         interpreter = self._interpreter
         feed = self._feed
         feed[0, 0] = token
         feed[0, 1] = position
-        for slot, value in enumerate(lookback, start=2):  # scalar stores beat a tuple-to-array conversion
+        for slot, value in enumerate(extra, start=2):  # scalar stores beat a tuple-to-array conversion
             feed[0, slot] = value
         interpreter.set_tensor(self._input, feed)
         interpreter.invoke()

@@ -126,11 +126,11 @@ class LiveStream:
         snapshot = self._snapshots.get(line)
         if snapshot is None:
             return False
-        state, cursor, memory, logits, lookback = snapshot
+        state, cursor, memory, logits, lookback, bar = snapshot
         continuer = self.continuer
         continuer.model.state = state.copy()
         continuer.cursor, continuer.memory = copy.copy(cursor), _copy_memory(memory)
-        continuer.logits, continuer.lookback = logits, lookback
+        continuer.logits, continuer.lookback, continuer.bar = logits, lookback, bar
         self.line = line
         self._heard_ahead = []
         for later in [known for known in self._snapshots if known > line]:
@@ -146,6 +146,7 @@ class LiveStream:
             _copy_memory(c.memory),
             c.logits,
             c.lookback,
+            c.bar,
         )
         while len(self._snapshots) > KEEP_SNAPSHOTS:
             self._snapshots.popitem(last=False)

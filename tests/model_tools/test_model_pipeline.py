@@ -36,6 +36,9 @@ def test_streaming_tflite_matches_keras(tiny_model):
     keras_model = keras.models.load_model(run / "best.keras")
     sample = parity_sample(json.loads((run / RUN_INFO).read_text()), 256)
     assert len(sample[0]) == 256 and sample[2].any(), "a real stream with lookback inputs"
+    conditions = sample[3]
+    assert conditions is not None and len(np.unique(conditions[:, 2])) > 2, "real per-bar densities"
+    assert set(conditions[:, 3].tolist()) >= {1, 2, 3, 4}, "every place in the phrase"
     assert stream_parity(keras_model, model_dir, "float32", *sample) < 1e-5
     assert stream_parity(keras_model, model_dir, "int8", *sample) < 0.05
 
@@ -100,7 +103,10 @@ def test_windows_start_on_bar_lines_and_pad_the_tail():
     vocabulary = Vocabulary(TokenizerConfig())
     tokens = np.array([1, 5, 6, 1, 7, 1, 8, 1], np.int32)
     sequences = [(tokens, np.zeros_like(tokens), np.flatnonzero(tokens == 1))]
-    x, p, lookback, y = make_windows(sequences, TrainConfig(sequence_length=4, window_stride_bars=1), vocabulary)
+    x, p, lookback, conditions, y = make_windows(
+        sequences, TrainConfig(sequence_length=4, window_stride_bars=1), vocabulary
+    )
+    assert conditions.shape == (3, 4, 4) and not conditions.any()  # no labels given: all UNKNOWN
     assert x.tolist() == [[1, 5, 6, 1], [1, 7, 1, 8], [1, 8, 1, 0]]
     assert y.tolist() == [[5, 6, 1, 7], [7, 1, 8, 1], [8, 1, 0, 0]]
     assert lookback.shape == (3, 4, 2)
@@ -117,3 +123,56 @@ def test_resume_continues_an_interrupted_run(tiny_model, groove, tmp_path):
     train(str(groove), str(tmp_path / "run"), config, resume=True, verbose=0)
     history = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in history[1:]] == ["0", "1"]
+
+
+def test_windows_carry_the_conditions_of_the_bar_each_token_opens_or_lies_in():
+    from model_tools.conditioning import token_conditions
+
+    vocabulary = Vocabulary(TokenizerConfig())
+    tokens = np.array([1, 5, 6, 1, 7, 1, 8, 1], np.int32)
+    bars = np.array([[2, 0, 5, 1], [2, 1, 4, 2], [2, 0, 3, 3]], np.int32)  # style, fill, density, phrase
+    per_token = token_conditions(tokens, bars)
+    assert per_token[:, 3].tolist() == [1, 1, 1, 2, 2, 3, 3, 0]  # the closing BAR opens no bar
+    sequences = [(tokens, np.zeros_like(tokens), np.flatnonzero(tokens == 1))]
+    config = TrainConfig(sequence_length=4, window_stride_bars=1)
+    _x, _p, _lb, conditions, _y = make_windows(sequences, config, vocabulary, [per_token])
+    assert conditions[1, :, 3].tolist() == [2, 2, 3, 3] and conditions[1, :, 1].tolist() == [1, 1, 0, 0]
+    assert conditions[2, :, 3].tolist() == [3, 3, 0, 0]  # padding gets UNKNOWN
+
+
+def test_condition_dropout_blanks_whole_windows_but_never_the_fill_flag():
+    from model_tools.conditioning import drop_conditions
+
+    conditions = np.ones((400, 3, 4), np.int32)
+    dropped = drop_conditions(conditions, 0.25, np.random.default_rng(0))
+    assert dropped[:, :, 1].all()
+    for column in (0, 2, 3):
+        blanked = ~dropped[:, :, column].any(axis=1)
+        assert 0.18 < blanked.mean() < 0.32
+        assert (dropped[blanked, :, column] == 0).all() and (dropped[~blanked, :, column] == 1).all()
+
+
+def test_the_tiny_model_is_conditioned_and_follows_its_fill_and_density_inputs(tiny_model, tmp_path):
+    from tests.conftest import VALIDATION_FILE, run_beatgen
+
+    _run, model_dir = tiny_model
+    info, _vocabulary = load_model_info(model_dir)
+    assert info["inputs"][-4:] == ["style", "fill", "density", "phrase"]
+    assert info["conditions"]["train_labels"]["fill_bars"] > 0
+    model = StepModel(model_dir)
+    plain = model.step(1, 0, (0, 0, 0, 0, 0, 0))
+    model.reset()
+    assert not np.array_equal(plain, model.step(1, 0, (0, 0, 0, 1, 12, 4)))
+    out = tmp_path / "fill.mid"
+    result = run_beatgen("generate", VALIDATION_FILE, "-o", out, "--model", model_dir, "--fill-every", 2, "--fill-last")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_model_with_other_conditioning_rules_is_refused(tiny_model, tmp_path):
+    _run, model_dir = tiny_model
+    copy = shutil.copytree(model_dir, tmp_path / "m")
+    info = json.loads((copy / "model.json").read_text())
+    info["conditions"]["phrase_bars"] = 8
+    (copy / "model.json").write_text(json.dumps(info))
+    with pytest.raises(ModelError, match="other conditioning rules"):
+        StepModel(copy)
