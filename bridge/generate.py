@@ -24,6 +24,7 @@ from bridge.midi_io.midi_files import (
 )
 from bridge.model.continuation import continue_part
 from bridge.model.step_model import StepModel
+from bridge.music.conditions import Controls
 from bridge.music.hits import DrumPart, Hit
 from bridge.music.sampling import SamplingSettings
 from bridge.settings.presets import Preset
@@ -45,6 +46,7 @@ class GenerateOptions:
     random_seed: int | None = None
     include_seed: bool = False
     channel: int = GM_DRUM_CHANNEL
+    controls: Controls = Controls()  # style, density target and fills (a conditioned model)
 
     def __post_init__(self) -> None:
         if self.seed_bars < 1 or self.bars < 1:
@@ -138,7 +140,7 @@ def continue_file(model: StepModel, path: Path, target: Path, options: GenerateO
     check_meter(part, model, path)
     _notices(part, path, options)
     seed_bars = min(options.seed_bars, part.bar_count)
-    hits, generated = continue_part(model, part, seed_bars, options.bars, options.settings, rng)
+    hits, generated = continue_part(model, part, seed_bars, options.bars, options.settings, rng, options.controls)
     seed_length = part.bar_lines[seed_bars] - part.bar_lines[0]
     if options.include_seed:
         seed_hits = [h for h in part.hits if h.time < part.bar_lines[seed_bars]]

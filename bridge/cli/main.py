@@ -17,7 +17,8 @@ from typing import NoReturn
 from bridge.midi_io.midi_files import MidiFileError
 from bridge.midi_io.ports import PortError
 from bridge.model.files import DEFAULT_MODEL_DIR, ModelError
-from bridge.music.sampling import DEFAULT_ADHERENCE
+from bridge.music.conditions import FOLLOW
+from bridge.music.sampling import DEFAULT_VARIATION
 from bridge.settings.presets import PRESET_SCHEMA, PresetError
 from bridge.system.safe_text import printable
 
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_generate(commands)
+    _add_styles(commands)
     _add_bench(commands)
     from bridge.cli.live import add_commands as add_live_commands
 
@@ -160,11 +162,28 @@ def _add_generate(commands) -> None:
         "--top-p", type=_preset_range("generation", "top_p"), default=1.0, help="nucleus sampling mass (1.0 = off)"
     )
     p.add_argument(
-        "--adherence",
-        type=_preset_range("generation", "adherence"),
-        default=DEFAULT_ADHERENCE,
-        help=f"0-1: how closely to follow what the last bars did (default {DEFAULT_ADHERENCE}; 0 = the model alone)",
+        "--variation",
+        type=number_in(float, 0, 1),
+        default=DEFAULT_VARIATION,
+        help=f"0-1: 0 holds the groove exactly, 1 roams freely (default {DEFAULT_VARIATION})",
     )
+    p.add_argument(
+        "--style", default=FOLLOW, metavar="NAME", help="style to play (default follow: the seed decides; see styles)"
+    )
+    p.add_argument(
+        "--density",
+        type=_preset_range("generation", "density"),
+        default=1.0,
+        help="hits per bar relative to the seed (0-2, default 1; 0 = silence)",
+    )
+    p.add_argument(
+        "--fill-every",
+        type=number_in(int, 0, MAX_GENERATED_BARS),
+        default=0,
+        metavar="N",
+        help="a fill on every N-th bar, counted from the seed's first bar (0 = none, the default)",
+    )
+    p.add_argument("--fill-last", action="store_true", help="make the last generated bar a fill")
     p.add_argument(
         "--random-seed",
         type=number_in(int, 0, 2**32 - 1),
@@ -179,15 +198,33 @@ def _add_generate(commands) -> None:
 
 def _generate(args) -> int:
     from bridge.generate import GenerateOptions, run_generate
+    from bridge.model.controls import controls_for
     from bridge.model.step_model import StepModel
-    from bridge.music.sampling import SamplingSettings
+    from bridge.music.sampling import SamplingSettings, adherence_for
 
-    settings = SamplingSettings(args.temperature, args.top_k, args.top_p, args.adherence)
-    options = GenerateOptions(
-        args.seed_bars, args.bars, settings, args.random_seed, args.include_seed, args.channel - 1
-    )
+    settings = SamplingSettings(args.temperature, args.top_k, args.top_p, adherence_for(args.variation))
     model = StepModel(args.model, args.variant)
+    settings, controls = controls_for(model.info, settings, args.style, args.density, args.fill_every, args.fill_last)
+    options = GenerateOptions(
+        args.seed_bars, args.bars, settings, args.random_seed, args.include_seed, args.channel - 1, controls
+    )
     return 1 if run_generate(args.inputs, args.output, args.out_dir, model, options) else 0
+
+
+def _add_styles(commands) -> None:
+    p = commands.add_parser("styles", help="list the styles the model can play (for generate --style)")
+    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.set_defaults(handler=_styles)
+
+
+def _styles(args) -> int:
+    from bridge.model.controls import model_styles
+    from bridge.model.files import load_model_info
+
+    info, _vocabulary = load_model_info(args.model)
+    for name in model_styles(info):
+        print(f"{name}  (the seed decides)" if name == FOLLOW else name)
+    return 0
 
 
 def _add_bench(commands) -> None:

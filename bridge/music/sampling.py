@@ -1,4 +1,10 @@
-"""Pick the next token from logits: grammar mask, temperature, top-k and top-p."""
+"""Pick the next token from logits: grammar mask, lookback mix, then temperature, top-k and top-p.
+
+The lookback proposals are mixed into the model's distribution first and the
+user's temperature, top-k and top-p then shape the whole mix: so top-k 1 is
+deterministic at any adherence (ties go to the lower token id), and a low
+temperature sharpens the groove's repeats as much as the model's own ideas.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,14 @@ import numpy.typing as npt
 # human ones best on density, syncopation, timing and similarity to the seed
 # with 0.8 (0, 0.3, 0.5, 0.7, 0.8, 0.85 and 0.9 were measured).
 DEFAULT_ADHERENCE = 0.8
+# The user-facing control is variation (0 = hold the groove exactly, 1 = roam
+# freely): adherence = 1 - variation.
+DEFAULT_VARIATION = 0.2
+
+
+def adherence_for(variation: float) -> float:
+    """Adherence that a variation setting means (both in [0, 1])."""
+    return 1.0 - variation
 
 
 @dataclass(frozen=True)
@@ -39,13 +53,23 @@ class SamplingSettings:
             raise ValueError(f"density must be >= 0, got {self.density}")
 
 
-def probabilities(logits: np.ndarray, mask: np.ndarray, settings: SamplingSettings) -> np.ndarray:
-    """Distribution over tokens after masking, temperature, top-k and top-p."""
-    scaled = np.where(mask, logits.astype(np.float64) / settings.temperature, -np.inf)
-    if settings.top_k and settings.top_k < int(mask.sum()):
-        kth = np.partition(scaled, -settings.top_k)[-settings.top_k]
-        scaled = np.where(scaled >= kth, scaled, -np.inf)
+def probabilities(
+    logits: np.ndarray, mask: np.ndarray, settings: SamplingSettings, proposals: Iterable[int] = ()
+) -> np.ndarray:
+    """Distribution over tokens: the masked model mixed with the proposals, then temperature, top-k, top-p."""
+    scaled = np.where(mask, logits.astype(np.float64), -np.inf)
     weights: npt.NDArray[np.float64] = np.exp(scaled - scaled.max())
+    weights = with_proposals(weights / weights.sum(), proposals, mask, settings.adherence)
+    if settings.temperature != 1.0:
+        with np.errstate(divide="ignore"):
+            tempered = np.log(weights) / settings.temperature
+        weights = np.exp(tempered - tempered.max())
+    if settings.top_k and settings.top_k < int(np.count_nonzero(weights)):
+        # Exactly k tokens: a stable sort breaks ties by token id, so top-k 1 is deterministic.
+        keep = np.argsort(-weights, kind="stable")[: settings.top_k]
+        kept = np.zeros_like(weights)
+        kept[keep] = weights[keep]
+        weights = kept
     weights /= weights.sum()
     if settings.top_p < 1.0:
         weights = _nucleus(weights, settings.top_p)
@@ -53,7 +77,7 @@ def probabilities(logits: np.ndarray, mask: np.ndarray, settings: SamplingSettin
 
 
 def _nucleus(weights: np.ndarray, top_p: float) -> np.ndarray:
-    order = np.argsort(weights)[::-1]
+    order = np.argsort(-weights, kind="stable")
     keep = np.cumsum(weights[order]) - weights[order] < top_p  # always keeps the top token
     trimmed = np.zeros_like(weights)
     trimmed[order[keep]] = weights[order[keep]]
@@ -92,7 +116,7 @@ def sample(
     first_hit: int | None = None,
 ) -> int:
     """One token id; `first_hit` (the id of the first hit token) is needed for density != 1."""
-    weights = with_proposals(probabilities(logits, mask, settings), proposals, mask, settings.adherence)
+    weights = probabilities(logits, mask, settings, proposals)
     if settings.density != 1.0 and first_hit is not None:
         weights = _with_density(weights, mask, first_hit, settings.density)
     return int(

@@ -187,3 +187,28 @@ def test_non_finite_density_is_refused(density):
     # The other fields are NaN-safe (`not 0 <= adherence <= 1`); density should be checked the same way.
     with pytest.raises(ValueError, match="density"):
         SamplingSettings(density=density)
+
+
+def test_temperature_and_top_k_act_on_the_mix_of_model_and_proposals():
+    # The proposal (token 4, 5 % by the model) holds 0.2*0.05 + 0.8 of the mix: top-k 1 keeps only it.
+    p = probabilities(LOGITS, ALL, SamplingSettings(adherence=0.8, top_k=1), proposals=(4,))
+    assert p.tolist() == [0.0, 0.0, 0.0, 0.0, 1.0]
+    cold = probabilities(LOGITS, ALL, SamplingSettings(adherence=0.8, temperature=0.5), proposals=(4,))
+    warm = probabilities(LOGITS, ALL, SamplingSettings(adherence=0.8), proposals=(4,))
+    assert cold[4] > warm[4] == pytest.approx(0.81)
+
+
+def test_top_k_one_is_deterministic_even_between_equal_proposals():
+    # Two proposals at full adherence share the probability equally: the tie goes to the lower id.
+    picks = {
+        sample(LOGITS, ALL, SamplingSettings(adherence=1.0, top_k=1), np.random.default_rng(seed), proposals=(4, 2))
+        for seed in range(50)
+    }
+    assert picks == {2}
+
+
+def test_variation_is_one_minus_adherence():
+    from bridge.music.sampling import DEFAULT_ADHERENCE, DEFAULT_VARIATION, adherence_for
+
+    assert adherence_for(0.0) == 1.0 and adherence_for(1.0) == 0.0
+    assert adherence_for(DEFAULT_VARIATION) == pytest.approx(DEFAULT_ADHERENCE)

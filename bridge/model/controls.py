@@ -1,0 +1,49 @@
+"""A model's user controls: the styles it knows and the bar plan a set of controls asks of it.
+
+A conditioned model lists its styles in model.json; an older model has none
+and no fill input, so asking it for a style or a fill is refused with one line
+instead of being silently ignored.  Density works on both: a conditioned model
+is asked for the density, an older one has its hit probabilities scaled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bridge.music.conditions import FOLLOW, Controls
+from bridge.music.sampling import SamplingSettings
+
+
+class ControlError(ValueError):
+    """A control this model cannot honour, with a line for the user."""
+
+
+def model_styles(info: dict) -> list[str]:
+    """Style names a model accepts, "follow" (the seed decides) first."""
+    return [FOLLOW, *info.get("conditions", {}).get("styles", [])]
+
+
+def style_value(info: dict, name: str) -> int:
+    """The style input for `name`; an unknown name is one line listing the styles allowed."""
+    styles = model_styles(info)
+    if name not in styles:
+        raise ControlError(f"unknown style {name!r}: this model knows {', '.join(styles)}")
+    return styles.index(name)
+
+
+def controls_for(
+    info: dict, settings: SamplingSettings, style: str, density: float, fill_every: int, fill_last: bool
+) -> tuple[SamplingSettings, Controls]:
+    """(sampling settings, bar controls) that ask `info`'s model for these controls."""
+    if fill_every < 0:
+        raise ControlError(f"fill every {fill_every} bars: give 0 (no fills) or a positive number of bars")
+    if not 0 <= density <= 2:
+        raise ControlError(f"density {density:g}: allowed from 0 to 2")
+    controls = Controls(style_value(info, style), density, fill_every, fill_last)
+    if "conditions" not in info:
+        if fill_every or fill_last:
+            raise ControlError("this model was trained without fills; fills need a conditioned model")
+        return replace(settings, density=density), controls
+    # The conditioned model is asked for the density itself; only 0 (silence) also
+    # removes hits from the sampler, so density 0 is silent with any model.
+    return replace(settings, density=0.0 if density == 0 else 1.0), controls
