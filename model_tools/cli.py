@@ -12,7 +12,7 @@ import argparse
 import os
 
 from bridge.model.files import DEFAULT_MODEL_DIR
-from bridge.music.sampling import DEFAULT_ADHERENCE
+from bridge.music.sampling import DEFAULT_VARIATION
 
 from .config import TrainConfig
 
@@ -52,7 +52,12 @@ def add_commands(commands) -> None:
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=0)
     p.add_argument("--top-p", type=float, default=1.0)
-    p.add_argument("--adherence", type=float, default=DEFAULT_ADHERENCE)
+    p.add_argument(
+        "--variation", type=float, default=DEFAULT_VARIATION, help="0 holds the groove, 1 roams (default 0.2)"
+    )
+    p.add_argument(
+        "--curves", action="store_true", help="also sweep density, variation and temperature, and compare fills"
+    )
     p.add_argument("--random-seed", type=int, default=0)
     p.add_argument("--max-windows", type=int, default=0, help="evaluate at most this many windows (0 = all)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
