@@ -60,10 +60,11 @@ def step_latency(model: StepModel, tokens: int) -> dict:
     rng = np.random.default_rng(0)
     stream = rng.integers(1, len(model.vocabulary), size=tokens + 200)
     positions = rng.integers(0, 48, size=tokens + 200)
+    extra = (0,) * (len(model.info["inputs"]) - 2)  # lookback (and conditions): every slot written, as in use
     timings = []
     for token, position in zip(stream, positions):
         started = time.perf_counter()
-        model.step(int(token), int(position))
+        model.step(int(token), int(position), extra)
         timings.append(time.perf_counter() - started)
     return percentiles(timings[200:])  # the first calls warm caches
 
@@ -131,12 +132,14 @@ def notebook_latency(model_dir: Path) -> dict | None:
     keras_model = _keras_reference(model_dir)
     if keras_model is None:
         return None
-    lookback_bars = load_model_info(model_dir)[0]["lookback"]["bars"]
+    info = load_model_info(model_dir)[0]
     window = [
         np.ones((1, NOTEBOOK_WINDOW), np.int32),
         np.zeros((1, NOTEBOOK_WINDOW), np.int32),
-        np.zeros((1, NOTEBOOK_WINDOW, lookback_bars), np.int32),
+        np.zeros((1, NOTEBOOK_WINDOW, info["lookback"]["bars"]), np.int32),
     ]
+    # A conditioned model has one more input per condition (0 = not given).
+    window += [np.zeros((1, NOTEBOOK_WINDOW), np.int32) for _name in info.get("conditions", {}).get("names", [])]
     keras_model(window, training=False)
     timings = []
     for _ in range(NOTEBOOK_REPEATS):
