@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -74,6 +74,9 @@ class Continuer:
             token = BAR
         else:
             assert self.logits is not None, "feed or prime the model first"
+            hold = self.plan.hold(self.bar)
+            if hold < 1.0:  # a fill or a density change: the groove's proposals count less here
+                settings = replace(settings, adherence=settings.adherence * hold)
             token = sample(
                 self.logits, self.cursor.allowed_mask(), settings, rng, self.lookback, self.vocabulary.first_hit
             )

@@ -29,6 +29,12 @@ DENSITY_STEPS_PER_OCTAVE = 3
 DENSITY_MAX_HITS = 96
 DENSITY_VALUES = 2 + math.floor(DENSITY_STEPS_PER_OCTAVE * math.log2(DENSITY_MAX_HITS)) + 1
 FILL_NO, FILL_YES = 0, 1
+# A density this far from the seed's (either way) is a different groove: the
+# lookback proposals (which hold the seed's groove) fade out linearly in log
+# density and are gone at 1.5x or 1/1.5x, so the model alone plays the target.
+# Measured on validation (docs/model.md): with the proposals kept at full weight
+# density 0.5 / 1.5 gave 0.84x / 1.07x the hits of 1.0; the model alone 0.60x / 1.32x.
+DENSITY_RELEASE = 1.5
 # Fill bars inside beat files: a bar that turns to the toms.  Drum classes 6-8 are
 # the toms (bridge/music/drums.py); fill files hold >= 20 % tom hits in 61 % of
 # their bars, beat bars in 4.5 % when the bar before had under 10 %.
@@ -101,11 +107,17 @@ class BarPlan:
     """Conditions per bar index of a stream (bar 0 is the bar the first BAR opens); zeros past the end."""
 
     bars: list[Condition] = field(default_factory=list)
+    # Share of the sampler's adherence kept in each bar (1 past the end): a fill or
+    # a density change is a departure from the groove that adherence would hold.
+    holds: list[float] = field(default_factory=list)
 
     def at(self, bar: int) -> Condition:
         if 0 <= bar < len(self.bars):
             return self.bars[bar]
         return (UNKNOWN, FILL_NO, UNKNOWN, UNKNOWN)
+
+    def hold(self, bar: int) -> float:
+        return self.holds[bar] if 0 <= bar < len(self.holds) else 1.0
 
 
 @dataclass(frozen=True)
@@ -127,6 +139,7 @@ def continuation_plan(seed_bars: Sequence[Sequence[Hit]], bars: int, controls: C
     the seed (as a drummer counts phrases from the top).
     """
     plan = played_conditions(seed_bars, controls.style)
+    holds = [1.0] * len(plan)
     seed_mean = sum(len(bar) for bar in seed_bars) / max(len(seed_bars), 1)
     density = density_value(seed_mean * controls.density) if seed_mean else UNKNOWN
     if controls.density == 0:
@@ -137,7 +150,15 @@ def continuation_plan(seed_bars: Sequence[Sequence[Hit]], bars: int, controls: C
             controls.fill_last and offset == bars - 1
         )
         plan.append((controls.style, FILL_YES if fill else FILL_NO, density, phrase_value(index)))
-    return BarPlan(plan)
+        holds.append(0.0 if fill else density_hold(controls.density))
+    return BarPlan(plan, holds)
+
+
+def density_hold(factor: float) -> float:
+    """Share of adherence kept at a density factor: 1 at 1.0, 0 from DENSITY_RELEASE away on."""
+    if factor <= 0:
+        return 0.0
+    return max(0.0, 1.0 - abs(math.log(factor)) / math.log(DENSITY_RELEASE))
 
 
 def condition_sizes(style_count: int) -> dict[str, int]:

@@ -8,7 +8,7 @@ from bridge.midi_io.midi_files import read_drum_part
 from bridge.model.continuation import Continuer, continue_part
 from bridge.model.step_model import StepModel
 from bridge.music.sampling import SamplingSettings
-from bridge.music.tokens import BAR, decode
+from bridge.music.tokens import BAR, decode, encode
 from tests.conftest import VALIDATION_FILE
 
 BAR_UNITS = 384
@@ -59,3 +59,22 @@ def test_full_adherence_repeats_a_steady_groove():
     continuer.prime([BAR] + bar + [BAR] + bar + [BAR])
     generated = continuer.generate_bars(1, SamplingSettings(adherence=1.0), np.random.default_rng(0))
     assert generated.tokens[1:-1] == bar
+
+
+def test_a_bar_the_plan_releases_is_not_held_to_the_groove(groove):
+    from bridge.music.conditions import BarPlan
+
+    part = read_drum_part(VALIDATION_FILE)
+    seed = part.bar_lines[:3]
+    tokens = [int(t) for t in encode(part.hits, seed, StepModel().vocabulary)[0]]
+    held = SamplingSettings(adherence=1.0, top_k=1)  # deterministic: the groove wherever it has a proposal
+
+    def bars(plan):
+        continuer = Continuer(StepModel(), BAR_UNITS, plan)
+        continuer.prime(tokens)
+        return continuer.generate_bars(2, held, np.random.default_rng(0)).tokens
+
+    kept = bars(BarPlan())
+    released = bars(BarPlan([(0, 0, 0, 0)] * 3, holds=[1.0, 1.0, 0.0]))  # bar 2 (the first generated) let go
+    assert kept != released
+    assert bars(BarPlan([(0, 0, 0, 0)] * 3, holds=[1.0, 1.0, 1.0])) == kept

@@ -91,3 +91,21 @@ def test_fills_fall_every_n_bars_from_the_seed_start_and_on_the_last_bar(control
 def test_a_plan_gives_nothing_outside_its_bars():
     assert BarPlan().at(0) == BarPlan([(1, 1, 5, 2)]).at(3) == (UNKNOWN, FILL_NO, UNKNOWN, UNKNOWN)
     assert BarPlan([(1, 1, 5, 2)]).at(-1) == (UNKNOWN, FILL_NO, UNKNOWN, UNKNOWN)
+
+
+def test_adherence_fades_with_distance_from_the_seed_density():
+    from bridge.music.conditions import DENSITY_RELEASE, density_hold
+
+    assert density_hold(1.0) == 1.0
+    assert density_hold(DENSITY_RELEASE) == density_hold(1 / DENSITY_RELEASE) == pytest.approx(0.0)
+    assert density_hold(0.5) == density_hold(2.0) == density_hold(0.0) == 0.0
+    assert 1.0 > density_hold(1.1) > density_hold(1.25) > 0.0
+    assert density_hold(1.25) == pytest.approx(density_hold(1 / 1.25))
+
+
+def test_fill_bars_and_density_changes_lower_the_hold_of_generated_bars_only():
+    plan = continuation_plan([GROOVE, GROOVE], 3, Controls(density=1.25, fill_last=True))
+    assert plan.holds[:2] == [1.0, 1.0]
+    assert 0 < plan.hold(2) == plan.hold(3) < 1 and plan.hold(4) == 0.0
+    assert plan.hold(5) == 1.0  # past the plan: the sampler's own adherence
+    assert continuation_plan([GROOVE], 2, Controls()).holds == [1.0, 1.0, 1.0]
