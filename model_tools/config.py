@@ -24,6 +24,12 @@ class TrainConfig:
     density_embedding: int = 8
     phrase_embedding: int = 4
     condition_dropout: float = 0.25
+    # Windows holding a fill bar are repeated this many times: fills are 8 % of the
+    # training bars, and the fill input is what a user asks for.
+    fill_oversample: int = 1
+    # A model folder (bridge/model) whose Keras weights start the run (model_tools/warm_start.py);
+    # empty = a fresh start.
+    init_from: str = ""
     lstm_units: int = 256
     dense_units: int = 256
     dropout: float = 0.3

@@ -27,7 +27,7 @@ VARIATIONS = (0.0, 0.1, 0.2, 0.4, 0.7, 1.0)
 TEMPERATURES = (0.8, 0.9, 1.0, 1.1, 1.25)
 # Toms (low, mid, high) and crash: what a fill is played on (bridge/music/drums.py order).
 FILL_DRUMS = (6, 7, 8, 9)
-DENSITY, STYLE = CONDITIONS.index("density"), CONDITIONS.index("style")
+DENSITY, STYLE, PHRASE = (CONDITIONS.index(name) for name in ("density", "style", "phrase"))
 
 
 def _with(plan: BarPlan, first: int, column: int, value) -> BarPlan:
@@ -48,6 +48,9 @@ def conditioning_rows(follow_plan, seed_bars: int) -> dict:
     def no_density(window):
         return _with(follow_plan(window), seed_bars, DENSITY, UNKNOWN)
 
+    def no_phrase(window):
+        return _with(follow_plan(window), 0, PHRASE, UNKNOWN)
+
     def true_density(window):
         return _with(follow_plan(window), seed_bars, DENSITY, lambda i: window.true_conditions[i][DENSITY])
 
@@ -58,6 +61,7 @@ def conditioning_rows(follow_plan, seed_bars: int) -> dict:
         "lstm_no_conditions": lambda window: BarPlan(),
         "lstm_seed_labels_only": seed_only,
         "lstm_follow_no_density": no_density,
+        "lstm_follow_no_phrase": no_phrase,
         "lstm_oracle_style": true_style,
         "lstm_oracle_density": true_density,
     }

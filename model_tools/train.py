@@ -59,6 +59,15 @@ def make_windows(sequences, config: TrainConfig, vocabulary: Vocabulary, conditi
     )
 
 
+def oversample_fills(x, p, lb, conditions, y, times: int):
+    """Windows with a fill bar repeated `times` times in all (1 = as they are)."""
+    if times <= 1:
+        return x, p, lb, conditions, y
+    has_fill = conditions[:, :, CONDITIONS.index("fill")].any(axis=1)
+    order = np.concatenate([np.arange(len(x))] + [np.flatnonzero(has_fill)] * (times - 1))
+    return x[order], p[order], lb[order], conditions[order], y[order]
+
+
 def model_inputs(x, p, lb, conditions, config: TrainConfig) -> list[np.ndarray]:
     """The Keras model's inputs in build_model's order: one array per condition when conditioned."""
     inputs = [x, p, lb]
@@ -116,11 +125,16 @@ def train(folder: str, run_dir: str, config: TrainConfig, resume: bool = False, 
     )
     # Validation drops conditions the same way (its own fixed draw), so its loss
     # is the loss of the mix of uses the model is trained for.
+    x, p, lb, c, y = oversample_fills(x, p, lb, c, y, config.fill_oversample)
     c = drop_conditions(c, config.condition_dropout, np.random.default_rng(config.seed))
     vc = drop_conditions(vc, config.condition_dropout, np.random.default_rng(config.seed + 1))
     model, done, best = _resume_point(run) if resume else (None, 0, None)
     if model is None:
         model = build_model(len(vocabulary), POSITION_BUCKETS, config, LOOKBACK_BARS, condition_sizes(len(styles)))
+        if config.init_from:
+            from .warm_start import warm_start
+
+            warm_start(model, config.init_from)
         compile_model(model, config)
     started = time.time()
     model.fit(

@@ -176,3 +176,39 @@ def test_a_model_with_other_conditioning_rules_is_refused(tiny_model, tmp_path):
     (copy / "model.json").write_text(json.dumps(info))
     with pytest.raises(ModelError, match="other conditioning rules"):
         StepModel(copy)
+
+
+def test_windows_with_a_fill_bar_are_repeated_when_asked():
+    from model_tools.train import oversample_fills
+
+    conditions = np.zeros((3, 2, 4), np.int32)
+    conditions[1, 1, 1] = 1  # window 1 holds a fill bar
+    x = np.arange(3)[:, None].repeat(2, axis=1)
+    out = oversample_fills(x, x, x, conditions, x, 3)
+    assert out[0][:, 0].tolist() == [0, 1, 2, 1, 1] and out[3][:, 1, 1].tolist() == [0, 1, 0, 1, 1]
+    assert oversample_fills(x, x, x, conditions, x, 1)[0] is x
+
+
+def test_a_conditioned_model_warm_started_from_a_plain_one_computes_the_same(groove, tmp_path):
+    from bridge.music.conditions import condition_sizes
+    from bridge.music.tokens import POSITION_BUCKETS
+    from model_tools.convert import convert, keras_reference
+    from model_tools.keras_model import build_model
+    from model_tools.warm_start import warm_start
+
+    plain = TrainConfig(
+        epochs=1, max_files=4, sequence_length=32, batch_size=16, lstm_units=16, dense_units=16, conditioning=False
+    )
+    train(str(groove), str(tmp_path / "run"), plain, verbose=0)
+    convert(str(tmp_path / "run"), str(tmp_path / "plain"), out=lambda *_: None)
+    assert "conditions" not in load_model_info(tmp_path / "plain")[0]
+    conditioned = TrainConfig(lstm_units=16, dense_units=16)
+    model = build_model(214, POSITION_BUCKETS, conditioned, 2, condition_sizes(3))
+    assert "lstm" in warm_start(model, str(tmp_path / "plain"))
+    rng = np.random.default_rng(0)
+    tokens, zeros = rng.integers(1, 214, (1, 40)), np.zeros((1, 40), np.int32)
+    lookback = rng.integers(0, 214, (1, 40, 2))
+    before = keras_reference(tmp_path / "plain")([tokens, zeros, lookback], training=False).numpy()
+    conditions = [np.full((1, 40), value) for value in (2, 1, 9, 4)]
+    after = model([tokens, zeros, lookback, *conditions], training=False).numpy()
+    assert np.abs(before - after).max() < 1e-5  # the new inputs' kernel rows are zero
