@@ -16,7 +16,15 @@ import numpy as np
 
 from bridge.model.controls import controls_for
 from bridge.model.step_model import StepModel
-from bridge.music.conditions import CONDITIONS, UNKNOWN, BarPlan, Controls, hits_by_bar
+from bridge.music.conditions import (
+    CONDITIONS,
+    UNKNOWN,
+    BarPlan,
+    Controls,
+    density_value,
+    hits_by_bar,
+    seed_density,
+)
 from bridge.music.sampling import SamplingSettings, adherence_for
 
 from .dataset import list_midi_files, load_parts, select
@@ -45,8 +53,8 @@ def conditioning_rows(follow_plan, seed_bars: int) -> dict:
         plan = follow_plan(window)
         return BarPlan(plan.bars[:seed_bars])  # continuation bars: nothing given
 
-    def no_density(window):
-        return _with(follow_plan(window), seed_bars, DENSITY, UNKNOWN)
+    def seed_target(window):
+        return _with(follow_plan(window), seed_bars, DENSITY, density_value(seed_density(window.seed_bars)))
 
     def no_phrase(window):
         return _with(follow_plan(window), 0, PHRASE, UNKNOWN)
@@ -60,7 +68,7 @@ def conditioning_rows(follow_plan, seed_bars: int) -> dict:
     return {
         "lstm_no_conditions": lambda window: BarPlan(),
         "lstm_seed_labels_only": seed_only,
-        "lstm_follow_no_density": no_density,
+        "lstm_follow_seed_density": seed_target,
         "lstm_follow_no_phrase": no_phrase,
         "lstm_oracle_style": true_style,
         "lstm_oracle_density": true_density,

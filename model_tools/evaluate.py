@@ -225,7 +225,7 @@ def format_report(result: dict) -> str:
         "lstm": "LSTM (this model)",
         "lstm_no_conditions": "  no conditions at all",
         "lstm_seed_labels_only": "  seed bars labelled only",
-        "lstm_follow_no_density": "  follow, no density target",
+        "lstm_follow_seed_density": "  follow + seed density target",
         "lstm_follow_no_phrase": "  follow, no phrase place",
         "lstm_oracle_style": "  (oracle) true style",
         "lstm_oracle_density": "  (oracle) true density",

@@ -133,17 +133,16 @@ class Controls:
 def continuation_plan(seed_bars: Sequence[Sequence[Hit]], bars: int, controls: Controls) -> BarPlan:
     """Seed bars as played, then `bars` generated bars asking for the controls.
 
-    The density target follows the seed: its mean hits per bar times the density
-    factor, so 1.0 keeps the seed's density and the factor moves it from there.
-    A fill every N bars falls on the last bar of each N counted from the start of
-    the seed (as a drummer counts phrases from the top).
+    Density 1 leaves the density input UNKNOWN, as style "follow" does: the model
+    reads the density from the seed (on validation this scores better than any
+    target computed from the seed; docs/model.md).  Any other factor asks for
+    that many times the seed's density (seed_density).  A fill every N bars
+    falls on the last bar of each N counted from the start of the seed, as a
+    drummer counts phrases from the top.
     """
     plan = played_conditions(seed_bars, controls.style)
     holds = [1.0] * len(plan)
-    seed_mean = sum(len(bar) for bar in seed_bars) / max(len(seed_bars), 1)
-    density = density_value(seed_mean * controls.density) if seed_mean else UNKNOWN
-    if controls.density == 0:
-        density = density_value(0)
+    density = density_target(seed_bars, controls.density)
     for offset in range(bars):
         index = len(seed_bars) + offset
         fill = (controls.fill_every and (index + 1) % controls.fill_every == 0) or (
@@ -152,6 +151,23 @@ def continuation_plan(seed_bars: Sequence[Sequence[Hit]], bars: int, controls: C
         plan.append((controls.style, FILL_YES if fill else FILL_NO, density, phrase_value(index)))
         holds.append(0.0 if fill else density_hold(controls.density))
     return BarPlan(plan, holds)
+
+
+def seed_density(seed_bars: Sequence[Sequence[Hit]]) -> int:
+    """Hits of the seed's last bar with any: the groove the lookback proposals continue (a count-in
+    or pickup bar at the seed's start would drag a mean down)."""
+    played = [len(bar) for bar in seed_bars if bar]
+    return played[-1] if played else 0
+
+
+def density_target(seed_bars: Sequence[Sequence[Hit]], factor: float) -> int:
+    """The density input for generated bars at a density factor (UNKNOWN at 1: the seed decides)."""
+    if factor == 1.0:
+        return UNKNOWN
+    if factor == 0:
+        return density_value(0)
+    reference = seed_density(seed_bars)
+    return density_value(reference * factor) if reference else UNKNOWN
 
 
 def density_hold(factor: float) -> float:

@@ -63,6 +63,11 @@ def _delete(key: str) -> Callable[[dict], None]:
 JSON = "model.json"
 TFLITE = "model.tflite"
 DAMAGED = "the file is damaged or was replaced"
+# What the shipped model.json says, so the cases hold for whichever model ships.
+SHIPPED = json.loads((DEFAULT_MODEL_DIR / JSON).read_text())
+SHIPPED_BYTES = SHIPPED[CHECKSUMS][TFLITE]["bytes"]
+FED = len(SHIPPED["inputs"])
+FED_AS = "token, position, one per lookback bar" + (", one per condition" if "conditions" in SHIPPED else "")
 CASES = [
     ("no-tensors", _edit_json(_delete("tensors")), JSON, "key 'tensors' is missing; convert the model again"),
     ("no-state-size", _edit_json(_delete("state_size")), JSON, "key 'state_size' is missing; convert the model again"),
@@ -73,7 +78,7 @@ CASES = [
     ("tokenizer-text", _edit_json(_set("tokenizer", "x")), JSON, "key 'tokenizer' must be a table, not 'x'"),
     ("no-signature", _edit_json(_delete("tensors/signature")), JSON, "key 'tensors.signature' is missing; convert the model again"),
     ("input-number", _edit_json(_set("tensors/input", 5)), JSON, "key 'tensors.input' must be a string, not 5"),
-    ("inputs-count", _edit_json(_set("inputs", ["token"])), JSON, "key 'inputs' lists 1 inputs; this bridge feeds 4 (token, position, one per lookback bar)"),
+    ("inputs-count", _edit_json(_set("inputs", ["token"])), JSON, f"key 'inputs' lists 1 inputs; this bridge feeds {FED} ({FED_AS})"),
     ("state-size-wrong", _edit_json(_set("state_size", 256)), TFLITE, "tensor shape (1, 512), but model.json's 'state_size' says 256"),
     ("units-per-beat", _edit_json(_set("tokenizer/config/units_per_beat", 48)), JSON, "model was made for a different tokenizer ('config.units_per_beat' differs); retrain or convert it again"),
     ("no-tokens", _edit_json(_delete("tokenizer/tokens")), JSON, "model was made for a different tokenizer ('tokens' differs); retrain or convert it again"),
@@ -81,7 +86,7 @@ CASES = [
     ("checksum-shape", _edit_json(_set("checksums/model.tflite", "abc")), JSON, "key 'checksums.model.tflite' must be {\"sha256\": 64 hex digits, \"bytes\": a count}"),
     ("no-checksum-for-file", _edit_json(_delete("checksums/model.tflite")), TFLITE, "model.json has no checksum for this file; convert the model again"),
     ("flipped-byte", _flip_byte, TFLITE, f"its sha256 is not the one in model.json; {DAMAGED}"),
-    ("truncated", lambda m: (m / TFLITE).write_bytes((m / TFLITE).read_bytes()[:1000]), TFLITE, f"1000 bytes where model.json says 4559484; {DAMAGED}"),
+    ("truncated", lambda m: (m / TFLITE).write_bytes((m / TFLITE).read_bytes()[:1000]), TFLITE, f"1000 bytes where model.json says {SHIPPED_BYTES}; {DAMAGED}"),
     ("tflite-missing", lambda m: (m / TFLITE).unlink(), TFLITE, "missing model file"),
     ("nested-json", lambda m: (m / JSON).write_text("[" * 100_000), JSON, "not valid JSON (nested too deeply)"),
     ("huge-json", lambda m: (m / JSON).write_bytes(b" " * 1_000_001), JSON, "over the 1 MB limit for a model description"),

@@ -67,11 +67,25 @@ def test_played_bars_are_labelled_as_played():
     assert all(row[1] == FILL_YES for row in played_conditions([GROOVE], 0, fill_file=True))
 
 
-def test_plan_follows_the_seed_density_times_the_factor():
+def test_plan_asks_for_the_seed_density_times_the_factor():
     plan = continuation_plan([GROOVE, GROOVE], 2, Controls(style=2, density=0.5))
     assert plan.bars[:2] == [(2, FILL_NO, density_value(16), 1), (2, FILL_NO, density_value(16), 2)]
     assert plan.bars[2:] == [(2, FILL_NO, density_value(8), 3), (2, FILL_NO, density_value(8), 4)]
     assert continuation_plan([GROOVE], 1, Controls(density=0.0)).bars[1][2] == density_value(0)
+
+
+def test_density_one_leaves_the_density_to_the_seed():
+    assert continuation_plan([GROOVE], 2, Controls()).bars[1:] == [(0, FILL_NO, UNKNOWN, 2), (0, FILL_NO, UNKNOWN, 3)]
+
+
+def test_the_seed_density_is_its_last_bar_with_hits():
+    from bridge.music.conditions import seed_density
+
+    pickup = GROOVE[:3]
+    assert seed_density([pickup, GROOVE]) == 16 and seed_density([GROOVE, pickup, []]) == 3
+    assert seed_density([[], []]) == 0
+    assert continuation_plan([pickup, GROOVE], 1, Controls(density=1.5)).bars[2][2] == density_value(24)
+    assert continuation_plan([[]], 1, Controls(density=1.5)).bars[1][2] == UNKNOWN
 
 
 @pytest.mark.parametrize(
