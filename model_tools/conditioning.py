@@ -55,13 +55,26 @@ def token_conditions(tokens: np.ndarray, bar_conditions: np.ndarray) -> np.ndarr
     return padded[np.clip(bar_index, 0, len(bar_conditions))]
 
 
-def drop_conditions(conditions: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
-    """Windows (n, length, 4) with each droppable input set to UNKNOWN in a `rate` share of windows."""
+def drop_conditions(
+    conditions: np.ndarray, rate: float, rng: np.random.Generator, tokens: np.ndarray | None = None
+) -> np.ndarray:
+    """Windows (n, length, 4) with each droppable input set to UNKNOWN in a `rate` share of windows.
+
+    With the windows' `tokens`, another `rate` share loses its density from a
+    random bar line on: that is how generation at density 1 feeds it (the seed's
+    bars as played, the continuation's left to the model), so training sees it.
+    """
     dropped = conditions.copy()
     for name in DROPPABLE:
         column = CONDITIONS.index(name)
         chosen = rng.random(len(dropped)) < rate
         dropped[chosen, :, column] = UNKNOWN
+    if tokens is not None:
+        column = CONDITIONS.index("density")
+        for window in np.flatnonzero(rng.random(len(dropped)) < rate):
+            lines = np.flatnonzero(tokens[window] == BAR)
+            if len(lines) > 1:
+                dropped[window, rng.choice(lines[1:]) :, column] = UNKNOWN
     return dropped
 
 

@@ -126,8 +126,8 @@ def train(folder: str, run_dir: str, config: TrainConfig, resume: bool = False, 
     # Validation drops conditions the same way (its own fixed draw), so its loss
     # is the loss of the mix of uses the model is trained for.
     x, p, lb, c, y = oversample_fills(x, p, lb, c, y, config.fill_oversample)
-    c = drop_conditions(c, config.condition_dropout, np.random.default_rng(config.seed))
-    vc = drop_conditions(vc, config.condition_dropout, np.random.default_rng(config.seed + 1))
+    c = drop_conditions(c, config.condition_dropout, np.random.default_rng(config.seed), x)
+    vc = drop_conditions(vc, config.condition_dropout, np.random.default_rng(config.seed + 1), vx)
     model, done, best = _resume_point(run) if resume else (None, 0, None)
     if model is None:
         model = build_model(len(vocabulary), POSITION_BUCKETS, config, LOOKBACK_BARS, condition_sizes(len(styles)))

@@ -212,3 +212,16 @@ def test_a_conditioned_model_warm_started_from_a_plain_one_computes_the_same(gro
     conditions = [np.full((1, 40), value) for value in (2, 1, 9, 4)]
     after = model([tokens, zeros, lookback, *conditions], training=False).numpy()
     assert np.abs(before - after).max() < 1e-5  # the new inputs' kernel rows are zero
+
+
+def test_density_is_also_dropped_from_a_bar_line_on_as_generation_feeds_it():
+    from model_tools.conditioning import drop_conditions
+
+    tokens = np.array([[1, 5, 1, 6, 1, 7]] * 300)
+    conditions = np.ones((300, 6, 4), np.int32)
+    dropped = drop_conditions(conditions, 0.25, np.random.default_rng(1), tokens)[:, :, 2]
+    suffix = [row for row in dropped if row.any() and not row.all()]
+    assert 0.1 < len(suffix) / 300 < 0.3
+    for row in suffix:  # known up to a bar line, unknown from it to the end
+        cut = int(np.argmin(row))
+        assert tokens[0, cut] == 1 and cut in (2, 4) and row[:cut].all() and not row[cut:].any()
