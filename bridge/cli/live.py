@@ -55,7 +55,9 @@ def add_bridge_options(p, preset_default: str | None, preset_help: str) -> None:
     p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
     p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
     p.add_argument("--log", metavar="FILE", help="also append the bridge's log to FILE")
-    p.add_argument("--clock", choices=["auto", "external", "internal"], help="override the preset's clock source")
+    p.add_argument(
+        "--clock", choices=["auto", "external", "internal", "link"], help="override the preset's clock source"
+    )
 
 
 class Log:

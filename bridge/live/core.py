@@ -35,7 +35,7 @@ from bridge.live.transport import SEND_EARLY_S, Transport
 from bridge.settings.controls import Controls, control_from_cc
 
 if TYPE_CHECKING:
-    from bridge.live.clock import ClockTracker
+    from bridge.live.song_clock import SongClock
 
 CUT_AHEAD_S = 0.015
 LATE_S = 0.003  # a note sent later than this after its time counts as late
@@ -48,9 +48,9 @@ ROUNDING_TICKS = 1e-6
 
 
 class EngineCore:
-    def __init__(self, settings: LiveSettings, clock_override: str | None = None) -> None:
+    def __init__(self, settings: LiveSettings, clock_override: str | None = None, auto_link: bool = False) -> None:
         self.out = Outbox()
-        self.transport = Transport(settings.clock_source, clock_override, settings.bpm, self.out)
+        self.transport = Transport(settings.clock_source, clock_override, settings.bpm, self.out, auto_link)
         self.performance = Performance(settings.mode, settings.output_channel, self.out, self.transport)
         self.recorder = SeedRecorder(settings.input_classes, settings.input_channels)
         self._take_settings(settings)
@@ -77,7 +77,7 @@ class EngineCore:
         return self.performance.controls
 
     @property
-    def clock(self) -> ClockTracker:
+    def clock(self) -> SongClock:
         return self.transport.clock
 
     # -- the contract -----------------------------------------------------------------------
@@ -131,11 +131,21 @@ class EngineCore:
                 self._song_started()
         elif isinstance(event, ev.Closing):
             self.out.send(self.performance.scheduler.silence())
+        elif isinstance(event, ev.LinkUpdate):
+            if self.transport.link_update(event.state, now) is not None:  # auto: Link's peers came
+                self._reset_performance(self.clock.position)
+        elif isinstance(event, ev.LinkMissing):
+            if self.transport.link_missing(event.reason, now) is not None:
+                self._reset_performance(None)
+                self._song_started()
         elif not isinstance(event, ev.Wake):
             self._on_command(event, now)
 
     def _service(self, now: float) -> None:
-        self.transport.advance(now)
+        was_running, was_position = self.clock.running, self.clock.position
+        for change in self.transport.advance(now):  # Link's Start, Stop and jumps, at their times
+            self._transport_changed(change, was_running, was_position)
+            was_running, was_position = self.clock.running, self.clock.position
         if self.transport.check_stall(now):
             self._reset_performance(self.clock.position)
         self._run_cuts(now)
@@ -204,7 +214,12 @@ class EngineCore:
         if change == "burst":  # the song is being moved (TickArrivals._follow_run): silence now
             self._reset_performance(was_position)
             self.out.log("clock: a burst of ticks far faster than any tempo: a jump, not played; silenced")
-        elif change in ("start", "continue", "jump") or (change == "position" and was_running):
+        elif change is not None:
+            self._transport_changed(change, was_running, was_position)
+
+    def _transport_changed(self, change: str, was_running: bool, was_position: int) -> None:
+        """Start, Continue, a jump or an SPP while running: silence, then play from there; Stop: silence."""
+        if change in ("start", "continue", "jump") or (change == "position" and was_running):
             self._reset_performance(was_position if was_running else None)
             if change == "start":
                 self.performance.history.clear()

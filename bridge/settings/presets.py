@@ -31,7 +31,7 @@ else:  # pragma: no cover - Python 3.10
 FACTORY_PRESETS_DIR = PRESETS_DIR  # presets/ of the checkout, or its copy in an installed wheel
 DEFAULT_PRESET = "call-and-response"
 MODES = ("call_response", "continuous", "loop")
-CLOCK_SOURCES = ("auto", "external", "internal")
+CLOCK_SOURCES = ("auto", "external", "internal", "link")
 NOTE_MAPS = available_note_maps()  # files in presets/note-maps/
 
 
@@ -70,7 +70,7 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
         "loop_bars": Field(int, 4, 1, 16, help="bars generated once and repeated (loop)"),
     },
     "clock": {
-        "source": Field(str, "auto", choices=CLOCK_SOURCES, help="follow MIDI clock, use the internal one, or auto"),
+        "source": Field(str, "auto", choices=CLOCK_SOURCES, help="MIDI clock, Link, internal, or auto"),
         "bpm": Field(float, 120.0, 20, 300, help="tempo of the internal clock"),
     },
     "generation": {
