@@ -16,9 +16,10 @@ A plain object: states, requests and time come in as arguments.
 - **Beat numbers** differ between peers by whole quanta, and a session we
   join renumbers ours: a timeline that moves by whole quanta moves the song's
   origin with it; one that moves the phase by more than a tick is a jump.
-- **Leading.** Alone (no peers once a join's time has passed) and stopped,
-  we start the transport on the next bar line and tell the session, so peers
-  that join later find it playing.  A tempo set here (the preset's bpm, the
+- **Leading.** Alone (no peer seen once a join's time has passed) and
+  stopped, we start the transport on the next bar line and tell the session,
+  so peers that join later find it playing.  Once a peer was seen, the DAW is
+  in charge of Start and Stop, even after it left.  A tempo set here (the preset's bpm, the
   UI) is shared with the session; a peer's tempo is followed.
 """
 
@@ -54,6 +55,7 @@ class LinkClock:
         self.origin = 0.0  # the Link beat of song tick 0
         self.requests: list[LinkControl] = []  # for the Link session, taken by the transport
         self.led = False
+        self.had_peers = False  # a DAW was here: it is in charge of the transport, not us
         self.now = now
         self._lead_after = now + JOIN_WAIT_S
         self._pending: tuple[bool, float] | None = None  # (playing, at): an announced Start or Stop
@@ -64,6 +66,7 @@ class LinkClock:
     def update(self, state: LinkState, now: float) -> list[str]:
         """A new look at the session; returns the log lines it is worth (peers, tempo)."""
         old, self.state, self.bpm = self.state, state, state.timeline.tempo
+        self.had_peers = self.had_peers or state.peers > 0
         lines = []
         if old is None:
             lines.append(f"Link: {state.timeline.tempo:.2f} BPM, {_peers(state.peers)}")
@@ -125,16 +128,21 @@ class LinkClock:
 
     def _lead(self, now: float) -> None:
         """Alone and stopped once a join's time has passed: start on the next bar line, and say so."""
+        if not self._may_lead() or now < self._lead_after:
+            return
         state = self.state
-        if self.led or state is None or self.running or self._pending is not None or now < self._lead_after:
-            return
-        if state.peers or state.playing:
-            return
+        assert state is not None  # _may_lead
         self.led = True
         bar = bar_line_at_or_before(state.timeline.beat_at(now + START_AHEAD_S), 0.0) + QUANTUM
         at = state.timeline.time_at(bar)
         self._pending = (True, at)
         self.requests.append(LinkControl(playing=True, at=at))
+
+    def _may_lead(self) -> bool:
+        state = self.state
+        if self.led or self.had_peers or state is None or state.playing:
+            return False
+        return not self.running and self._pending is None
 
     def _start(self, at: float, now: float) -> str:
         assert self.state is not None  # a Start is pending only once a state came
@@ -164,7 +172,7 @@ class LinkClock:
         due = [] if self._pending is None else [self._pending[1]]
         if self.running and self.state is not None:
             due.append(self.state.timeline.time_at(self.origin + (self.position + 1) / TICKS_PER_BEAT))
-        if not self.led and self.state is not None and not self.running:
+        if self._may_lead():
             due.append(self._lead_after)
         return min(due, default=None)
 

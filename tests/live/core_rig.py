@@ -25,6 +25,7 @@ from bridge.live.events import (
     Downbeat,
     GeneratedBar,
     Job,
+    LinkControl,
     Log,
     MidiIn,
     Preview,
@@ -108,14 +109,16 @@ class CoreRig:
     bpm: float = 120.0
     now: float = 0.0
     auto_deliver: bool = True  # a worker faster than any deadline: results arrive right after their job
+    auto_link: bool = False  # the auto clock source watches Ableton Link (EngineCore's argument)
 
     def __post_init__(self) -> None:
-        self.core = EngineCore(LiveSettings.from_preset(preset(self.values)), self.clock_source)
+        self.core = EngineCore(LiveSettings.from_preset(preset(self.values)), self.clock_source, self.auto_link)
         self.sent: list[tuple[float, tuple[int, ...]]] = []
         self.sent_ticks: list[tuple[int, tuple[int, ...]]] = []  # (song tick it was sent for, message)
         self.jobs: list[Job | Preview] = []
         self.pending: list = []  # worker results not yet delivered
         self.logs: list[str] = []
+        self.link_controls: list[LinkControl] = []  # requests to the Link session
         self.sounding: set[tuple[int, int]] = set()
         self.generated_on: dict[tuple[int, int], int] = {}  # sounding notes the model wrote: tick sent
         self._passed_through: set[tuple[int, int]] = set()  # thru note-ons on their way out
@@ -194,6 +197,8 @@ class CoreRig:
             self.worker.epoch = action.epoch
         elif isinstance(action, Log):
             self.logs.append(action.line)
+        elif isinstance(action, LinkControl):
+            self.link_controls.append(action)
 
     def _sent(self, message: tuple[int, ...]) -> None:
         self.sent.append((self.now, message))
