@@ -146,14 +146,11 @@ def test_auto_without_link_leaves_the_session_alone():
 def test_link_chosen_without_the_extra_says_how_to_install_it_and_plays_on_the_internal_clock():
     rig = CoreRig(CONTINUOUS, clock_source="link")
     rig.step(LinkMissing("Ableton Link is not installed: pip install 'beat-generation[link]' (GPL-2.0-or-later)"))
-    assert (
-        rig.logs[-2:]
-        == [
-            "Ableton Link is not installed: pip install 'beat-generation[link]' (GPL-2.0-or-later)",
-            "clock source link: the internal clock plays instead",
-        ]
-        or "internal clock at 120 BPM" in rig.logs
-    )
+    assert rig.logs[1:] == [
+        "Ableton Link is not installed: pip install 'beat-generation[link]' (GPL-2.0-or-later)",
+        "clock source link: the internal clock plays instead",
+        "internal clock at 120 BPM",
+    ]
     assert rig.core.transport.kind == "internal" and rig.core.clock.running
 
 
