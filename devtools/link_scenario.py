@@ -1,0 +1,253 @@
+"""The bridge on Ableton Link through real JACK ports, as a DAW would use it: for the Link tests and bench-live.
+
+    python -m devtools.private_net -- python -m devtools.link_scenario --bpm 120 --tempo-at 5:150 --stop-at 8
+
+Run it only inside a private network namespace (devtools.private_net): Link
+multicasts.  One run: a private jackd, a Link "DAW" (devtools.link_peer) that
+starts the transport and plays the seed into the bridge's input, `beatgen run
+--clock link`, and one jack_midi_dump recorder hearing the DAW's notes, the
+DAW's Link grid and the bridge's answer on the same frame clock.
+
+The recorder's frames and Link's clock are tied by the grid ticks: each is
+sent when the Link clock reaches its time and lands on the next JACK period,
+so the lower edge of (recorded time - Link time) is the tie, fitted as a line
+through per-window minima (the two clocks drift by some ppm).  The recorded
+grid is then replaced by the Link times on that line, and live_analysis
+measures the bridge's notes against it like against a MIDI clock.  The result
+is one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from devtools.jack_rig import JackRig, realtime_allowed
+from devtools.live_analysis import CLOCK, START, STOP, analyze
+from devtools.live_session import beatgen_command, seed_notes
+
+FIT_WINDOWS = 8
+PRESET = """
+[mode]
+kind = "continuous"
+listen_bars = 2
+[generation]
+random_seed = 2026
+[feel]
+quantize = 1.0
+[clock]
+source = "link"
+"""
+
+
+class Peer:
+    """devtools.link_peer as a child process, one command and one JSON answer at a time."""
+
+    def __init__(self, env: dict, bpm: float, seed: list[tuple[int, int, int]]) -> None:
+        seed_text = " ".join(f"{t},{n},{v}" for t, n, v in seed)
+        command = [sys.executable, "-m", "devtools.link_peer", "--bpm", str(bpm), "--seed", seed_text]
+        self.process = subprocess.Popen(
+            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent
+        )
+        self.read()  # {"ready": true}
+
+    def read(self) -> dict:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the Link peer exited ({self.process.poll()})")
+        return json.loads(line)
+
+    def ask(self, command: str) -> dict:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self.read()
+
+    def quit(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.write("quit\n")
+            self.process.stdin.close()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def fit_line(recorded: list[float], link_s: list[float]) -> tuple[float, float]:
+    """recorded ~ a + b * link on the lower edge: least squares through each window's minimum."""
+    points = []
+    size = max(len(recorded) // FIT_WINDOWS, 1)
+    for start in range(0, len(recorded), size):
+        window = list(zip(link_s[start : start + size], recorded[start : start + size]))
+        x, y = min(window, key=lambda pair: pair[1] - pair[0])
+        points.append((x, y - x))
+    if len(points) < 2:
+        return points[0][1], 1.0
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_d = sum(d for _, d in points) / len(points)
+    slope = sum((x - mean_x) * (d - mean_d) for x, d in points) / sum((x - mean_x) ** 2 for x, _ in points)
+    return mean_d - slope * mean_x, 1.0 + slope
+
+
+def on_link_grid(events: list[tuple[float, bytes]], ticks_us: list[int]) -> list[tuple[float, bytes]] | None:
+    """The recording with the grid's Start/ticks/Stop moved onto the Link times fitted to the recorder's clock;
+    None where the recorder did not hear every tick the peer sent."""
+    grid = [(i, when) for i, (when, data) in enumerate(events) if data[0] == CLOCK]
+    if len(grid) != len(ticks_us) or not grid:
+        return None
+    link_s = [us / 1e6 for us in ticks_us]
+    a, b = fit_line([when for _i, when in grid], link_s)
+    moved = list(events)
+    for (index, _when), at in zip(grid, link_s):
+        moved[index] = (a + b * at, events[index][1])
+    for index, (when, data) in enumerate(events):  # Start and Stop on the tick they go with
+        if data[0] == START:
+            following = [moved[i][0] for i, _w in grid if i > index]
+            moved[index] = ((following[0] - 1e-6) if following else when, data)
+        elif data[0] == STOP:
+            moved[index] = (when, data)
+    return sorted(moved, key=lambda event: event[0])
+
+
+def run(args) -> dict:
+    seed = seed_notes()
+    folder = Path(tempfile.mkdtemp(prefix="beatgen-link-"))
+    preset = folder / "preset.toml"
+    preset.write_text(PRESET)
+    log_path = folder / "bridge.log"
+    with JackRig(period=args.period, realtime=args.realtime, port_max=256).start() as rig:
+        env = dict(rig.env(), BEATGEN_LINK_AUTO="on")
+        peer = Peer(env, args.bpm, seed)
+        try:
+            return _session(args, rig, env, peer, preset, log_path)
+        finally:
+            peer.quit()
+
+
+def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: Path) -> dict:
+    launched = time.monotonic()
+    command = beatgen_command() + ["run", "--backend", "jack", "--preset", str(preset), "--clock", "link"]
+    with open(log_path, "a") as log_file:
+        bridge = subprocess.Popen(command, env=env, stderr=log_file, stdout=subprocess.DEVNULL)
+    try:
+        bridge_in = rig.wait_for_port("Beat Generation In", timeout=15, process=bridge)
+        bridge_out = rig.wait_for_port("Beat Generation Out", timeout=15, process=bridge)
+        ready = time.monotonic() - launched
+        notes, grid = rig.wait_for_port("Link DAW notes"), rig.wait_for_port("Link DAW grid")
+        recorder = rig.record(grid, notes, bridge_out)
+        rig.connect(notes, bridge_in)
+        peers = peer.ask("peers 1 5")["peers"]
+        time.sleep(0.3)
+        xruns = rig.xruns()
+        cpu_before = _cpu_seconds(bridge.pid)
+        started = peer.ask("start")
+        t0 = time.monotonic()
+        beat_s = 60.0 / args.bpm
+        for at_bar, tempo in args.tempo_at:
+            _sleep_until(t0 + 0.2 + at_bar * 4 * beat_s)
+            peer.ask(f"tempo {tempo}")
+            beat_s = 60.0 / tempo  # later bars at the new tempo (roughly: the bars are counted from the start)
+        _sleep_until(t0 + 0.2 + args.stop_at * 4 * 60.0 / args.bpm if not args.tempo_at else time.monotonic())
+        if args.tempo_at:
+            time.sleep(args.bars_after_tempo * 4 * beat_s)
+        elapsed = time.monotonic() - t0
+        cpu = (_cpu_seconds(bridge.pid) - cpu_before) / elapsed * 100
+        peak_rss, own_rss = _memory(bridge.pid)
+        if args.leave:  # the DAW quits mid-song: the bridge plays on at the last tempo, then is stopped
+            report = peer.ask("report")
+            stopped = {"stop_us": None}
+            peer.quit()
+            time.sleep(2 * 4 * beat_s)
+            bridge.terminate()
+            bridge.wait(10)
+        else:
+            stopped = peer.ask("stop")
+            time.sleep(1.0)
+            report = peer.ask("report")
+        events = recorder.stop()
+        xruns = rig.xruns() - xruns
+    finally:
+        if bridge.poll() is None:
+            bridge.terminate()
+            bridge.wait(10)
+    log = log_path.read_text()
+    moved = on_link_grid(events, report["ticks_us"])
+    result = analyze(moved, channel=9) if moved is not None else None
+    stop_time = result.stop_time if result is not None else None
+    return {
+        "bpm": args.bpm,
+        "peers_seen": peers,
+        "start_us": started["start_us"],
+        "stop_us": stopped["stop_us"],
+        "grid_heard": moved is not None,
+        "errors_ms": result.errors_ms if result else [],
+        "grid_ticks": result.grid_ticks if result else [],
+        "note_times": [when for when, _n, _v in result.note_ons] if result else [],
+        "unmatched_note_ons": result.unmatched_note_ons if result else None,
+        "stop_time": stop_time,
+        "note_ons_after_stop": sum(1 for when, _n, _v in result.note_ons if stop_time and when > stop_time)
+        if result
+        else None,
+        "cpu_percent": cpu,
+        "peak_rss_mb": peak_rss / 2**20,
+        "rss_without_jack_shm_mb": own_rss / 2**20,
+        "ports_ready_s": ready,
+        "xruns": xruns,
+        "bridge_exit": bridge.returncode,
+        "last_grid_time": max((when for when, data in (moved or []) if data[0] == CLOCK), default=None),
+        "log": log,
+    }
+
+
+def _sleep_until(when: float) -> None:
+    time.sleep(max(0.0, when - time.monotonic()))
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    peak = int(status.split("VmHWM:")[1].split()[0]) * 1024
+    jack, current = 0, ""
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        parts = line.split()
+        if parts and "-" in parts[0] and not parts[0].endswith(":"):
+            current = parts[-1] if len(parts) >= 6 else ""
+        elif parts[:1] == ["Rss:"] and current.startswith("/dev/shm/jack"):
+            jack += int(parts[1]) * 1024
+    return peak, int(status.split("VmRSS:")[1].split()[0]) * 1024 - jack
+
+
+def _tempo_change(text: str) -> tuple[float, float]:
+    bar, bpm = text.split(":")
+    return float(bar), float(bpm)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="the bridge on Link through JACK (run under devtools.private_net)")
+    parser.add_argument("--bpm", type=float, default=120.0)
+    parser.add_argument("--period", type=int, default=256)
+    parser.add_argument("--stop-at", type=float, default=8.0, help="bars after the start (without tempo changes)")
+    parser.add_argument("--tempo-at", type=_tempo_change, action="append", default=[], metavar="BAR:BPM")
+    parser.add_argument("--bars-after-tempo", type=float, default=3.0)
+    parser.add_argument("--realtime", choices=["auto", "on", "off"], default="auto")
+    parser.add_argument("--leave", action="store_true", help="the DAW quits at --stop-at instead of stopping")
+    args = parser.parse_args(argv)
+    args.realtime = args.realtime == "on" or (args.realtime == "auto" and realtime_allowed())
+    print(json.dumps(run(args)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
