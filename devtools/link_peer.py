@@ -136,7 +136,8 @@ class LinkPeer:
             time.sleep(min(left / 1e6, 0.002) if left > 300 else 0)
 
     def report(self) -> dict:
-        return {"ticks_us": list(self.ticks_us), "starts": self.starts, "stops": self.stops}
+        tempo = self.link.captureAppSessionState().tempo()
+        return {"ticks_us": list(self.ticks_us), "starts": self.starts, "stops": self.stops, "tempo": tempo}
 
     def close(self) -> None:
         self._playing.clear()

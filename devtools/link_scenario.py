@@ -145,6 +145,9 @@ def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: 
         recorder = rig.record(grid, notes, bridge_out)
         rig.connect(notes, bridge_in)
         peers = peer.ask("peers 1 5")["peers"]
+        # The DAW sets its tempo once joined, as a producer does in Live: two sessions started within a
+        # second of each other can merge on either one's tempo (seen once in ten runs here).
+        peer.ask(f"tempo {args.bpm}")
         time.sleep(0.3)
         xruns = rig.xruns()
         cpu_before = _cpu_seconds(bridge.pid)
@@ -185,6 +188,7 @@ def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: 
     return {
         "bpm": args.bpm,
         "peers_seen": peers,
+        "daw_tempo": report.get("tempo"),
         "start_us": started["start_us"],
         "stop_us": stopped["stop_us"],
         "grid_heard": moved is not None,
