@@ -70,7 +70,7 @@ class LinkPeer:
         state = self.link.captureAppSessionState()
         beat = state.beatAtTime(self.now() + 200_000, QUANTUM)
         bar = (int(beat // QUANTUM) + 1) * QUANTUM
-        at = state.timeAtBeat(bar, QUANTUM)
+        at = int(state.timeAtBeat(bar, QUANTUM))
         state.setIsPlaying(True, at)
         self.link.commitAppSessionState(state)
         with self._lock:
@@ -103,7 +103,7 @@ class LinkPeer:
             with self._lock:
                 origin = self._origin
             state = self.link.captureAppSessionState()
-            self._sleep_until(state.timeAtBeat(origin, QUANTUM))
+            self._sleep_until(int(state.timeAtBeat(origin, QUANTUM)))
             if not self._playing.is_set():
                 continue
             self.grid.send_message([START])
@@ -111,7 +111,7 @@ class LinkPeer:
             offs: list[tuple[int, int]] = []
             while self._playing.is_set():
                 state = self.link.captureAppSessionState()
-                when = state.timeAtBeat(origin + tick / TICKS_PER_BEAT, QUANTUM)
+                when = int(state.timeAtBeat(origin + tick / TICKS_PER_BEAT, QUANTUM))
                 if when - self.now() > 3000:
                     time.sleep(0.002)
                     continue
