@@ -37,6 +37,12 @@ def add_commands(commands) -> None:
     p.add_argument("--port-max", type=int, default=256, help="jackd --port-max (default 256; 0: jackd's default)")
     p.add_argument("--ui", action="store_true", help="measure with the terminal UI running (beatgen tui, headless)")
     p.add_argument(
+        "--clock",
+        choices=["midi", "link"],
+        default="midi",
+        help="follow jack_midi_clock (default) or an Ableton Link DAW (in a private network namespace)",
+    )
+    p.add_argument(
         "--save", type=Path, metavar="DIR", help="keep each tempo's recording, bridge log and jackd log in DIR"
     )
     p.set_defaults(handler=_bench_live)
@@ -160,8 +166,9 @@ def _bench_live(args) -> int:
         print("beatgen bench-live needs a checkout of the repository (devtools/ is not installed)", file=sys.stderr)
         return 2
     return run_bench_live(
-        tuple(args.bpm), args.bars, args.period, args.json, args.realtime, args.port_max or None, args.ui, args.save
-    )
+        tuple(args.bpm), args.bars, args.period, args.json, args.realtime, args.port_max or None, args.ui, args.save,
+        args.clock,
+    )  # fmt: skip
 
 
 def _devtools_bench_live():
