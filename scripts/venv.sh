@@ -22,3 +22,14 @@ ensure_venv() {
     # shellcheck disable=SC1091
     source .venv/bin/activate
 }
+
+# The optional Ableton Link extra (GPL-2.0-or-later, see README.md): installed where a wheel exists;
+# where none does (an unusual platform or Python), the bridge runs without Link and says so when asked for it.
+ensure_link_extra() {
+    local stamp=".venv/.link-tried"
+    [ -f "$stamp" ] && return 0
+    if ! .venv/bin/python -m pip install --quiet --only-binary=:all: "LinkPython-extern>=1.3,<2" 2>/dev/null; then
+        echo "note: no Ableton Link wheel for this platform; the bridge runs without Link" >&2
+    fi
+    touch "$stamp"
+}
