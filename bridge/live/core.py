@@ -33,6 +33,7 @@ from bridge.live.settings import LiveSettings
 from bridge.live.status import BEATS_PER_BAR, TICKS_PER_BAR, EngineStatus, snapshot
 from bridge.live.transport import SEND_EARLY_S, Transport
 from bridge.settings.controls import Controls, control_from_cc
+from bridge.system.safe_text import printable
 
 if TYPE_CHECKING:
     from bridge.live.clock import ClockTracker
@@ -363,10 +364,10 @@ class EngineCore:
         if new.output_channel != scheduler.channel:
             self.out.send(scheduler.change_channel(new.output_channel))  # what sounds stops on the old one
         same = new.preset.name == self.preset.name
-        description = "settings updated" if same else new.preset["preset"]["description"] or new.mode.kind
+        summary = f"preset {printable(new.preset.name, 80)}: settings updated" if same else new.preset.summary()
         self._take_settings(new)
         self.transport.set_bpm(new.bpm)
-        self.out.log(f"preset {new.preset.name}: {description}")
+        self.out.log(summary)
         self.performance.apply_mode(new.mode, self._last_line_open() + 1)
         was_position = self.clock.position
         switched = self.transport.switch(new.clock_source, now)
