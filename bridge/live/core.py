@@ -66,8 +66,8 @@ class EngineCore:
 
     def _take_settings(self, settings: LiveSettings) -> None:
         self.preset = settings.preset
+        self.performance.output_notes = settings.output_notes  # first: new controls may re-shape notes
         self.performance.controls = settings.controls
-        self.performance.output_notes = settings.output_notes
         self.input_channel = settings.input_channel  # 0 = all
         self.recorder.note_map, self.recorder.channels = dict(settings.input_classes), settings.input_channels
         self.trigger_note, self.trigger_cc = settings.trigger_note, settings.trigger_cc

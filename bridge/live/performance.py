@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from bridge.live.bar_history import GENERATED, SEED, BarHistory
+from bridge.live.bars_out import BarsOut
 from bridge.live.clock import TICKS_PER_BEAT
 from bridge.live.events import Downbeat, GeneratedBar, Job, Outbox
 from bridge.live.modes import ANSWERING, LOOPING, Conductor, ModeSettings, Plan
@@ -20,17 +21,18 @@ from bridge.live.status import BEATS_PER_BAR, TICKS_PER_BAR
 from bridge.live.takes import Repertoire
 from bridge.live.transport import Transport
 from bridge.music.hits import Hit
-from bridge.settings.controls import DOWNBEAT_CELL_BEATS, Controls, shape_bar, split_downbeat
+from bridge.settings.controls import DOWNBEAT_CELL_BEATS, Controls, feel_changed, shape_pairs, split_downbeat
 
 
 class Performance:
     def __init__(self, mode: ModeSettings, output_channel: int, out: Outbox, transport: Transport) -> None:
         self.conductor = Conductor(mode)
         self.scheduler = NoteScheduler(channel=output_channel)
+        self.bars_out = BarsOut(self.scheduler)
         self.history = BarHistory()
         self.repertoire = Repertoire()
         self.out, self.transport = out, transport
-        self.controls = Controls()
+        self._controls = Controls()
         self.output_notes: tuple[int, ...] = ()
         self.rng = np.random.default_rng()
         self.epoch = 0
@@ -38,6 +40,19 @@ class Performance:
         self.downbeats: dict[int, tuple[int, list[Hit], bool]] = {}  # line -> (epoch, notes, late) sent ahead
         self.bars_generated = self.late_bars = 0
         self.now = 0.0  # the time of the step being handled (for how late a bar came)
+
+    @property
+    def controls(self) -> Controls:
+        return self._controls
+
+    @controls.setter
+    def controls(self, new: Controls) -> None:
+        """New controls; a feel change (mute, lock, velocity, swing, humanize, quantize) re-shapes
+        every note not yet sent, so it is heard at once rather than from the next bar."""
+        old, self._controls = self._controls, new
+        if feel_changed(old, new):
+            for line in self.bars_out.reshape(self._shape, self.output_notes):
+                self.history.put(line, GENERATED, self.bars_out.notes(line))
 
     def cancel_work(self) -> None:
         """Drop every job queued or running: results of older epochs are ignored when they come."""
@@ -51,7 +66,7 @@ class Performance:
             return
         if plan.drop_from is not None:
             self.cancel_work()
-            self.scheduler.drop_from(plan.drop_from * TICKS_PER_BAR)
+            self.bars_out.drop_from(plan.drop_from)
             self.history.drop_generated_from(plan.drop_from)
         if plan.reset_at is not None:
             self.call_bars = {}
@@ -105,26 +120,26 @@ class Performance:
             return
         line = downbeat.line
         late = self._note_late_bar(line, line * TICKS_PER_BAR)
-        shaped = self._schedule_hits(line, downbeat.hits, split_downbeat(self._lock_source(line))[0])
+        shaped = self._schedule_hits(line, downbeat.hits, "downbeat")
         self.downbeats[line] = (downbeat.epoch, shaped, late)
         self.history.put(line, GENERATED, shaped)
 
     def _schedule_rest(self, bar: GeneratedBar) -> None:
         """The notes of a bar after the downbeat the worker sent ahead (on_downbeat)."""
-        epoch, downbeat, downbeat_late = self.downbeats.pop(bar.line, (bar.epoch, [], False))
+        epoch, _downbeat, downbeat_late = self.downbeats.pop(bar.line, (bar.epoch, [], False))
         if not downbeat_late:  # one late bar is counted once
             rest_start = bar.line * TICKS_PER_BAR + DOWNBEAT_CELL_BEATS * TICKS_PER_BEAT
             self._note_late_bar(bar.line, rest_start, "past its first 16th")
         rest = split_downbeat(bar.hits)[1]
-        shaped = self._schedule_hits(bar.line, rest, split_downbeat(self._lock_source(bar.line))[1])
-        notes = (downbeat if epoch == bar.epoch else []) + shaped
+        shaped = self._schedule_hits(bar.line, rest, "rest")
+        notes = self.bars_out.notes(bar.line) if epoch == bar.epoch else shaped
         self.history.put(bar.line, GENERATED, notes)
         self._note_silent_bar(bar.line, notes)
 
     def _schedule_bar(self, line: int, hits: list[Hit], fresh: bool) -> None:
         if fresh:
             self._note_late_bar(line, line * TICKS_PER_BAR)
-        notes = self._schedule_hits(line, hits, self._lock_source(line))
+        notes = self._schedule_hits(line, hits, "bar")
         self.history.put(line, GENERATED, notes)
         if fresh:
             self._note_silent_bar(line, notes)
@@ -134,14 +149,18 @@ class Performance:
         if not notes:
             self.out.log(f"bar {line + 1} has no notes to play")
 
-    def _schedule_hits(self, line: int, hits: list[Hit], lock_source: list[Hit]) -> list[Hit]:
-        """Shape a bar's hits (or a part of them) and schedule them; returns the notes as shaped."""
+    def _schedule_hits(self, line: int, hits: list[Hit], part: str) -> list[Hit]:
+        """Shape a bar's hits (or a part of them: "bar", "downbeat", "rest") and schedule them;
+        returns the notes as shaped."""
+        return self.bars_out.schedule(line, hits, part, self._shape, self.output_notes)
+
+    def _shape(self, line: int, hits: list[Hit], part: str) -> list[tuple[Hit, Hit]]:
+        """(source hit, note) pairs for a bar's `part`, with the controls and tempo of now."""
         bpm = self.transport.clock.bpm or self.transport.bpm
-        start = line * TICKS_PER_BAR
-        shaped = shape_bar(hits, self.controls, bpm, self.rng, lock_source, BEATS_PER_BAR)
-        for hit in shaped:
-            self.scheduler.schedule(start + hit.time * TICKS_PER_BEAT, self.output_notes[hit.drum], hit.velocity)
-        return shaped
+        lock_source = self._lock_source(line)
+        if part != "bar":
+            lock_source = split_downbeat(lock_source)[0 if part == "downbeat" else 1]
+        return shape_pairs(hits, self.controls, bpm, self.rng, lock_source, BEATS_PER_BAR)
 
     def _note_late_bar(self, line: int, due_tick: float, part: str = "") -> bool:
         """Count and log a bar (or its `part`) the worker wrote after tick `due_tick` was due: what a
@@ -172,7 +191,7 @@ class Performance:
         was while notes went out; generated bars after that bar were never sent and leave the
         history (None: the clock was not running)."""
         self.cancel_work()
-        self.out.send(self.scheduler.silence())
+        self.out.send(self.bars_out.silence())
         if sent_until_tick is not None:
             self.history.drop_generated_from(max(sent_until_tick, 0) // TICKS_PER_BAR + 1)
         self.repertoire.answer = None
@@ -186,7 +205,7 @@ class Performance:
 
     def panic(self, line: int) -> None:
         self.cancel_work()
-        self.out.send(self.scheduler.panic())
+        self.out.send(self.bars_out.panic())
         self.conductor.listen(line + 1)
         self.out.log("panic: all notes off")
 
@@ -203,7 +222,7 @@ class Performance:
             return
         if settings.kind != old.kind:
             self.cancel_work()
-            self.scheduler.drop_from(line * TICKS_PER_BAR)
+            self.bars_out.drop_from(line)
             self.history.drop_generated_from(line)
             self.repertoire.answer = None
         self.conductor = Conductor(settings)
@@ -257,7 +276,7 @@ class Performance:
             return
         if not self.conductor.recalling:
             self.cancel_work()
-            self.scheduler.drop_from(boundary * TICKS_PER_BAR)
+            self.bars_out.drop_from(boundary)
             self.history.drop_generated_from(boundary)
         self.conductor.cancel_pending()
         self.repertoire.forget_new_loop()
