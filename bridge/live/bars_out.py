@@ -59,6 +59,14 @@ class BarsOut:
         """The notes of bar `line` as planned now (sent or to come), in time order."""
         return sorted((note.note for note in self.planned.get(line, [])), key=lambda hit: (hit.time, hit.drum))
 
+    def played(self) -> dict[int, list[Hit]]:
+        """For each bar still held, the notes that have gone out (before a silence: what was heard)."""
+        queued = self.scheduler.queued_hits()
+        return {
+            line: sorted((n.note for n in planned if n.hit_id not in queued), key=lambda hit: (hit.time, hit.drum))
+            for line, planned in self.planned.items()
+        }
+
     def reshape(self, shape: Shaper, notes: tuple[int, ...]) -> list[int]:
         """Plan every note not yet sent again with `shape` (the controls changed); returns the bars
         whose notes may have changed."""

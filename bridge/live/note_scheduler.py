@@ -119,6 +119,10 @@ class NoteScheduler:
         self.sounding.discard(key)
         return [message]
 
+    def queued_hits(self) -> set[int]:
+        """Ids of the hits whose note-on has not gone out yet."""
+        return {event.hit for event in self._queue if event.order}
+
     def pending(self) -> int:
         return len(self._queue)
 

@@ -191,11 +191,23 @@ class Performance:
         was while notes went out; generated bars after that bar were never sent and leave the
         history (None: the clock was not running)."""
         self.cancel_work()
+        self._keep_only_played()
         self.out.send(self.bars_out.silence())
         if sent_until_tick is not None:
             self.history.drop_generated_from(max(sent_until_tick, 0) // TICKS_PER_BAR + 1)
         self.repertoire.answer = None
         self.downbeats.clear()
+
+    def _keep_only_played(self) -> None:
+        """Before a silence: the history (the pattern view, MIDI export) keeps the notes that went out,
+        not those the silence cancels; bars after the last note played leave it."""
+        played = self.bars_out.played()
+        for line, notes in played.items():
+            if notes:
+                self.history.put(line, GENERATED, notes)
+        if played:
+            last = max((line for line, notes in played.items() if notes), default=min(played) - 1)
+            self.history.drop_generated_from(last + 1)
 
     def resume(self, line: int) -> None:
         """The song (re)starts at `line`: listen afresh, a loop keeps playing."""
@@ -205,6 +217,7 @@ class Performance:
 
     def panic(self, line: int) -> None:
         self.cancel_work()
+        self._keep_only_played()
         self.out.send(self.bars_out.panic())
         self.conductor.listen(line + 1)
         self.out.log("panic: all notes off")

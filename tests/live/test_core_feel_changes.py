@@ -82,3 +82,36 @@ def test_a_restart_after_stop_plays_the_new_answer_whole():
     rig.midi(CONTROL_CHANGE | 9, MUTE_KICK_CC, 127)  # after the answer's bar: nothing left to re-shape
     rig.midi(STOP)
     assert kicks(rig)[-4:] == [96, 120, 144, 168]
+
+
+# -- what the history keeps (the pattern view and MIDI export read it) -------------------------
+
+
+def generated_bars(rig: CoreRig) -> dict[int, list[tuple[int, int]]]:
+    """Song bar -> [(tick inside the bar, drum)] of the generated bars the history holds."""
+    return {
+        view.bar: [(round(hit.time * 24), hit.drum) for hit in view.hits]
+        for view in rig.core.performance.history.copy()
+        if view.source == "generated"
+    }
+
+
+def test_after_a_panic_the_history_holds_what_was_played_not_what_panic_cancelled():
+    """issue 13: an export after a panic held the bar panic cancelled (17 notes never played)."""
+    from bridge.live.events import Panic
+
+    rig = rig_with()
+    rig.play_ticks(BAR + 30, CALL, start=True)
+    rig.step(Panic())
+    rig.play_ticks(BAR - 30)
+    rig.midi(STOP)
+    played_kicks = kicks(rig)
+    assert played_kicks == [96, 120]
+    assert generated_bars(rig) == {1: [(0, KICK), (12, SNARE), (24, KICK)]}, "bar 3 (written ahead) is gone too"
+
+
+def test_after_stop_the_history_holds_the_notes_of_the_last_bar_that_went_out():
+    rig = rig_with()
+    rig.play_ticks(BAR + 30, CALL, start=True)
+    rig.midi(STOP)
+    assert generated_bars(rig) == {1: [(0, KICK), (12, SNARE), (24, KICK)]}
