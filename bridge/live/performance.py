@@ -23,6 +23,10 @@ from bridge.live.transport import Transport
 from bridge.music.hits import Hit
 from bridge.settings.controls import DOWNBEAT_CELL_BEATS, Controls, feel_changed, shape_pairs, split_downbeat
 
+# A model-side change closer than this to the next bar line is written from the line after: the model
+# needs a few ms for a bar's first notes (the cut before a line leaves it 15 ms).
+REWRITE_MARGIN_S = 0.03
+
 
 class Performance:
     def __init__(self, mode: ModeSettings, output_channel: int, out: Outbox, transport: Transport) -> None:
@@ -40,6 +44,7 @@ class Performance:
         self.downbeats: dict[int, tuple[int, list[Hit], bool]] = {}  # line -> (epoch, notes, late) sent ahead
         self.bars_generated = self.late_bars = 0
         self.now = 0.0  # the time of the step being handled (for how late a bar came)
+        self.answer_repeated = False  # the answer playing is an earlier one chosen with undo/redo
 
     @property
     def controls(self) -> Controls:
@@ -53,6 +58,8 @@ class Performance:
         if feel_changed(old, new):
             for line in self.bars_out.reshape(self._shape, self.output_notes):
                 self.history.put(line, GENERATED, self.bars_out.notes(line))
+        if old.sampling() != new.sampling():
+            self._rewrite_ahead()
 
     def cancel_work(self) -> None:
         """Drop every job queued or running: results of older epochs are ignored when they come."""
@@ -81,7 +88,10 @@ class Performance:
         if plan.play_loop_line is not None and plan.loop_index in self.repertoire.loop:
             self._schedule_bar(plan.play_loop_line, self.repertoire.loop[plan.loop_index], fresh=False)
         bars = plan.bars
-        if plan.generate_from is not None and self.conductor.state == ANSWERING:
+        if plan.rewrite:
+            assert plan.generate_from is not None  # a rewrite always says where it starts
+            self.repertoire.answer_rewritten(self.epoch, plan.generate_from)
+        elif plan.generate_from is not None and self.conductor.state == ANSWERING:
             bars = self._start_answer(plan.generate_from, plan.bars)
         if plan.hear or plan.generate_from is not None or plan.reset_at is not None or plan.rewind_to is not None:
             c = self.controls
@@ -89,9 +99,35 @@ class Performance:
                       plan.generate_from, bars, plan.loop)  # fmt: skip
             self.out.submit(job)
 
+    def _rewrite_ahead(self) -> None:
+        """Model-side controls changed: bars written ahead are written again from the next bar line
+        (the one after, when the change comes inside the cut's window before it).  A bar still on its
+        way from the model is not: the model wrote its start with the old controls, and its stream
+        cannot go back to a line it has not reached.  An answer repeated by undo/redo stays as chosen."""
+        clock = self.transport.clock
+        if not self.transport.playing or self.answer_repeated:
+            return
+        first = int(clock.position // TICKS_PER_BAR) + 1
+        margin_ticks = REWRITE_MARGIN_S / clock.tick_interval if clock.tick_interval else 2.0
+        if (
+            clock.position > first * TICKS_PER_BAR - margin_ticks
+            or self.scheduler.released_until >= first * TICKS_PER_BAR
+        ):
+            first += 1  # too close to write it in time, or its first notes have gone out already
+        if first not in self.bars_out.parts:
+            return  # not written yet (it will be, with the new controls) or still on its way
+        plan = self.conductor.rewrite_ahead(first)
+        if plan:
+            assert plan.generate_from is not None  # a rewrite always says where it starts
+            first_bar, last_bar = plan.generate_from + 1, plan.generate_from + plan.bars
+            bars = f"bar {first_bar}" if first_bar == last_bar else f"bars {first_bar}-{last_bar}"
+            self.out.log(f"model controls changed: {bars} written again")
+            self.carry_out(plan)
+
     def _start_answer(self, first_line: int, bars: int) -> int:
         """How many bars the model must write: 0 when undo/redo chose an earlier answer to repeat."""
         repeat = self.repertoire.answer_started(self.epoch, first_line, bars)
+        self.answer_repeated = repeat is not None
         if repeat is None:
             return bars
         for index, hits in enumerate(repeat):
