@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -88,6 +89,7 @@ class Log:
                     print(f"{stamp} {line}", file=sys.stderr, flush=True)
                 except (OSError, ValueError):
                     self.stderr_open = False
+                    _stderr_to_devnull()
             if self.file:
                 try:
                     self.file.write(f"{stamp} {line}\n")
@@ -100,6 +102,20 @@ class Log:
                 self.file.close()
             except OSError:
                 pass
+
+
+def _stderr_to_devnull() -> None:
+    """Point sys.stderr (and descriptor 2) at /dev/null once stderr has failed.
+
+    The failed stream keeps the line it could not write; Python flushes
+    sys.stderr at exit and a failing flush turns any exit code into 120.  A
+    stream on /dev/null flushes fine, so the bridge's own exit code survives.
+    """
+    try:
+        devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    except OSError:
+        return
+    sys.stderr = devnull
 
 
 # What ends a process and can be caught: each stops the bridge cleanly (every note switched off) and

@@ -33,6 +33,7 @@ from bridge.live.settings import LiveSettings
 from bridge.live.status import BEATS_PER_BAR, TICKS_PER_BAR, EngineStatus, snapshot
 from bridge.live.transport import SEND_EARLY_S, Transport
 from bridge.settings.controls import Controls, control_from_cc
+from bridge.system.safe_text import printable
 
 if TYPE_CHECKING:
     from bridge.live.song_clock import SongClock
@@ -65,8 +66,8 @@ class EngineCore:
 
     def _take_settings(self, settings: LiveSettings) -> None:
         self.preset = settings.preset
+        self.performance.output_notes = settings.output_notes  # first: new controls may re-shape notes
         self.performance.controls = settings.controls
-        self.performance.output_notes = settings.output_notes
         self.input_channel = settings.input_channel  # 0 = all
         self.recorder.note_map, self.recorder.channels = dict(settings.input_classes), settings.input_channels
         self.trigger_note, self.trigger_cc = settings.trigger_note, settings.trigger_cc
@@ -378,10 +379,10 @@ class EngineCore:
         if new.output_channel != scheduler.channel:
             self.out.send(scheduler.change_channel(new.output_channel))  # what sounds stops on the old one
         same = new.preset.name == self.preset.name
-        description = "settings updated" if same else new.preset["preset"]["description"] or new.mode.kind
+        summary = f"preset {printable(new.preset.name, 80)}: settings updated" if same else new.preset.summary()
         self._take_settings(new)
         self.transport.set_bpm(new.bpm)
-        self.out.log(f"preset {new.preset.name}: {description}")
+        self.out.log(summary)
         self.performance.apply_mode(new.mode, self._last_line_open() + 1)
         was_position = self.clock.position
         switched = self.transport.switch(new.clock_source, now)

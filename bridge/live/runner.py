@@ -114,7 +114,7 @@ class LiveBridge:
         outbox.append(ports)
         engine.set_input_period(ports.input_period)
         self.engine, self.ports = engine, ports
-        self.log(f"preset {self.preset.name}: {self.preset['preset']['description'] or self.preset['mode']['kind']}")
+        self.log(self.preset.summary())
         for reason in ports.passed_over:  # --backend auto: what it tried first, and why not
             self.log(f"ports: passed over {reason}")
         self.log(f"ports ready ({ports.describe()})")

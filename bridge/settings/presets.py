@@ -144,6 +144,15 @@ class Preset:
     def __getitem__(self, section: str) -> dict[str, Any]:
         return self.values[section]
 
+    def summary(self) -> str:
+        """The line "preset NAME: DESCRIPTION" (or the mode when there is none), safe to print.
+
+        Names and descriptions come from files anyone can write: escaped and cut,
+        they cannot move the terminal's cursor, forge log lines or flood the log.
+        """
+        description = self.values["preset"]["description"] or self.values["mode"]["kind"]
+        return f"preset {printable(self.name, 80)}: {printable(description)}"
+
 
 def defaults() -> dict[str, dict[str, Any]]:
     return {section: {key: field.default for key, field in fields.items()} for section, fields in PRESET_SCHEMA.items()}
