@@ -4,12 +4,12 @@
 
 Standalone (LinkPython-extern + python-rtmidi, nothing from `bridge`), so it
 checks the bridge without sharing its bugs.  It joins the Link session with
-Start Stop Sync on and opens two JACK output ports: "Link DAW notes" plays the
-seed (channel 1) from the song's start, as a DAW plays a clip; "Link DAW grid"
-sends Start, a MIDI clock tick at every 24th of a Link beat and Stop, for a
-recorder to hear the Link timeline (never connect it to the bridge).  Each
-message is sent when the Link clock reaches its beat's time, so it lands on
-the next JACK period, as the bridge's notes do.
+Start Stop Sync on and opens a JACK output port, "Link DAW notes", that plays
+the seed (channel 1) from the song's start, as a DAW plays a clip: each note
+is sent when the Link clock reaches its beat's time.  It keeps the Link time
+of every 24th of a beat while playing (computed from the timeline, so a tick
+it reaches late is still exact): the reference grid a benchmark measures
+against, on Link's clock (CLOCK_MONOTONIC_RAW, as JACK's).
 
 Commands on stdin, one a line; each answer is one JSON line on stdout:
   peers N TIMEOUT   wait until the session has N peers -> {"peers": n}
@@ -17,7 +17,7 @@ Commands on stdin, one a line; each answer is one JSON line on stdout:
                     seed's first bar there, like Live -> {"start_us", "beat"}
   tempo BPM         a new tempo from now -> {"tempo"}
   stop              stop now -> {"stop_us"}
-  report            {"ticks_us": [Link time of every grid tick sent], "starts", "stops"}
+  report            {"ticks_us": [Link time of every 24th since Start], "starts", "stops"}
   quit              leave the session and exit (a peer leaving mid-song)
 """
 
@@ -35,7 +35,6 @@ import rtmidi
 QUANTUM = 4
 TICKS_PER_BEAT = 24
 NOTE_TICKS = 3  # the seed's notes last a 32nd
-CLOCK, START, STOP = 0xF8, 0xFA, 0xFC
 
 
 class LinkPeer:
@@ -46,8 +45,6 @@ class LinkPeer:
         self.seed, self.seed_ticks = seed, seed_bars * QUANTUM * TICKS_PER_BEAT
         self.notes = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="link-daw-notes")
         self.notes.open_virtual_port("Link DAW notes")
-        self.grid = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="link-daw-grid")
-        self.grid.open_virtual_port("Link DAW grid")
         self.ticks_us: list[int] = []
         self.starts: list[int] = []
         self.stops: list[int] = []
@@ -92,12 +89,11 @@ class LinkPeer:
         self.link.commitAppSessionState(state)
         self._playing.clear()
         self.stops.append(at)
-        self.grid.send_message([STOP])
         return {"stop_us": at}
 
     def _play(self) -> None:
-        """Send each grid tick and seed note when the Link clock reaches its time (re-read every
-        few ms, so a tempo change is followed)."""
+        """Keep each 24th's Link time and send each seed note when the Link clock reaches it (the
+        timeline re-read every few ms, so a tempo change is followed)."""
         while True:
             self._playing.wait()
             with self._lock:
@@ -106,7 +102,6 @@ class LinkPeer:
             self._sleep_until(int(state.timeAtBeat(origin, QUANTUM)))
             if not self._playing.is_set():
                 continue
-            self.grid.send_message([START])
             tick = 0
             offs: list[tuple[int, int]] = []
             while self._playing.is_set():
@@ -118,7 +113,6 @@ class LinkPeer:
                 self._sleep_until(when)
                 if not self._playing.is_set():
                     break
-                self.grid.send_message([CLOCK])
                 self.ticks_us.append(when)
                 for off_tick, note in [o for o in offs if o[0] <= tick]:
                     self.notes.send_message([0x80, note, 0])
@@ -143,7 +137,6 @@ class LinkPeer:
         self._playing.clear()
         self.link.enabled = False
         self.notes.close_port()
-        self.grid.close_port()
 
 
 def main() -> int:

@@ -5,16 +5,16 @@
 Run it only inside a private network namespace (devtools.private_net): Link
 multicasts.  One run: a private jackd, a Link "DAW" (devtools.link_peer) that
 starts the transport and plays the seed into the bridge's input, `beatgen run
---clock link`, and one jack_midi_dump recorder hearing the DAW's notes, the
-DAW's Link grid and the bridge's answer on the same frame clock.
+--clock link`, and one recorder hearing the DAW's notes and the bridge's answer.
 
-The recorder's frames and Link's clock are tied by the grid ticks: each is
-sent when the Link clock reaches its time and lands on the next JACK period,
-so the lower edge of (recorded time - Link time) is the tie, fitted as a line
-through per-window minima (the two clocks drift by some ppm).  The recorded
-grid is then replaced by the Link times on that line, and live_analysis
-measures the bridge's notes against it like against a MIDI clock.  The result
-is one JSON object on stdout.
+The reference grid is computed, never recorded: the DAW reports the Link time
+of every 24th of a beat since its Start (Link's clock, CLOCK_MONOTONIC_RAW),
+and the recorder (devtools.stamp_recorder) stamps each note with JACK's clock
+for its frame (jack_get_cycle_times, CLOCK_MONOTONIC_RAW too; checked at
+start).  So the grid is frame-exact whatever the DAW's own scheduling, a
+tick it sent late or a cycle lost in an xrun moves nothing, and
+live_analysis measures each of the bridge's notes against the 16th nearest in
+time.  The result is one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ import time
 from pathlib import Path
 
 from devtools.jack_rig import JackRig, realtime_allowed
-from devtools.live_analysis import CLOCK, START, STOP, analyze
+from devtools.live_analysis import STOP, analyze_on_ticks
 from devtools.live_session import beatgen_command, seed_notes
 
-FIT_WINDOWS = 8
+CLOCK_MATCH_US = 1000.0  # JACK's clock minus Link's: measured about 1 us here
 PRESET = """
 [mode]
 kind = "continuous"
@@ -81,40 +81,38 @@ class Peer:
                 self.process.kill()
 
 
-def fit_line(recorded: list[float], link_s: list[float]) -> tuple[float, float]:
-    """recorded ~ a + b * link on the lower edge: least squares through each window's minimum."""
-    points = []
-    size = max(len(recorded) // FIT_WINDOWS, 1)
-    for start in range(0, len(recorded), size):
-        window = list(zip(link_s[start : start + size], recorded[start : start + size]))
-        x, y = min(window, key=lambda pair: pair[1] - pair[0])
-        points.append((x, y - x))
-    if len(points) < 2:
-        return points[0][1], 1.0
-    mean_x = sum(x for x, _ in points) / len(points)
-    mean_d = sum(d for _, d in points) / len(points)
-    slope = sum((x - mean_x) * (d - mean_d) for x, d in points) / sum((x - mean_x) ** 2 for x, _ in points)
-    return mean_d - slope * mean_x, 1.0 + slope
+class Stamper:
+    """devtools.stamp_recorder as a child process: notes stamped in microseconds on JACK's clock."""
+
+    def __init__(self, rig: JackRig, *sources: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "devtools.stamp_recorder", "link-rec"], env=rig.env(), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        hello = json.loads(self.process.stdout.readline() or "{}")
+        if "port" not in hello:
+            raise RuntimeError(f"the stamp recorder did not start ({self.process.poll()})")
+        self.clock_difference_us = hello["jack_minus_raw_us"]
+        for source in sources:
+            rig.connect(source, hello["port"])
+
+    def stop(self) -> list[tuple[float, bytes]]:
+        """(seconds on CLOCK_MONOTONIC_RAW, bytes) of everything heard."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("dump\n")
+        self.process.stdin.close()
+        answer = json.loads(self.process.stdout.readline() or '{"events": []}')
+        self.process.wait(5)
+        return [(us / 1e6, bytes(data)) for us, data in answer["events"]]
 
 
-def on_link_grid(events: list[tuple[float, bytes]], ticks_us: list[int]) -> list[tuple[float, bytes]] | None:
-    """The recording with the grid's Start/ticks/Stop moved onto the Link times fitted to the recorder's clock;
-    None where the recorder did not hear every tick the peer sent."""
-    grid = [(i, when) for i, (when, data) in enumerate(events) if data[0] == CLOCK]
-    if len(grid) != len(ticks_us) or not grid:
-        return None
-    link_s = [us / 1e6 for us in ticks_us]
-    a, b = fit_line([when for _i, when in grid], link_s)
-    moved = list(events)
-    for (index, _when), at in zip(grid, link_s):
-        moved[index] = (a + b * at, events[index][1])
-    for index, (when, data) in enumerate(events):  # Start and Stop on the tick they go with
-        if data[0] == START:
-            following = [moved[i][0] for i, _w in grid if i > index]
-            moved[index] = ((following[0] - 1e-6) if following else when, data)
-        elif data[0] == STOP:
-            moved[index] = (when, data)
-    return sorted(moved, key=lambda event: event[0])
+def on_link_ticks(events: list[tuple[float, bytes]], ticks_us: list[int], stop_us: int | None):
+    """The Link grid as (seconds, song position) from the DAW's tick times, and the recording with the
+    DAW's Stop added at its Link time (the song ends there, for live_analysis)."""
+    ticks = [(us / 1e6, position) for position, us in enumerate(ticks_us)]
+    stop = [] if stop_us is None else [(stop_us / 1e6, bytes([STOP]))]
+    return ticks, sorted(events + stop, key=lambda event: event[0])
 
 
 def run(args) -> dict:
@@ -141,8 +139,8 @@ def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: 
         bridge_in = rig.wait_for_port("Beat Generation In", timeout=15, process=bridge)
         bridge_out = rig.wait_for_port("Beat Generation Out", timeout=15, process=bridge)
         ready = time.monotonic() - launched
-        notes, grid = rig.wait_for_port("Link DAW notes"), rig.wait_for_port("Link DAW grid")
-        recorder = rig.record(grid, notes, bridge_out)
+        notes = rig.wait_for_port("Link DAW notes")
+        recorder = Stamper(rig, notes, bridge_out)
         rig.connect(notes, bridge_in)
         peers = peer.ask("peers 1 5")["peers"]
         # The DAW sets its tempo once joined, as a producer does in Live: two sessions started within a
@@ -182,8 +180,10 @@ def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: 
             bridge.terminate()
             bridge.wait(10)
     log = log_path.read_text()
-    moved = on_link_grid(events, report["ticks_us"])
-    result = analyze(moved, channel=9) if moved is not None else None
+    ticks, events = on_link_ticks(events, report["ticks_us"], stopped["stop_us"])
+    # Link's clock and JACK's must be one clock (CLOCK_MONOTONIC_RAW both) for the grid to mean anything.
+    same_clock = abs(recorder.clock_difference_us) < CLOCK_MATCH_US
+    result = analyze_on_ticks(events, ticks, channel=9) if same_clock and ticks else None
     stop_time = result.stop_time if result is not None else None
     return {
         "bpm": args.bpm,
@@ -191,7 +191,8 @@ def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: 
         "daw_tempo": report.get("tempo"),
         "start_us": started["start_us"],
         "stop_us": stopped["stop_us"],
-        "grid_heard": moved is not None,
+        "grid_heard": result is not None,
+        "jack_minus_link_us": recorder.clock_difference_us,
         "errors_ms": result.errors_ms if result else [],
         "grid_ticks": result.grid_ticks if result else [],
         "note_times": [when for when, _n, _v in result.note_ons] if result else [],
@@ -206,7 +207,7 @@ def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: 
         "ports_ready_s": ready,
         "xruns": xruns,
         "bridge_exit": bridge.returncode,
-        "last_grid_time": max((when for when, data in (moved or []) if data[0] == CLOCK), default=None),
+        "last_grid_time": ticks[-1][0] if ticks else None,
         "log": log,
     }
 
