@@ -42,7 +42,7 @@ random_seed = 2026
 [feel]
 quantize = 1.0
 [clock]
-source = "link"
+source = "{clock}"
 """
 
 
@@ -107,11 +107,12 @@ class Stamper:
         return [(us / 1e6, bytes(data)) for us, data in answer["events"]]
 
 
-def on_link_ticks(events: list[tuple[float, bytes]], ticks_us: list[int], stop_us: int | None):
+def on_link_ticks(events: list[tuple[float, bytes]], ticks_us: list[int], stop_us: int | None, period_s: float):
     """The Link grid as (seconds, song position) from the DAW's tick times, and the recording with the
-    DAW's Stop added at its Link time (the song ends there, for live_analysis)."""
+    DAW's Stop added where it ends the song for live_analysis: a period after its Link time, since a
+    note sent just before it still lands on the next period (as a DAW's own Stop would)."""
     ticks = [(us / 1e6, position) for position, us in enumerate(ticks_us)]
-    stop = [] if stop_us is None else [(stop_us / 1e6, bytes([STOP]))]
+    stop = [] if stop_us is None else [(stop_us / 1e6 + period_s, bytes([STOP]))]
     return ticks, sorted(events + stop, key=lambda event: event[0])
 
 
@@ -119,7 +120,7 @@ def run(args) -> dict:
     seed = seed_notes()
     folder = Path(tempfile.mkdtemp(prefix="beatgen-link-"))
     preset = folder / "preset.toml"
-    preset.write_text(PRESET)
+    preset.write_text(PRESET.format(clock=args.clock))
     log_path = folder / "bridge.log"
     with JackRig(period=args.period, realtime=args.realtime, port_max=256).start() as rig:
         env = dict(rig.env(), BEATGEN_LINK_AUTO="on")
@@ -132,7 +133,7 @@ def run(args) -> dict:
 
 def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: Path) -> dict:
     launched = time.monotonic()
-    command = beatgen_command() + ["run", "--backend", "jack", "--preset", str(preset), "--clock", "link"]
+    command = beatgen_command() + ["run", "--backend", "jack", "--preset", str(preset), "--clock", args.clock]
     with open(log_path, "a") as log_file:
         bridge = subprocess.Popen(command, env=env, stderr=log_file, stdout=subprocess.DEVNULL)
     try:
@@ -180,7 +181,7 @@ def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: 
             bridge.terminate()
             bridge.wait(10)
     log = log_path.read_text()
-    ticks, events = on_link_ticks(events, report["ticks_us"], stopped["stop_us"])
+    ticks, events = on_link_ticks(events, report["ticks_us"], stopped["stop_us"], rig.period / rig.rate)
     # Link's clock and JACK's must be one clock (CLOCK_MONOTONIC_RAW both) for the grid to mean anything.
     same_clock = abs(recorder.clock_difference_us) < CLOCK_MATCH_US
     result = analyze_on_ticks(events, ticks, channel=9) if same_clock and ticks else None
@@ -198,6 +199,11 @@ def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: 
         "note_times": [when for when, _n, _v in result.note_ons] if result else [],
         "unmatched_note_ons": result.unmatched_note_ons if result else None,
         "stop_time": stop_time,
+        "note_ons_after_stop_s": [
+            when - stop_time for when, _n, _v in result.note_ons if stop_time and when > stop_time
+        ]
+        if result
+        else None,
         "note_ons_after_stop": sum(1 for when, _n, _v in result.note_ons if stop_time and when > stop_time)
         if result
         else None,
@@ -247,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tempo-at", type=_tempo_change, action="append", default=[], metavar="BAR:BPM")
     parser.add_argument("--bars-after-tempo", type=float, default=3.0)
     parser.add_argument("--realtime", choices=["auto", "on", "off"], default="auto")
+    parser.add_argument("--clock", choices=["link", "auto"], default="link", help="the bridge's clock source")
     parser.add_argument("--leave", action="store_true", help="the DAW quits at --stop-at instead of stopping")
     args = parser.parse_args(argv)
     args.realtime = args.realtime == "on" or (args.realtime == "auto" and realtime_allowed())

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from bridge.live import events as ev
 from bridge.live.clock import DROP_AHEAD_TICKS, MIN_TICK_SECONDS, TICKS_PER_BEAT
+from bridge.live.core_transport import TransportEvents
 from bridge.live.events import Action, Event, Outbox
 from bridge.live.midi_input import TRANSPORT_MESSAGES, usable_messages
 from bridge.live.modes import HEARING, LISTENING, LOOPING
@@ -36,7 +37,7 @@ from bridge.settings.controls import Controls, control_from_cc
 from bridge.system.safe_text import printable
 
 if TYPE_CHECKING:
-    from bridge.live.song_clock import SongClock
+    pass
 
 CUT_AHEAD_S = 0.015
 LATE_S = 0.003  # a note sent later than this after its time counts as late
@@ -48,7 +49,7 @@ OWN_ECHO_S = 0.2  # a note-on equal to one we sent this recently is our own outp
 ROUNDING_TICKS = 1e-6
 
 
-class EngineCore:
+class EngineCore(TransportEvents):
     def __init__(self, settings: LiveSettings, clock_override: str | None = None, auto_link: bool = False) -> None:
         self.out = Outbox()
         self.transport = Transport(settings.clock_source, clock_override, settings.bpm, self.out, auto_link)
@@ -76,10 +77,6 @@ class EngineCore:
     @property
     def controls(self) -> Controls:
         return self.performance.controls
-
-    @property
-    def clock(self) -> SongClock:
-        return self.transport.clock
 
     # -- the contract -----------------------------------------------------------------------
 
@@ -133,12 +130,9 @@ class EngineCore:
         elif isinstance(event, ev.Closing):
             self.out.send(self.performance.scheduler.silence())
         elif isinstance(event, ev.LinkUpdate):
-            if self.transport.link_update(event.state, now) is not None:  # auto: Link's peers came
-                self._reset_performance(self.clock.position)
+            self._on_link_update(event.state, now)
         elif isinstance(event, ev.LinkMissing):
-            if self.transport.link_missing(event.reason, now) is not None:
-                self._reset_performance(None)
-                self._song_started()
+            self._on_link_missing(event.reason, now)
         elif not isinstance(event, ev.Wake):
             self._on_command(event, now)
 
@@ -199,37 +193,6 @@ class EngineCore:
         for name in self.cc_controls.get(number, ()):
             self.performance.controls = control_from_cc(self.controls, name, value)
             self.out.log(f"CC {number} = {value}: {name} -> {getattr(self.controls, name, value)}")
-
-    def _on_clock_message(self, message: list[int], stamp: float) -> None:
-        transport = self.transport
-        if not transport.following_external:
-            if transport.source == "internal":
-                return
-            self._reset_performance(self.clock.position)
-            transport.follow_external()
-        transport.heard_external = True
-        was_running, was_position = self.clock.running, self.clock.position
-        change = transport.feed_external(message, stamp)
-        if change == "back" and self.next_line is None:  # not restarted by an SPP while stalled
-            self._restart_at(max(self.clock.position, 0))  # the tick just counted plays first
-        if change == "burst":  # the song is being moved (TickArrivals._follow_run): silence now
-            self._reset_performance(was_position)
-            self.out.log("clock: a burst of ticks far faster than any tempo: a jump, not played; silenced")
-        elif change is not None:
-            self._transport_changed(change, was_running, was_position)
-
-    def _transport_changed(self, change: str, was_running: bool, was_position: int) -> None:
-        """Start, Continue, a jump or an SPP while running: silence, then play from there; Stop: silence."""
-        if change in ("start", "continue", "jump") or (change == "position" and was_running):
-            self._reset_performance(was_position if was_running else None)
-            if change == "start":
-                self.performance.history.clear()
-            self._restart_at({"start": 0, "jump": self.clock.position}.get(change, self.clock.position + 1))
-            self.out.log(f"transport {change} at bar {max(self.clock.position + 1, 0) // TICKS_PER_BAR + 1}")
-        elif change == "stop":
-            self._reset_performance(was_position)
-            # The count lets a recording of the clock show ticks lost on the way (live_analysis.input_losses).
-            self.out.log(f"transport stop at tick {self.clock.position + 1}: silenced")
 
     # -- bar lines ----------------------------------------------------------------------------
 
@@ -390,22 +353,3 @@ class EngineCore:
             self._reset_performance(was_position)
             if switched == "internal":
                 self._song_started()
-
-    def _song_started(self) -> None:
-        """Our own clock starts the song at tick 0."""
-        self.performance.history.clear()
-        self._restart_at(0)
-
-    def _reset_performance(self, sent_until_tick: int | None) -> None:
-        """Stop, jump, stall: silence now, forget planned notes and the seed being recorded."""
-        self.performance.reset(sent_until_tick)
-        self.previewed = (-1, 0)
-        self.recorder.clear()
-        self.last_hit_tick = None
-        self.next_line = None
-
-    def _restart_at(self, first_tick: int) -> None:
-        """The song (re)starts at `first_tick`: the first cut is the next bar line after it."""
-        self.next_line = first_tick // TICKS_PER_BAR + 1
-        self.previewed = (-1, 0)
-        self.performance.resume(-(-first_tick // TICKS_PER_BAR))

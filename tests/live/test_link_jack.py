@@ -56,3 +56,16 @@ def test_a_daw_that_leaves_mid_song_leaves_the_bridge_playing_at_its_tempo():
     later = [when for when in result["note_times"] if when > result["last_grid_time"] + 0.1]
     assert len(later) >= 4, f"the bridge went on after the DAW left: {len(later)} notes\n{log}"
     assert result["unmatched_note_ons"] == 0 and "stopped: all notes off" in log
+
+
+def test_auto_finds_the_daw_on_link_and_follows_it():
+    """The default clock source with the Link extra on (BEATGEN_LINK_AUTO is on in the scenario): no
+    MIDI clock comes, so auto plays its own clock until the DAW is seen on Link, then follows Link."""
+    result = scenario("--clock", "auto", "--bpm", "110", "--stop-at", "5")
+    log = result["log"]
+    assert "Link peers found: following Ableton Link instead of the internal clock" in log, log
+    assert result["peers_seen"] == 1 and result["grid_heard"] and "transport start at bar 1" in log, log
+    assert min(result["grid_ticks"]) // 96 == FIRST_ANSWER_TICK // 96, "the answer on the bar line after the call"
+    worst = max(abs(error) for error in result["errors_ms"])
+    assert worst <= STEP_BUDGET_MS, f"a note {worst:.1f} ms off its 16th on the Link grid\n{log}"
+    assert result["unmatched_note_ons"] == 0 and result["note_ons_after_stop"] == 0
