@@ -16,7 +16,7 @@ Commands on stdin, one a line; each answer is one JSON line on stdout:
   start             start on the next bar line (at least 0.2 s ahead), the
                     seed's first bar there, like Live -> {"start_us", "beat"}
   tempo BPM         a new tempo from now -> {"tempo"}
-  stop              stop now -> {"stop_us"}
+  stop              stop 20 ms from now (announced) -> {"stop_us"}
   report            {"ticks_us": [Link time of every 24th since Start], "starts", "stops"}
   quit              leave the session and exit (a peer leaving mid-song)
 """
@@ -35,6 +35,7 @@ import rtmidi
 QUANTUM = 4
 TICKS_PER_BEAT = 24
 NOTE_TICKS = 3  # the seed's notes last a 32nd
+STOP_AHEAD_US = 20_000
 
 
 class LinkPeer:
@@ -83,7 +84,9 @@ class LinkPeer:
         return {"tempo": bpm}
 
     def stop(self) -> dict:
-        at = self.now()
+        # Announced a little ahead, as Link allows: a Stop "now" reaches a peer after its time, and a
+        # note due in between would leave before the peer heard it.  The bridge must honour the time.
+        at = self.now() + STOP_AHEAD_US
         state = self.link.captureAppSessionState()
         state.setIsPlaying(False, at)
         self.link.commitAppSessionState(state)

@@ -109,8 +109,9 @@ class Stamper:
 
 def on_link_ticks(events: list[tuple[float, bytes]], ticks_us: list[int], stop_us: int | None, period_s: float):
     """The Link grid as (seconds, song position) from the DAW's tick times, and the recording with the
-    DAW's Stop added where it ends the song for live_analysis: a period after its Link time, since a
-    note sent just before it still lands on the next period (as a DAW's own Stop would)."""
+    DAW's Stop added where it ends the song for live_analysis: two periods after its Link time, since a
+    note sent just before it lands at the start of a later period (the next one, or the one after
+    where the dummy driver's cycle came late: seen at 256 frames)."""
     ticks = [(us / 1e6, position) for position, us in enumerate(ticks_us)]
     if stop_us is not None and len(ticks) >= 2:
         # The DAW (no real-time priority) notes a tick when it gets to it: ticks due just before its Stop
@@ -118,7 +119,7 @@ def on_link_ticks(events: list[tuple[float, bytes]], ticks_us: list[int], stop_u
         interval = ticks[-1][0] - ticks[-2][0]
         while ticks[-1][0] + interval < stop_us / 1e6:
             ticks.append((ticks[-1][0] + interval, ticks[-1][1] + 1))
-    stop = [] if stop_us is None else [(stop_us / 1e6 + period_s, bytes([STOP]))]
+    stop = [] if stop_us is None else [(stop_us / 1e6 + 2 * period_s, bytes([STOP]))]
     return ticks, sorted(events + stop, key=lambda event: event[0])
 
 
