@@ -8,4 +8,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
 ensure_venv ""
+ensure_link_extra
 exec beatgen tui "$@"

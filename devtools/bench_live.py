@@ -185,8 +185,13 @@ def run_bench_live(
     port_max: int | None = 256,
     ui: bool = False,
     save: Path | None = None,
+    clock: str = "midi",
 ) -> int:
     use_realtime = realtime == "on" or (realtime == "auto" and realtime_allowed())
+    if clock == "link":  # the Link DAW and timeline instead of jack_midi_clock (devtools/bench_link.py)
+        from devtools.bench_link import run_bench_link
+
+        return run_bench_link(bpms, bars, period, as_json, use_realtime)
     results = [measure_tempo(bpm, bars, period, use_realtime, port_max, ui, save) for bpm in bpms]
     if as_json:
         info = {"period": period, "rate": 48000, "bars": bars, "realtime": use_realtime, "port_max": port_max, "ui": ui}

@@ -375,7 +375,15 @@ def analyze(
     (reference_slips) or the bridge's log and count showed it missed a tick
     (input_losses).
     """
-    ticks = slipped_ticks(events, slips)
+    return analyze_on_ticks(events, slipped_ticks(events, slips), channel, grid_ticks)
+
+
+def analyze_on_ticks(
+    events: list[tuple[float, bytes]], ticks: list[tuple[float, int]], channel: int = 9, grid_ticks: int = GRID_TICKS
+) -> Analysis:
+    """One channel's notes measured against given ticks ((time, song position), e.g. computed from a Link
+    timeline): each note against the grid tick nearest in time, so a tick missing from a recording cannot
+    shift the count."""
     grid = [(when, position) for when, position in ticks if position % grid_ticks == 0]
     grid = sorted(grid + _ticks_stop_replaced(events, ticks, grid_ticks))
     grid_times = [when for when, _position in grid]

@@ -11,6 +11,9 @@ import mido
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# No bridge a test starts may join an Ableton Link session on this machine's network (Link multicasts):
+# the auto clock source leaves Link alone; the Link tests run in a private network namespace and opt in.
+os.environ.setdefault("BEATGEN_LINK_AUTO", "off")
 GROOVE = ROOT.parent / "shared" / "datasets" / "groove"
 VALIDATION_FILE = GROOVE / "drummer7/session1/13_funk_102_beat_4-4.mid"
 

@@ -70,8 +70,8 @@ ABOUT = (
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; background: $background 60%; }
-    HelpScreen > VerticalScroll { width: 96; max-width: 100%; height: auto; max-height: 90%;
-        border: thick $accent; background: $surface; padding: 1 2; }
+    HelpScreen > VerticalScroll { width: 96; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $accent; background: $surface; padding: 0 2; border-subtitle-color: $accent; }
     HelpScreen .about { color: $text-muted; margin: 1 0 0 0; }
     """
     BINDINGS = [
@@ -85,6 +85,17 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("Beat Generation - keys", style="bold"))
             yield Static(help_table())
             yield Static(ABOUT, classes="about", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()  # arrows and page keys scroll it
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._say_if_more)
+
+    def _say_if_more(self) -> None:
+        """A terminal too short for the whole help says so on the frame, with the keys that scroll."""
+        scroll = self.query_one(VerticalScroll)
+        scroll.border_subtitle = "more below: up/down, page up/down" if scroll.max_scroll_y > 0 else ""
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
+# The reason above it already says what to do for each backend tried (bridge.midi_io.ports.HINTS):
+# this adds only what the app offers, so the panel says each thing once.
 NO_MIDI_HELP = (
-    "What to do: start a JACK server (jackd, or run under PipeWire's pw-jack) or load the ALSA sequencer "
-    "(modprobe snd-seq), then press r to retry; w picks another backend or port names. "
+    "Once that is done, press r to retry; w picks another backend or port names. "
     "docs/setup.md shows how to route a DAW. Meanwhile o continues a MIDI file offline with this preset."
 )
 # What is true of a bridge that died: its output port went with it, so nothing can reach the notes it left on.

@@ -179,6 +179,12 @@ class PresetEditor(VerticalScroll):
         help_label.update(message or PRESET_SCHEMA[section][key].help)
         self.query_one(f"#{field_id(section, key)}").set_class(bool(message), "-invalid")
 
+    def bring_into_view(self, section: str, key: str) -> None:
+        """Scroll to a field and focus it (a save refused because of its error)."""
+        widget = self.query_one(f"#{field_id(section, key)}")
+        self.scroll_to_widget(widget, animate=False)
+        widget.focus()
+
     # -- edits ---------------------------------------------------------------------------------
 
     def _edited(self, widget_id: str | None, text: str | None, value: Any = None) -> None:

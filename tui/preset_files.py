@@ -17,8 +17,22 @@ if TYPE_CHECKING:
     from .app import BeatGenApp
 
 
+def invalid_field_shown(app: BeatGenApp) -> bool:
+    """A field whose text is not a valid value blocks saving: the file would get the last valid value,
+    not what the field shows.  Its error is shown again and the field is brought into view."""
+    errors = app.editor.errors
+    if not errors:
+        return False
+    (section, key), message = next(iter(errors.items()))
+    app.notify(message, title=f"Not saved: fix [{section}] {key} first", severity="error", timeout=10)
+    app.editor.bring_into_view(section, key)
+    return True
+
+
 def save(app: BeatGenApp) -> None:
     """ctrl+s: write the edits back to the preset's file; a factory or outside preset asks for a new name."""
+    if invalid_field_shown(app):
+        return
     name = app.preset.name
     if app.preset.path is None or app.store.is_factory(name) or not _in_store(app, name):
         reason = "is a factory preset" if _in_store(app, name) else "is not in the presets folder"
@@ -39,6 +53,8 @@ def _in_store(app: BeatGenApp, name: str) -> bool:
 
 
 def ask_save_as(app: BeatGenApp) -> None:
+    if invalid_field_shown(app):
+        return
     from .dialogs import NameDialog
 
     initial = app.preset.name if not app.store.is_factory(app.preset.name) else f"my-{app.preset.name}"
@@ -47,7 +63,7 @@ def ask_save_as(app: BeatGenApp) -> None:
 
 def save_as(app: BeatGenApp, name: str | None, overwrite: bool = False) -> None:
     """Save the current settings under this name: never over a factory preset, over a user one after a yes."""
-    if not name:
+    if not name or invalid_field_shown(app):
         return
     entries = {entry.name: entry for entry in app.store_entries()}
     if name in entries and entries[name].factory:

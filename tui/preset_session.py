@@ -147,7 +147,7 @@ def switch_to(app: BeatGenApp, name: str) -> None:
         show_broken(app, why)
         return
     use(app, preset)
-    app.notify(f"preset {preset.name}: {preset['preset']['description'] or preset['mode']['kind']}", timeout=3)
+    app.notify(preset.summary(), timeout=3)
 
 
 def show_broken(app: BeatGenApp, error: str) -> None:

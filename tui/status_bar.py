@@ -34,7 +34,19 @@ class Connection:
 
 
 def clock_text(status) -> str:
-    """none (no clock heard yet) / running (source) / stopped / stalled."""
+    """none (no clock heard yet) / running (source) / stopped / stalled, and Link's peers where Link is in use."""
+    return _clock_state(status) + link_text(status)
+
+
+def link_text(status) -> str:
+    """· Link N peers, while the bridge watches an Ableton Link session."""
+    peers = getattr(status, "link_peers", None)
+    if peers is None:
+        return ""
+    return f" · Link {peers} peer{'' if peers == 1 else 's'}"
+
+
+def _clock_state(status) -> str:
     if status.stalled:
         return "stalled"
     if status.running:

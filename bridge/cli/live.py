@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -37,6 +38,12 @@ def add_commands(commands) -> None:
     p.add_argument("--port-max", type=int, default=256, help="jackd --port-max (default 256; 0: jackd's default)")
     p.add_argument("--ui", action="store_true", help="measure with the terminal UI running (beatgen tui, headless)")
     p.add_argument(
+        "--clock",
+        choices=["midi", "link"],
+        default="midi",
+        help="follow jack_midi_clock (default) or an Ableton Link DAW (in a private network namespace)",
+    )
+    p.add_argument(
         "--save", type=Path, metavar="DIR", help="keep each tempo's recording, bridge log and jackd log in DIR"
     )
     p.set_defaults(handler=_bench_live)
@@ -55,7 +62,9 @@ def add_bridge_options(p, preset_default: str | None, preset_help: str) -> None:
     p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
     p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
     p.add_argument("--log", metavar="FILE", help="also append the bridge's log to FILE")
-    p.add_argument("--clock", choices=["auto", "external", "internal"], help="override the preset's clock source")
+    p.add_argument(
+        "--clock", choices=["auto", "external", "internal", "link"], help="override the preset's clock source"
+    )
 
 
 class Log:
@@ -80,6 +89,7 @@ class Log:
                     print(f"{stamp} {line}", file=sys.stderr, flush=True)
                 except (OSError, ValueError):
                     self.stderr_open = False
+                    _stderr_to_devnull()
             if self.file:
                 try:
                     self.file.write(f"{stamp} {line}\n")
@@ -92,6 +102,20 @@ class Log:
                 self.file.close()
             except OSError:
                 pass
+
+
+def _stderr_to_devnull() -> None:
+    """Point sys.stderr (and descriptor 2) at /dev/null once stderr has failed.
+
+    The failed stream keeps the line it could not write; Python flushes
+    sys.stderr at exit and a failing flush turns any exit code into 120.  A
+    stream on /dev/null flushes fine, so the bridge's own exit code survives.
+    """
+    try:
+        devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    except OSError:
+        return
+    sys.stderr = devnull
 
 
 # What ends a process and can be caught: each stops the bridge cleanly (every note switched off) and
@@ -158,8 +182,9 @@ def _bench_live(args) -> int:
         print("beatgen bench-live needs a checkout of the repository (devtools/ is not installed)", file=sys.stderr)
         return 2
     return run_bench_live(
-        tuple(args.bpm), args.bars, args.period, args.json, args.realtime, args.port_max or None, args.ui, args.save
-    )
+        tuple(args.bpm), args.bars, args.period, args.json, args.realtime, args.port_max or None, args.ui, args.save,
+        args.clock,
+    )  # fmt: skip
 
 
 def _devtools_bench_live():

@@ -313,13 +313,12 @@ def _serve(connection, bridge: LiveBridge, outbox: queue.SimpleQueue) -> None:
     """The child's main loop: the parent's messages as they come, and every FAULT_POLL_S the bridge's fault.
 
     Returns on "close", on EOF (the parent is gone: close anyway, so no note is left sounding) and on a
-    fault, which is sent to the parent first as the reason.  `fault` is looked up each time, so a
-    LiveBridge without it (older) simply never reports one.
+    fault, which is sent to the parent first as the reason.
     """
     next_check = time.monotonic()
     while True:
         if time.monotonic() >= next_check:  # by the clock, so a stream of commands cannot put it off
-            fault = getattr(bridge, "fault", lambda: None)()
+            fault = bridge.fault()
             if fault:
                 outbox.put(("stopping", str(fault)))
                 bridge.log(f"the bridge cannot play on: {fault}")

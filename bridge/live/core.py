@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from bridge.live import events as ev
 from bridge.live.clock import DROP_AHEAD_TICKS, MIN_TICK_SECONDS, TICKS_PER_BEAT
+from bridge.live.core_transport import TransportEvents
 from bridge.live.events import Action, Event, Outbox
 from bridge.live.midi_input import TRANSPORT_MESSAGES, usable_messages
 from bridge.live.modes import HEARING, LISTENING, LOOPING
@@ -33,9 +34,10 @@ from bridge.live.settings import LiveSettings
 from bridge.live.status import BEATS_PER_BAR, TICKS_PER_BAR, EngineStatus, snapshot
 from bridge.live.transport import SEND_EARLY_S, Transport
 from bridge.settings.controls import Controls, control_from_cc
+from bridge.system.safe_text import printable
 
 if TYPE_CHECKING:
-    from bridge.live.clock import ClockTracker
+    pass
 
 CUT_AHEAD_S = 0.015
 LATE_S = 0.003  # a note sent later than this after its time counts as late
@@ -47,10 +49,10 @@ OWN_ECHO_S = 0.2  # a note-on equal to one we sent this recently is our own outp
 ROUNDING_TICKS = 1e-6
 
 
-class EngineCore:
-    def __init__(self, settings: LiveSettings, clock_override: str | None = None) -> None:
+class EngineCore(TransportEvents):
+    def __init__(self, settings: LiveSettings, clock_override: str | None = None, auto_link: bool = False) -> None:
         self.out = Outbox()
-        self.transport = Transport(settings.clock_source, clock_override, settings.bpm, self.out)
+        self.transport = Transport(settings.clock_source, clock_override, settings.bpm, self.out, auto_link)
         self.performance = Performance(settings.mode, settings.output_channel, self.out, self.transport)
         self.recorder = SeedRecorder(settings.input_classes, settings.input_channels)
         self._take_settings(settings)
@@ -65,8 +67,8 @@ class EngineCore:
 
     def _take_settings(self, settings: LiveSettings) -> None:
         self.preset = settings.preset
+        self.performance.output_notes = settings.output_notes  # first: new controls may re-shape notes
         self.performance.controls = settings.controls
-        self.performance.output_notes = settings.output_notes
         self.input_channel = settings.input_channel  # 0 = all
         self.recorder.note_map, self.recorder.channels = dict(settings.input_classes), settings.input_channels
         self.trigger_note, self.trigger_cc = settings.trigger_note, settings.trigger_cc
@@ -75,10 +77,6 @@ class EngineCore:
     @property
     def controls(self) -> Controls:
         return self.performance.controls
-
-    @property
-    def clock(self) -> ClockTracker:
-        return self.transport.clock
 
     # -- the contract -----------------------------------------------------------------------
 
@@ -131,11 +129,18 @@ class EngineCore:
                 self._song_started()
         elif isinstance(event, ev.Closing):
             self.out.send(self.performance.scheduler.silence())
+        elif isinstance(event, ev.LinkUpdate):
+            self._on_link_update(event.state, now)
+        elif isinstance(event, ev.LinkMissing):
+            self._on_link_missing(event.reason, now)
         elif not isinstance(event, ev.Wake):
             self._on_command(event, now)
 
     def _service(self, now: float) -> None:
-        self.transport.advance(now)
+        was_running, was_position = self.clock.running, self.clock.position
+        for change in self.transport.advance(now):  # Link's Start, Stop and jumps, at their times
+            self._transport_changed(change, was_running, was_position)
+            was_running, was_position = self.clock.running, self.clock.position
         if self.transport.check_stall(now):
             self._reset_performance(self.clock.position)
         self._run_cuts(now)
@@ -188,32 +193,6 @@ class EngineCore:
         for name in self.cc_controls.get(number, ()):
             self.performance.controls = control_from_cc(self.controls, name, value)
             self.out.log(f"CC {number} = {value}: {name} -> {getattr(self.controls, name, value)}")
-
-    def _on_clock_message(self, message: list[int], stamp: float) -> None:
-        transport = self.transport
-        if not transport.following_external:
-            if transport.source == "internal":
-                return
-            self._reset_performance(self.clock.position)
-            transport.follow_external()
-        transport.heard_external = True
-        was_running, was_position = self.clock.running, self.clock.position
-        change = transport.feed_external(message, stamp)
-        if change == "back" and self.next_line is None:  # not restarted by an SPP while stalled
-            self._restart_at(max(self.clock.position, 0))  # the tick just counted plays first
-        if change == "burst":  # the song is being moved (TickArrivals._follow_run): silence now
-            self._reset_performance(was_position)
-            self.out.log("clock: a burst of ticks far faster than any tempo: a jump, not played; silenced")
-        elif change in ("start", "continue", "jump") or (change == "position" and was_running):
-            self._reset_performance(was_position if was_running else None)
-            if change == "start":
-                self.performance.history.clear()
-            self._restart_at({"start": 0, "jump": self.clock.position}.get(change, self.clock.position + 1))
-            self.out.log(f"transport {change} at bar {max(self.clock.position + 1, 0) // TICKS_PER_BAR + 1}")
-        elif change == "stop":
-            self._reset_performance(was_position)
-            # The count lets a recording of the clock show ticks lost on the way (live_analysis.input_losses).
-            self.out.log(f"transport stop at tick {self.clock.position + 1}: silenced")
 
     # -- bar lines ----------------------------------------------------------------------------
 
@@ -363,10 +342,10 @@ class EngineCore:
         if new.output_channel != scheduler.channel:
             self.out.send(scheduler.change_channel(new.output_channel))  # what sounds stops on the old one
         same = new.preset.name == self.preset.name
-        description = "settings updated" if same else new.preset["preset"]["description"] or new.mode.kind
+        summary = f"preset {printable(new.preset.name, 80)}: settings updated" if same else new.preset.summary()
         self._take_settings(new)
         self.transport.set_bpm(new.bpm)
-        self.out.log(f"preset {new.preset.name}: {description}")
+        self.out.log(summary)
         self.performance.apply_mode(new.mode, self._last_line_open() + 1)
         was_position = self.clock.position
         switched = self.transport.switch(new.clock_source, now)
@@ -374,22 +353,3 @@ class EngineCore:
             self._reset_performance(was_position)
             if switched == "internal":
                 self._song_started()
-
-    def _song_started(self) -> None:
-        """Our own clock starts the song at tick 0."""
-        self.performance.history.clear()
-        self._restart_at(0)
-
-    def _reset_performance(self, sent_until_tick: int | None) -> None:
-        """Stop, jump, stall: silence now, forget planned notes and the seed being recorded."""
-        self.performance.reset(sent_until_tick)
-        self.previewed = (-1, 0)
-        self.recorder.clear()
-        self.last_hit_tick = None
-        self.next_line = None
-
-    def _restart_at(self, first_tick: int) -> None:
-        """The song (re)starts at `first_tick`: the first cut is the next bar line after it."""
-        self.next_line = first_tick // TICKS_PER_BAR + 1
-        self.previewed = (-1, 0)
-        self.performance.resume(-(-first_tick // TICKS_PER_BAR))

@@ -25,6 +25,9 @@ from bridge.live.events import (
     CancelJobs,
     Closing,
     Command,
+    LinkControl,
+    LinkMissing,
+    LinkUpdate,
     Log,
     MidiIn,
     Send,
@@ -33,6 +36,7 @@ from bridge.live.events import (
     UsePreset,
     Wake,
 )
+from bridge.live.link_session import LinkSession
 from bridge.live.settings import LiveSettings
 from bridge.live.status import TICKS_PER_BAR, EngineStatus
 from bridge.live.worker import InferenceWorker
@@ -65,14 +69,16 @@ class Engine:
         send: Callable[[tuple[int, ...]], None],
         log: Callable[[str], None] = lambda line: None,
         clock_source: str | None = None,
+        auto_link: bool = False,
     ) -> None:
-        self.core = EngineCore(LiveSettings.from_preset(preset), clock_source)
+        self.core = EngineCore(LiveSettings.from_preset(preset), clock_source, auto_link)
         self.send_midi, self.log = send, _never_raising(log)
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.worker = InferenceWorker(model, self.inbox)
         self._status_lock = threading.Lock()
         self._status: EngineStatus = self.core.status()
         self._thread = threading.Thread(target=self._run, name="beatgen-engine", daemon=True)
+        self.link: LinkSession | None = None  # opened when the core first asks for Link
 
     # -- public, thread-safe ---------------------------------------------------------------
 
@@ -110,6 +116,8 @@ class Engine:
         self._thread.join(timeout)
         self.worker.shutdown()
         self.worker.join(timeout)
+        if self.link is not None:
+            self.link.close()
 
     # -- the engine thread --------------------------------------------------------------------
 
@@ -152,6 +160,26 @@ class Engine:
                 self.worker.cancel(action.epoch)
             elif isinstance(action, Log):
                 self.log(action.line)
+            elif isinstance(action, LinkControl):
+                self._link_control(action)
+
+    def _link_control(self, control: LinkControl) -> None:
+        """The core's requests to the Link session; the session is opened at the first one."""
+        if control.enable and self.link is None:
+            try:
+                self.link = LinkSession(lambda state: self.inbox.put(LinkUpdate(state)), self.core.transport.bpm)
+            except ImportError as error:
+                self.inbox.put(LinkMissing(str(error)))
+                return
+            self.link.start()
+        if self.link is None:
+            return
+        if control.enable is not None:
+            self.link.enable(control.enable)
+        if control.tempo is not None:
+            self.link.set_tempo(control.tempo)
+        if control.playing is not None:
+            self.link.set_playing(control.playing, control.at if control.at is not None else time.monotonic())
 
     def _send(self, message: tuple[int, ...]) -> bool:
         try:

@@ -18,6 +18,7 @@ from bridge.music.hits import Hit
 from bridge.music.sampling import SamplingSettings
 
 if TYPE_CHECKING:
+    from bridge.live.link_timeline import LinkState
     from bridge.live.settings import LiveSettings
     from bridge.settings.controls import Controls
     from bridge.settings.presets import Preset
@@ -46,6 +47,20 @@ class Started:
 @dataclass(frozen=True)
 class Closing:
     """The engine is closing: silence everything."""
+
+
+@dataclass(frozen=True)
+class LinkUpdate:
+    """A look at the Ableton Link session (link_session.py), its times in monotonic seconds."""
+
+    state: LinkState
+
+
+@dataclass(frozen=True)
+class LinkMissing:
+    """The Link session could not be opened (the extra is not installed): the reason, in one line."""
+
+    reason: str
 
 
 # -- commands (UI, CLI, signals, MIDI triggers) ------------------------------------------
@@ -166,7 +181,7 @@ class WorkerError:
 
 
 WorkerResult = Union[GeneratedBar, Downbeat, WorkerError]  # noqa: UP007
-Event = Union[MidiIn, Wake, Started, Closing, Command, WorkerResult]  # noqa: UP007
+Event = Union[MidiIn, Wake, Started, Closing, LinkUpdate, LinkMissing, Command, WorkerResult]  # noqa: UP007
 
 
 # -- actions: what the shell carries out, in order ----------------------------------------
@@ -198,7 +213,18 @@ class Log:
     line: str
 
 
-Action = Union[Send, Submit, CancelJobs, Log]  # noqa: UP007
+@dataclass(frozen=True)
+class LinkControl:
+    """For the Link session: join (enable) or leave it, share a tempo, or start/stop the peers at `at`
+    (monotonic seconds).  Fields left None are left alone."""
+
+    enable: bool | None = None
+    tempo: float | None = None
+    playing: bool | None = None
+    at: float | None = None
+
+
+Action = Union[Send, Submit, CancelJobs, Log, LinkControl]  # noqa: UP007
 
 
 class Outbox:
@@ -218,6 +244,9 @@ class Outbox:
 
     def log(self, line: str) -> None:
         self.actions.append(Log(line))
+
+    def link(self, control: LinkControl) -> None:
+        self.actions.append(control)
 
     def take(self) -> list[Action]:
         actions, self.actions = self.actions, []

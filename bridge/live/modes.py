@@ -60,6 +60,7 @@ class Plan:
     play_loop_line: int | None = None  # schedule a bar of the current loop at this line
     loop_index: int = 0
     loop_swap: bool = False  # the pending loop becomes the current one at this line
+    rewrite: bool = False  # bars already written, written again (no new answer, no new take)
 
     def __bool__(self) -> bool:
         return self != Plan()
@@ -128,6 +129,20 @@ class Conductor:
     def cancel_pending(self) -> None:
         """Loop mode: forget a pending regeneration or recall; the current loop keeps repeating."""
         self.pending_loop_start, self.recalling = None, False
+
+    def rewrite_ahead(self, first: int) -> Plan:
+        """A model-side control changed: the bars written ahead, from line `first` on, are written
+        again (call & response: the rest of the answer; continuous: the bars ahead).  A loop is a take
+        the producer chose to keep: it changes at the next regeneration."""
+        if self.state == ANSWERING:
+            first, end = max(first, self.answer_end - self.settings.response_bars), self.answer_end
+        elif self.state == CONTINUING:
+            end = self.generated_until
+        else:
+            return Plan()
+        if end <= first:
+            return Plan()
+        return Plan(rewind_to=first, drop_from=first, generate_from=first, bars=end - first, rewrite=True)
 
     def listen(self, current_line: int) -> Plan:
         """Forget the performance and wait for a new call."""

@@ -24,6 +24,7 @@ class _Event:
     order: int  # note-offs (0) before note-ons (1) at the same position
     sequence: int
     message: tuple[int, ...] = field(compare=False)
+    hit: int = field(default=0, compare=False)  # the hit a note-on and its note-off belong to
 
 
 class NoteScheduler:
@@ -34,15 +35,18 @@ class NoteScheduler:
         self._sequence = 0
         self.sounding: set[tuple[int, int]] = set()  # (channel, note) switched on and not yet off
         self.released_note_ons: list[float] = []  # positions of the note-ons the last due() released
+        self.released_until = float("-inf")  # everything at or before this position has gone out
 
-    def schedule(self, position: float, note: int, velocity: int) -> None:
-        """Queue one hit; its note-off follows after note_ticks."""
-        self._push(position, 1, (NOTE_ON | self.channel, note, max(1, min(127, velocity))))
-        self._push(position + self.note_ticks, 0, (NOTE_OFF | self.channel, note, 0))
+    def schedule(self, position: float, note: int, velocity: int) -> int:
+        """Queue one hit; its note-off follows after note_ticks.  Returns the hit's id (for unschedule)."""
+        hit = self._sequence + 1
+        self._push(position, 1, (NOTE_ON | self.channel, note, max(1, min(127, velocity))), hit)
+        self._push(position + self.note_ticks, 0, (NOTE_OFF | self.channel, note, 0), hit)
+        return hit
 
-    def _push(self, position: float, order: int, message: tuple[int, ...]) -> None:
+    def _push(self, position: float, order: int, message: tuple[int, ...], hit: int) -> None:
         self._sequence += 1
-        heapq.heappush(self._queue, _Event(position, order, self._sequence, message))
+        heapq.heappush(self._queue, _Event(position, order, self._sequence, message, hit))
 
     def due(self, position: float) -> list[tuple[int, ...]]:
         """Messages whose time has come at `position`, in order.
@@ -52,6 +56,7 @@ class NoteScheduler:
         """
         messages: list[tuple[int, ...]] = []
         self.released_note_ons = []
+        self.released_until = max(self.released_until, position)
         while self._queue and self._queue[0].position <= position:
             event = heapq.heappop(self._queue)
             if event.order:
@@ -65,6 +70,7 @@ class NoteScheduler:
         messages: list[tuple[int, ...]] = []
         dropped = 0
         self.released_note_ons = []
+        self.released_until = max(self.released_until, position)
         while self._queue and self._queue[0].position <= position:
             event = heapq.heappop(self._queue)
             if event.order:
@@ -86,6 +92,15 @@ class NoteScheduler:
         self._queue = [e for e in self._queue if not (e.order and e.position >= position)]
         heapq.heapify(self._queue)
 
+    def unschedule(self, hits: set[int]) -> set[int]:
+        """Take back those of `hits` whose note-on is still queued, note-offs with them (the engine
+        re-shapes those notes); returns their ids.  A hit that has gone out keeps its note-off."""
+        taken = {e.hit for e in self._queue if e.order and e.hit in hits}
+        if taken:
+            self._queue = [e for e in self._queue if e.hit not in taken]
+            heapq.heapify(self._queue)
+        return taken
+
     def pass_through(self, message: tuple[int, ...]) -> list[tuple[int, ...]]:
         """An input note echoed to the output (thru), tracked so silence() can switch it off too."""
         if message[0] & 0xF0 == NOTE_ON and message[2] > 0:
@@ -104,6 +119,10 @@ class NoteScheduler:
         self.sounding.discard(key)
         return [message]
 
+    def queued_hits(self) -> set[int]:
+        """Ids of the hits whose note-on has not gone out yet."""
+        return {event.hit for event in self._queue if event.order}
+
     def pending(self) -> int:
         return len(self._queue)
 
@@ -112,8 +131,10 @@ class NoteScheduler:
         self._queue.clear()
 
     def silence(self) -> list[tuple[int, ...]]:
-        """Note-offs for every sounding note, then All Notes Off on each channel used; clears the queue."""
+        """Note-offs for every sounding note, then All Notes Off on each channel used; clears the queue.
+        Stop, a jump or a stall come before it: the song's positions may come round again."""
         self.clear()
+        self.released_until = float("-inf")
         return self._all_off()
 
     def change_channel(self, channel: int) -> list[tuple[int, ...]]:

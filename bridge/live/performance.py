@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from bridge.live.bar_history import GENERATED, SEED, BarHistory
+from bridge.live.bars_out import BarsOut
 from bridge.live.clock import TICKS_PER_BEAT
 from bridge.live.events import Downbeat, GeneratedBar, Job, Outbox
 from bridge.live.modes import ANSWERING, LOOPING, Conductor, ModeSettings, Plan
@@ -20,17 +21,22 @@ from bridge.live.status import BEATS_PER_BAR, TICKS_PER_BAR
 from bridge.live.takes import Repertoire
 from bridge.live.transport import Transport
 from bridge.music.hits import Hit
-from bridge.settings.controls import DOWNBEAT_CELL_BEATS, Controls, shape_bar, split_downbeat
+from bridge.settings.controls import DOWNBEAT_CELL_BEATS, Controls, feel_changed, shape_pairs, split_downbeat
+
+# A model-side change closer than this to the next bar line is written from the line after: the model
+# needs a few ms for a bar's first notes (the cut before a line leaves it 15 ms).
+REWRITE_MARGIN_S = 0.03
 
 
 class Performance:
     def __init__(self, mode: ModeSettings, output_channel: int, out: Outbox, transport: Transport) -> None:
         self.conductor = Conductor(mode)
         self.scheduler = NoteScheduler(channel=output_channel)
+        self.bars_out = BarsOut(self.scheduler)
         self.history = BarHistory()
         self.repertoire = Repertoire()
         self.out, self.transport = out, transport
-        self.controls = Controls()
+        self._controls = Controls()
         self.output_notes: tuple[int, ...] = ()
         self.rng = np.random.default_rng()
         self.epoch = 0
@@ -38,6 +44,22 @@ class Performance:
         self.downbeats: dict[int, tuple[int, list[Hit], bool]] = {}  # line -> (epoch, notes, late) sent ahead
         self.bars_generated = self.late_bars = 0
         self.now = 0.0  # the time of the step being handled (for how late a bar came)
+        self.answer_repeated = False  # the answer playing is an earlier one chosen with undo/redo
+
+    @property
+    def controls(self) -> Controls:
+        return self._controls
+
+    @controls.setter
+    def controls(self, new: Controls) -> None:
+        """New controls; a feel change (mute, lock, velocity, swing, humanize, quantize) re-shapes
+        every note not yet sent, so it is heard at once rather than from the next bar."""
+        old, self._controls = self._controls, new
+        if feel_changed(old, new):
+            for line in self.bars_out.reshape(self._shape, self.output_notes):
+                self.history.put(line, GENERATED, self.bars_out.notes(line))
+        if old.sampling() != new.sampling():
+            self._rewrite_ahead()
 
     def cancel_work(self) -> None:
         """Drop every job queued or running: results of older epochs are ignored when they come."""
@@ -51,7 +73,7 @@ class Performance:
             return
         if plan.drop_from is not None:
             self.cancel_work()
-            self.scheduler.drop_from(plan.drop_from * TICKS_PER_BAR)
+            self.bars_out.drop_from(plan.drop_from)
             self.history.drop_generated_from(plan.drop_from)
         if plan.reset_at is not None:
             self.call_bars = {}
@@ -66,7 +88,10 @@ class Performance:
         if plan.play_loop_line is not None and plan.loop_index in self.repertoire.loop:
             self._schedule_bar(plan.play_loop_line, self.repertoire.loop[plan.loop_index], fresh=False)
         bars = plan.bars
-        if plan.generate_from is not None and self.conductor.state == ANSWERING:
+        if plan.rewrite:
+            assert plan.generate_from is not None  # a rewrite always says where it starts
+            self.repertoire.answer_rewritten(self.epoch, plan.generate_from)
+        elif plan.generate_from is not None and self.conductor.state == ANSWERING:
             bars = self._start_answer(plan.generate_from, plan.bars)
         if plan.hear or plan.generate_from is not None or plan.reset_at is not None or plan.rewind_to is not None:
             c = self.controls
@@ -74,9 +99,35 @@ class Performance:
                       plan.generate_from, bars, plan.loop)  # fmt: skip
             self.out.submit(job)
 
+    def _rewrite_ahead(self) -> None:
+        """Model-side controls changed: bars written ahead are written again from the next bar line
+        (the one after, when the change comes inside the cut's window before it).  A bar still on its
+        way from the model is not: the model wrote its start with the old controls, and its stream
+        cannot go back to a line it has not reached.  An answer repeated by undo/redo stays as chosen."""
+        clock = self.transport.clock
+        if not self.transport.playing or self.answer_repeated:
+            return
+        first = int(clock.position // TICKS_PER_BAR) + 1
+        margin_ticks = REWRITE_MARGIN_S / clock.tick_interval if clock.tick_interval else 2.0
+        if (
+            clock.position > first * TICKS_PER_BAR - margin_ticks
+            or self.scheduler.released_until >= first * TICKS_PER_BAR
+        ):
+            first += 1  # too close to write it in time, or its first notes have gone out already
+        if first not in self.bars_out.parts:
+            return  # not written yet (it will be, with the new controls) or still on its way
+        plan = self.conductor.rewrite_ahead(first)
+        if plan:
+            assert plan.generate_from is not None  # a rewrite always says where it starts
+            first_bar, last_bar = plan.generate_from + 1, plan.generate_from + plan.bars
+            bars = f"bar {first_bar}" if first_bar == last_bar else f"bars {first_bar}-{last_bar}"
+            self.out.log(f"model controls changed: {bars} written again")
+            self.carry_out(plan)
+
     def _start_answer(self, first_line: int, bars: int) -> int:
         """How many bars the model must write: 0 when undo/redo chose an earlier answer to repeat."""
         repeat = self.repertoire.answer_started(self.epoch, first_line, bars)
+        self.answer_repeated = repeat is not None
         if repeat is None:
             return bars
         for index, hits in enumerate(repeat):
@@ -105,26 +156,26 @@ class Performance:
             return
         line = downbeat.line
         late = self._note_late_bar(line, line * TICKS_PER_BAR)
-        shaped = self._schedule_hits(line, downbeat.hits, split_downbeat(self._lock_source(line))[0])
+        shaped = self._schedule_hits(line, downbeat.hits, "downbeat")
         self.downbeats[line] = (downbeat.epoch, shaped, late)
         self.history.put(line, GENERATED, shaped)
 
     def _schedule_rest(self, bar: GeneratedBar) -> None:
         """The notes of a bar after the downbeat the worker sent ahead (on_downbeat)."""
-        epoch, downbeat, downbeat_late = self.downbeats.pop(bar.line, (bar.epoch, [], False))
+        epoch, _downbeat, downbeat_late = self.downbeats.pop(bar.line, (bar.epoch, [], False))
         if not downbeat_late:  # one late bar is counted once
             rest_start = bar.line * TICKS_PER_BAR + DOWNBEAT_CELL_BEATS * TICKS_PER_BEAT
             self._note_late_bar(bar.line, rest_start, "past its first 16th")
         rest = split_downbeat(bar.hits)[1]
-        shaped = self._schedule_hits(bar.line, rest, split_downbeat(self._lock_source(bar.line))[1])
-        notes = (downbeat if epoch == bar.epoch else []) + shaped
+        shaped = self._schedule_hits(bar.line, rest, "rest")
+        notes = self.bars_out.notes(bar.line) if epoch == bar.epoch else shaped
         self.history.put(bar.line, GENERATED, notes)
         self._note_silent_bar(bar.line, notes)
 
     def _schedule_bar(self, line: int, hits: list[Hit], fresh: bool) -> None:
         if fresh:
             self._note_late_bar(line, line * TICKS_PER_BAR)
-        notes = self._schedule_hits(line, hits, self._lock_source(line))
+        notes = self._schedule_hits(line, hits, "bar")
         self.history.put(line, GENERATED, notes)
         if fresh:
             self._note_silent_bar(line, notes)
@@ -134,14 +185,18 @@ class Performance:
         if not notes:
             self.out.log(f"bar {line + 1} has no notes to play")
 
-    def _schedule_hits(self, line: int, hits: list[Hit], lock_source: list[Hit]) -> list[Hit]:
-        """Shape a bar's hits (or a part of them) and schedule them; returns the notes as shaped."""
+    def _schedule_hits(self, line: int, hits: list[Hit], part: str) -> list[Hit]:
+        """Shape a bar's hits (or a part of them: "bar", "downbeat", "rest") and schedule them;
+        returns the notes as shaped."""
+        return self.bars_out.schedule(line, hits, part, self._shape, self.output_notes)
+
+    def _shape(self, line: int, hits: list[Hit], part: str) -> list[tuple[Hit, Hit]]:
+        """(source hit, note) pairs for a bar's `part`, with the controls and tempo of now."""
         bpm = self.transport.clock.bpm or self.transport.bpm
-        start = line * TICKS_PER_BAR
-        shaped = shape_bar(hits, self.controls, bpm, self.rng, lock_source, BEATS_PER_BAR)
-        for hit in shaped:
-            self.scheduler.schedule(start + hit.time * TICKS_PER_BEAT, self.output_notes[hit.drum], hit.velocity)
-        return shaped
+        lock_source = self._lock_source(line)
+        if part != "bar":
+            lock_source = split_downbeat(lock_source)[0 if part == "downbeat" else 1]
+        return shape_pairs(hits, self.controls, bpm, self.rng, lock_source, BEATS_PER_BAR)
 
     def _note_late_bar(self, line: int, due_tick: float, part: str = "") -> bool:
         """Count and log a bar (or its `part`) the worker wrote after tick `due_tick` was due: what a
@@ -172,11 +227,23 @@ class Performance:
         was while notes went out; generated bars after that bar were never sent and leave the
         history (None: the clock was not running)."""
         self.cancel_work()
-        self.out.send(self.scheduler.silence())
+        self._keep_only_played()
+        self.out.send(self.bars_out.silence())
         if sent_until_tick is not None:
             self.history.drop_generated_from(max(sent_until_tick, 0) // TICKS_PER_BAR + 1)
         self.repertoire.answer = None
         self.downbeats.clear()
+
+    def _keep_only_played(self) -> None:
+        """Before a silence: the history (the pattern view, MIDI export) keeps the notes that went out,
+        not those the silence cancels; bars after the last note played leave it."""
+        played = self.bars_out.played()
+        for line, notes in played.items():
+            if notes:
+                self.history.put(line, GENERATED, notes)
+        if played:
+            last = max((line for line, notes in played.items() if notes), default=min(played) - 1)
+            self.history.drop_generated_from(last + 1)
 
     def resume(self, line: int) -> None:
         """The song (re)starts at `line`: listen afresh, a loop keeps playing."""
@@ -186,7 +253,8 @@ class Performance:
 
     def panic(self, line: int) -> None:
         self.cancel_work()
-        self.out.send(self.scheduler.panic())
+        self._keep_only_played()
+        self.out.send(self.bars_out.panic())
         self.conductor.listen(line + 1)
         self.out.log("panic: all notes off")
 
@@ -203,7 +271,7 @@ class Performance:
             return
         if settings.kind != old.kind:
             self.cancel_work()
-            self.scheduler.drop_from(line * TICKS_PER_BAR)
+            self.bars_out.drop_from(line)
             self.history.drop_generated_from(line)
             self.repertoire.answer = None
         self.conductor = Conductor(settings)
@@ -257,7 +325,7 @@ class Performance:
             return
         if not self.conductor.recalling:
             self.cancel_work()
-            self.scheduler.drop_from(boundary * TICKS_PER_BAR)
+            self.bars_out.drop_from(boundary)
             self.history.drop_generated_from(boundary)
         self.conductor.cancel_pending()
         self.repertoire.forget_new_loop()

@@ -7,6 +7,7 @@ runs the same object in a child process (bridge_process.py).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -67,6 +68,14 @@ class TempoLog:
             self.logged_bpm = None
 
 
+def auto_link_wanted() -> bool:
+    """Whether the auto clock source watches Ableton Link for peers: where the [link] extra is installed,
+    unless BEATGEN_LINK_AUTO=off (for a machine whose network must not see Link's multicast)."""
+    from bridge.live.link_session import link_available
+
+    return os.environ.get("BEATGEN_LINK_AUTO", "on") != "off" and link_available()
+
+
 class LiveBridge:
     """Model, engine and ports in this process (`beatgen run`, and the child of BridgeProcess)."""
 
@@ -94,20 +103,30 @@ class LiveBridge:
         from bridge.midi_io.ports import open_ports
         from bridge.model.step_model import StepModel
 
+        self._check_link()
         model = StepModel(self.model_dir, self.variant)
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         outbox: list = []  # the ports, once open; the engine sends through them
-        engine = Engine(self.preset, model, lambda message: outbox[0].send(message), self.log, self.clock)
+        engine = Engine(
+            self.preset, model, lambda message: outbox[0].send(message), self.log, self.clock, auto_link_wanted()
+        )
         ports = open_ports(engine.post_midi, self.backend, self.in_name, self.out_name)
         outbox.append(ports)
         engine.set_input_period(ports.input_period)
         self.engine, self.ports = engine, ports
-        self.log(f"preset {self.preset.name}: {self.preset['preset']['description'] or self.preset['mode']['kind']}")
+        self.log(self.preset.summary())
         for reason in ports.passed_over:  # --backend auto: what it tried first, and why not
             self.log(f"ports: passed over {reason}")
         self.log(f"ports ready ({ports.describe()})")
         engine.start()
         return self
+
+    def _check_link(self) -> None:
+        """Link chosen (--clock or the preset) without the [link] extra: one line saying how to get it."""
+        from bridge.live.link_session import INSTALL_HINT, link_available
+
+        if (self.clock or self.preset["clock"]["source"]) == "link" and not link_available():
+            raise PresetError(INSTALL_HINT)
 
     def fault(self) -> str | None:
         """Why the bridge can no longer play (the JACK server went away), or None while it can.

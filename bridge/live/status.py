@@ -18,7 +18,7 @@ TICKS_PER_BAR = BEATS_PER_BAR * TICKS_PER_BEAT
 
 @dataclass(frozen=True)
 class EngineStatus:
-    clock: str  # "internal", "external", "waiting"
+    clock: str  # "internal", "external", "link", "waiting"
     running: bool
     stalled: bool
     bpm: float | None
@@ -35,6 +35,7 @@ class EngineStatus:
     mode: str = ""  # the preset's mode kind: call_response, continuous, loop
     offset_ms: float = 0.0  # the output offset in force (controls.offset_ms)
     loop_history: tuple[int, int] = (0, 0)  # (0-based index of the chosen/current take, takes kept); see Takes
+    link_peers: int | None = None  # the Ableton Link session's peers; None where Link is not in use
 
     @property
     def bar_beat(self) -> tuple[int, int]:
@@ -52,5 +53,5 @@ def snapshot(core: EngineCore) -> EngineStatus:
         notes_sent=core.notes_sent, late_notes=core.late_notes, bars_generated=p.bars_generated,
         late_bars=p.late_bars, controls=core.controls, bars=p.history.recent(), preset_name=core.preset.name,
         mode=p.conductor.settings.kind, offset_ms=core.controls.offset_ms,
-        loop_history=p.repertoire.takes.position(),
+        loop_history=p.repertoire.takes.position(), link_peers=t.link_peers,
     )  # fmt: skip

@@ -89,6 +89,9 @@ class Repertoire:
         self.new_loop_line = 0
         # (epoch, first line, bars) of the answer being written; a bar is None until it comes
         self.answer: tuple[int, int, list[list[Hit] | None]] | None = None
+        # The newest answer the model wrote, (first line, bars), once it became a take: a rewrite of its
+        # later bars (a model-side control changed while it played) is filled into that take in place.
+        self.newest_answer: tuple[int, list[list[Hit] | None]] | None = None
 
     def loop_generated_from(self, line: int, first: bool) -> None:
         """A new loop is generated from `line`; the first loop of a performance plays at once."""
@@ -122,6 +125,7 @@ class Repertoire:
         """Call & response: an answer starts at first_line.  Returns the bars of an earlier answer
         chosen with undo/redo to repeat (now the one heard), or None when the model writes a new one."""
         chosen = self.takes.chosen
+        self.newest_answer = None
         if chosen is None:
             self.answer = (epoch, first_line, [None] * bars)
             return None
@@ -138,8 +142,22 @@ class Repertoire:
         if 0 <= line - first < len(bars):
             bars[line - first] = hits
             if all(bar is not None for bar in bars):
-                self.takes.add(cast("list[list[Hit]]", bars))  # every bar is there now
+                if self.newest_answer is None or self.newest_answer[1] is not bars:
+                    self.takes.add(cast("list[list[Hit]]", bars))  # every bar is there now
+                self.newest_answer = (first, bars)
                 self.answer = None
+
+    def answer_rewritten(self, epoch: int, from_line: int) -> None:
+        """The model writes the answer again from `from_line` (under `epoch`): its take gets the new bars."""
+        if self.answer is not None:
+            _epoch, first, bars = self.answer
+        elif self.newest_answer is not None:
+            first, bars = self.newest_answer
+        else:
+            return
+        for index in range(max(from_line - first, 0), len(bars)):
+            bars[index] = None
+        self.answer = (epoch, first, bars)
 
     def clear(self) -> None:
         """New bar counts or mode: earlier loops and answers may not fit."""

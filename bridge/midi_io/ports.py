@@ -90,8 +90,10 @@ def _client(kind: type, backend: str, name: str):
     try:
         with native_stderr_silenced():  # libjack/ALSA print their own complaints on failure
             return kind(rtapi=BACKEND_APIS[backend], name=name)
-    except (SystemError, RuntimeError, rtmidi.SystemError) as error:
-        raise PortError(f"{backend}: {HINTS[backend]} ({error})") from None
+    except (SystemError, RuntimeError, rtmidi.SystemError):
+        # rtmidi's own words ("MidiInAlsa::initialize: error creating ALSA sequencer client object.",
+        # "JACK server not running?") say what the hint says, less helpfully: the user reads it once.
+        raise PortError(f"{backend}: {HINTS[backend]}") from None
 
 
 @dataclass

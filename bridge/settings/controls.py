@@ -104,6 +104,14 @@ def control_from_cc(controls: Controls, name: str, value: int) -> Controls:
     raise KeyError(name)
 
 
+# Controls that shape notes on their way out: a change re-shapes every note not yet sent.
+FEEL_FIELDS = ("mute", "lock", "velocity_scale", "swing", "humanize_ms", "quantize")
+
+
+def feel_changed(old: Controls, new: Controls) -> bool:
+    return any(getattr(old, name) != getattr(new, name) for name in FEEL_FIELDS)
+
+
 def shape_bar(
     hits: list[Hit],
     controls: Controls,
@@ -113,6 +121,19 @@ def shape_bar(
     beats_per_bar: float = 4.0,
 ) -> list[Hit]:
     """The notes to send for one generated bar (times in beats from the bar start)."""
+    return [note for _source, note in shape_pairs(hits, controls, bpm, rng, locked_source, beats_per_bar)]
+
+
+def shape_pairs(
+    hits: list[Hit],
+    controls: Controls,
+    bpm: float,
+    rng: np.random.Generator,
+    locked_source: Sequence[Hit] = (),
+    beats_per_bar: float = 4.0,
+) -> list[tuple[Hit, Hit]]:
+    """shape_bar's notes, each with the hit it came from (the model's, or the call's for a locked drum):
+    the engine re-shapes a bar while it plays and must know which hits have already been sent."""
     kept = [hit for hit in hits if hit.drum not in controls.lock]
     kept += [hit for hit in locked_source if hit.drum in controls.lock]
     shaped = []
@@ -127,7 +148,7 @@ def shape_bar(
             spread_beats = controls.humanize_ms / 1000 * bpm / 60
             beat += float(np.clip(rng.normal(0, spread_beats / 2), -spread_beats, spread_beats))
         beat = min(max(beat, 0.0), beats_per_bar - 1e-6)
-        shaped.append(Hit(beat, hit.drum, min(velocity, 127)))
+        shaped.append((hit, Hit(beat, hit.drum, min(velocity, 127))))
     return _one_per_drum_and_moment(shaped)
 
 
@@ -138,16 +159,16 @@ def split_downbeat(hits: list[Hit]) -> tuple[list[Hit], list[Hit]]:
     return downbeat, [hit for hit in hits if hit.time > DOWNBEAT_CELL_BEATS]
 
 
-def _one_per_drum_and_moment(hits: list[Hit]) -> list[Hit]:
-    """The loudest of hits on one drum that landed at the same moment: quantizing pulls two hits
+def _one_per_drum_and_moment(pairs: list[tuple[Hit, Hit]]) -> list[tuple[Hit, Hit]]:
+    """The loudest of notes on one drum that landed at the same moment: quantizing pulls two hits
     of a 16th onto it (the model writes 96 steps a beat), and sent as they are they make a note-on,
     a note-off and a note-on at once (measured in a bench run at quantize 1)."""
-    loudest: dict[tuple[float, int], Hit] = {}
-    for hit in hits:
-        key = (round(hit.time, 6), hit.drum)
-        if key not in loudest or hit.velocity > loudest[key].velocity:
-            loudest[key] = hit
-    return sorted(loudest.values(), key=lambda h: (h.time, h.drum))
+    loudest: dict[tuple[float, int], tuple[Hit, Hit]] = {}
+    for source, note in pairs:
+        key = (round(note.time, 6), note.drum)
+        if key not in loudest or note.velocity > loudest[key][1].velocity:
+            loudest[key] = (source, note)
+    return sorted(loudest.values(), key=lambda pair: (pair[1].time, pair[1].drum))
 
 
 def _quantized(beat: float, amount: float, beats_per_bar: float = 4.0) -> float:

@@ -31,7 +31,7 @@ else:  # pragma: no cover - Python 3.10
 FACTORY_PRESETS_DIR = PRESETS_DIR  # presets/ of the checkout, or its copy in an installed wheel
 DEFAULT_PRESET = "call-and-response"
 MODES = ("call_response", "continuous", "loop")
-CLOCK_SOURCES = ("auto", "external", "internal")
+CLOCK_SOURCES = ("auto", "external", "internal", "link")
 NOTE_MAPS = available_note_maps()  # files in presets/note-maps/
 
 
@@ -70,7 +70,7 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
         "loop_bars": Field(int, 4, 1, 16, help="bars generated once and repeated (loop)"),
     },
     "clock": {
-        "source": Field(str, "auto", choices=CLOCK_SOURCES, help="follow MIDI clock, use the internal one, or auto"),
+        "source": Field(str, "auto", choices=CLOCK_SOURCES, help="MIDI clock, Link, internal, or auto"),
         "bpm": Field(float, 120.0, 20, 300, help="tempo of the internal clock"),
     },
     "generation": {
@@ -143,6 +143,15 @@ class Preset:
 
     def __getitem__(self, section: str) -> dict[str, Any]:
         return self.values[section]
+
+    def summary(self) -> str:
+        """The line "preset NAME: DESCRIPTION" (or the mode when there is none), safe to print.
+
+        Names and descriptions come from files anyone can write: escaped and cut,
+        they cannot move the terminal's cursor, forge log lines or flood the log.
+        """
+        description = self.values["preset"]["description"] or self.values["mode"]["kind"]
+        return f"preset {printable(self.name, 80)}: {printable(description)}"
 
 
 def defaults() -> dict[str, dict[str, Any]]:

@@ -16,6 +16,7 @@ Jobs are queued and delivered with `deliver()`: now, late, twice, or never.
 from __future__ import annotations
 
 import queue
+from collections import Counter
 from dataclasses import dataclass, field
 
 from bridge.live.core import EngineCore
@@ -25,6 +26,7 @@ from bridge.live.events import (
     Downbeat,
     GeneratedBar,
     Job,
+    LinkControl,
     Log,
     MidiIn,
     Preview,
@@ -108,22 +110,27 @@ class CoreRig:
     bpm: float = 120.0
     now: float = 0.0
     auto_deliver: bool = True  # a worker faster than any deadline: results arrive right after their job
+    auto_link: bool = False  # the auto clock source watches Ableton Link (EngineCore's argument)
 
     def __post_init__(self) -> None:
-        self.core = EngineCore(LiveSettings.from_preset(preset(self.values)), self.clock_source)
+        self.core = EngineCore(LiveSettings.from_preset(preset(self.values)), self.clock_source, self.auto_link)
         self.sent: list[tuple[float, tuple[int, ...]]] = []
         self.sent_ticks: list[tuple[int, tuple[int, ...]]] = []  # (song tick it was sent for, message)
         self.jobs: list[Job | Preview] = []
         self.pending: list = []  # worker results not yet delivered
         self.logs: list[str] = []
+        self.link_controls: list[LinkControl] = []  # requests to the Link session
         self.sounding: set[tuple[int, int]] = set()
         self.generated_on: dict[tuple[int, int], int] = {}  # sounding notes the model wrote: tick sent
-        self._passed_through: set[tuple[int, int]] = set()  # thru note-ons on their way out
+        # Thru note-ons on their way out, counted: one input packet in running status can pass the same
+        # note twice before either is sent (a set lost the second, which then looked generated).
+        self._passed_through: Counter[tuple[int, int]] = Counter()
         scheduler = self.core.performance.scheduler
         pass_through = scheduler.pass_through
 
         def recorded_pass_through(message: tuple[int, ...]) -> list[tuple[int, ...]]:
-            self._passed_through.add((message[0] & 0x0F, message[1]))
+            if message[0] & 0xF0 == NOTE_ON and message[2] > 0:
+                self._passed_through[(message[0] & 0x0F, message[1])] += 1
             return pass_through(message)
 
         scheduler.pass_through = recorded_pass_through  # type: ignore[method-assign]
@@ -194,6 +201,8 @@ class CoreRig:
             self.worker.epoch = action.epoch
         elif isinstance(action, Log):
             self.logs.append(action.line)
+        elif isinstance(action, LinkControl):
+            self.link_controls.append(action)
 
     def _sent(self, message: tuple[int, ...]) -> None:
         self.sent.append((self.now, message))
@@ -205,8 +214,8 @@ class CoreRig:
         if kind == NOTE_ON and message[2] > 0:
             assert (channel, message[1]) not in self.sounding, f"note-on {message} while it sounds"
             self.sounding.add((channel, message[1]))
-            if (channel, message[1]) in self._passed_through:  # the producer's own note lasts as they hold it
-                self._passed_through.discard((channel, message[1]))
+            if self._passed_through[(channel, message[1])]:  # the producer's own note lasts as they hold it
+                self._passed_through[(channel, message[1])] -= 1
             else:
                 self.generated_on[(channel, message[1])] = self.sent_ticks[-1][0]
         elif kind == NOTE_OFF or (kind == NOTE_ON and message[2] == 0):

@@ -74,3 +74,22 @@ def test_auto_lists_every_backend_it_tried_when_none_opens(monkeypatch):
 def test_an_unknown_backend_is_refused_with_the_choices():
     with pytest.raises(PortError, match="unknown backend 'mme'; choose from auto, alsa, jack, coremidi, winmm"):
         open_ports(lambda message, when: None, "mme")
+
+
+def test_a_missing_sequencer_and_server_are_each_said_once(monkeypatch):
+    """issue 13: rtmidi's own words followed our hint and said the same thing again."""
+    words = {
+        "alsa": "MidiInAlsa::initialize: error creating ALSA sequencer client object.",
+        "jack": "MidiInJack::initialize: JACK server not running?",
+    }
+    apis = {api: name for name, api in ports.BACKEND_APIS.items()}
+
+    def refusing(rtapi, name):
+        raise rtmidi.SystemError(words[apis[rtapi]])
+
+    monkeypatch.setattr(rtmidi, "MidiIn", refusing)
+    with pytest.raises(PortError) as caught:
+        open_ports(lambda message, when: None, "auto", platform="linux")
+    message = str(caught.value)
+    assert message.count("ALSA sequencer") == 1 and message.count("JACK server") == 1, message
+    assert "initialize" not in message

@@ -70,3 +70,18 @@ def test_the_documented_schema_is_the_code_schema():
     assert doc.endswith(schema_markdown()), (
         "docs/presets.md is out of date: regenerate its table with schema_markdown()"
     )
+
+
+def test_the_summary_escapes_what_a_file_can_hide_and_cuts_a_flood(tmp_path):
+    """A description with an escape sequence, a forged log line and 10,000 characters prints as one safe line."""
+    path = tmp_path / "sneaky.toml"
+    path.write_text('[preset]\ndescription = "\\u001b[2J\\n12:00:00.000 forged line ' + "x" * 10_000 + '"\n')
+    summary = load_preset(path).summary()
+    assert summary.startswith("preset sneaky: \\x1b[2J\\n12:00:00.000 forged line xxx")
+    assert "\x1b" not in summary and "\n" not in summary and len(summary) < 300 and summary.endswith("…")
+
+
+def test_the_summary_names_the_mode_when_there_is_no_description(tmp_path):
+    path = tmp_path / "bare.toml"
+    path.write_text('[mode]\nkind = "loop"\n')
+    assert load_preset(path).summary() == "preset bare: loop"

@@ -135,6 +135,52 @@ def test_the_jack_server_going_away_is_shown_in_words_with_the_restart_offer(tmp
     assert "killed" not in reason, "the child said why: the fault, not a signal"
 
 
+def test_after_the_server_comes_back_r_opens_a_bridge_that_answers_on_it(tmp_path):
+    """Server death and restart: the UI waits for the user (who restarts JACK), then `r` opens the ports on the
+    new server and the bridge answers a call there."""
+    observed: dict = {}
+    with JackRig(period=PERIOD, realtime=realtime_allowed()).start() as rig:
+        rig.activate_in_this_process()
+        app = app_on_jack(tmp_path)
+        server_name = rig.name
+
+        async def scenario(pilot):
+            await wait_for(pilot, lambda: app.connection.state == "open", 20, "the bridge opened")
+            await asyncio.to_thread(rig.kill_server, signal.SIGKILL)
+            await wait_for(pilot, lambda: app.connection.state == "gone", 15, "the fault shown")
+            new_rig = await asyncio.to_thread(JackRig(period=PERIOD, name=server_name).start)
+            try:
+                clock = await asyncio.to_thread(new_rig.start_clock, BPM)
+                player = PlayerProcess(seed_notes(), new_rig, channel=0)
+                player_in, player_out = await asyncio.to_thread(player.open)
+                try:
+                    await asyncio.to_thread(new_rig.connect, clock, player_in)
+                    await pilot.press("r")
+                    await wait_for(pilot, lambda: app.connection.state == "open", 20, "the bridge reopened")
+                    bridge_in = await asyncio.to_thread(new_rig.wait_for_port, "Beat Generation In")
+                    for source in (clock, player_out):
+                        await asyncio.to_thread(new_rig.connect, source, bridge_in)
+                    await asyncio.sleep(0.3)
+                    await asyncio.to_thread(new_rig.transport, "locate 0", "play")
+                    await wait_for(pilot, lambda: "clock running" in app.status_bar.lines[1], 5, "the clock runs")
+                    await pilot.pause(3.5 * BAR_SECONDS)
+                    observed["after"] = app.status
+                    await asyncio.to_thread(new_rig.transport, "stop")
+                    await pilot.press("ctrl+q")
+                finally:
+                    player.close()
+            finally:
+                new_rig.close()
+
+        async def run():
+            async with app.run_test(size=(120, 40)) as pilot:
+                await scenario(pilot)
+
+        asyncio.run(run())
+    log = "\n".join(app.bridge_log.lines)
+    assert observed["after"].notes_sent > 0, f"the bridge on the new server answered the call; log:\n{log}"
+
+
 @pytest.mark.parametrize("with_child", [False, True], ids=["the UI alone", "the UI and its child (a closed terminal)"])
 def test_sighup_to_the_headless_ui_switches_every_note_off_then_exits_129(tmp_path, with_child):
     with LiveSession(CONTINUOUS, bpm=BPM, period=PERIOD, realtime=REALTIME, ui=True) as session:
