@@ -77,6 +77,13 @@ def assert_every_note_switched_off(result, events, log: str, rig_log: str, folde
     left = sorted((when, note) for note, times in sounding.items() for when in times)
     last = events[-1][0] if events else 0.0
     xruns = [line for line in rig_log.splitlines() if "XRun" in line]
+    # The recorder's own overrun loses what JACK gave it in that cycle (seen on CI: "client = rec-23 was
+    # not finished", one note-off missing while the bridge logged it had switched everything off).
+    # Then an All Notes Off on the channel after each such note-on is what the recording can prove.
+    recorder_overran = any("client = rec-" in line and "not finished" in line for line in xruns)
+    all_off = [when for when, data in events if len(data) >= 3 and data[0] == 0xB9 and data[1] == 123]
+    if recorder_overran and all(any(off > when for off in all_off) for when, _note in left):
+        return
     raise AssertionError(
         f"note-ons with no note-off in the recording (time s, note): {left}; recording ends at {last:.3f} s;"
         f" {len(xruns)} xrun lines, last: {xruns[-1:]}\nbridge log:\n{log}\nrecording and logs: {folder}"
