@@ -26,7 +26,7 @@ from bridge.model.continuation import continue_part
 from bridge.model.step_model import StepModel
 from bridge.music.conditions import Controls
 from bridge.music.hits import DrumPart, Hit
-from bridge.music.sampling import SamplingSettings
+from bridge.music.sampling import SamplingSettings, adherence_for
 from bridge.settings.presets import Preset
 from bridge.system.safe_text import printable
 
@@ -67,7 +67,8 @@ def options_from_preset(preset: Preset) -> GenerateOptions:
     """
     mode, g = preset["mode"], preset["generation"]
     bars = {"call_response": mode["response_bars"], "loop": mode["loop_bars"]}.get(mode["kind"], GenerateOptions.bars)
-    settings = SamplingSettings(g["temperature"], g["top_k"], g["top_p"], g["adherence"], g["density"])
+    adherence = adherence_for(g["variation"])
+    settings = SamplingSettings(g["temperature"], g["top_k"], g["top_p"], adherence, g["density"])
     random_seed = None if g["random_seed"] < 0 else g["random_seed"]
     return GenerateOptions(mode["listen_bars"], bars, settings, random_seed, channel=preset["output"]["channel"] - 1)
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Preset keys that are live Controls in the engine (bridge/controls.py): sent as "controls".
 CONTROL_FIELDS = {
-    *(("generation", key) for key in ("temperature", "top_k", "top_p", "adherence", "density", "random_seed")),
+    *(("generation", key) for key in ("temperature", "top_k", "top_p", "variation", "density", "random_seed")),
     *(("feel", key) for key in ("velocity_scale", "swing", "humanize_ms", "quantize")),
     ("drums", "mute"),
     ("drums", "lock"),

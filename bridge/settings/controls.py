@@ -2,7 +2,7 @@
 
 `Controls` is immutable; a change (TUI, MIDI CC) builds a new one and the
 engine swaps it in, so the worker never sees half an update.  Sampling
-controls (temperature, top-k/p, adherence, density) act inside the model's
+controls (temperature, top-k/p, variation, density) act inside the model's
 stream, so the model hears what it played; the feel controls (mute, lock,
 quantize, swing, humanize, velocity) shape the notes on their way out.
 """
@@ -17,7 +17,7 @@ import numpy as np
 
 from bridge.music.drums import DRUM_NAMES
 from bridge.music.hits import Hit
-from bridge.music.sampling import SamplingSettings
+from bridge.music.sampling import DEFAULT_VARIATION, SamplingSettings, adherence_for
 from bridge.settings.presets import PRESET_SCHEMA, Preset
 
 SIXTEENTHS_PER_BEAT = 4
@@ -30,7 +30,7 @@ CONTINUOUS_CC = {
     "temperature": "generation",
     "top_k": "generation",
     "top_p": "generation",
-    "adherence": "generation",
+    "variation": "generation",
     "density": "generation",
     "velocity_scale": "feel",
     "swing": "feel",
@@ -48,7 +48,7 @@ class Controls:
     temperature: float = 1.0
     top_k: int = 0
     top_p: float = 1.0
-    adherence: float = 0.8
+    variation: float = DEFAULT_VARIATION
     density: float = 1.0
     random_seed: int = -1
     velocity_scale: float = 1.0
@@ -76,7 +76,7 @@ class Controls:
         return values
 
     def sampling(self) -> SamplingSettings:
-        return SamplingSettings(self.temperature, self.top_k, self.top_p, self.adherence, self.density)
+        return SamplingSettings(self.temperature, self.top_k, self.top_p, adherence_for(self.variation), self.density)
 
     def with_changes(self, **changes) -> Controls:
         return dataclasses.replace(self, **changes)

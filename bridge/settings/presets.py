@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.music.drums import DRUM_NAMES
+from bridge.music.sampling import DEFAULT_VARIATION
 from bridge.resources import PRESETS_DIR
 from bridge.settings.note_maps import available_note_maps, read_toml, shown
 from bridge.system.safe_text import printable
@@ -77,7 +78,9 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
         "temperature": Field(float, 1.0, 0.05, 3.0, help="higher = wilder"),
         "top_k": Field(int, 0, 0, 200, help="sample among the k likeliest tokens (0 = all)"),
         "top_p": Field(float, 1.0, 0.05, 1.0, help="nucleus sampling mass (1 = off)"),
-        "adherence": Field(float, 0.8, 0.0, 1.0, help="how closely to follow the last bars (0 = the model alone)"),
+        "variation": Field(
+            float, DEFAULT_VARIATION, 0.0, 1.0, help="0 holds the groove exactly, 1 roams freely (the model alone)"
+        ),
         "density": Field(float, 1.0, 0.0, 2.0, help="scale the number of hits (1 = as the model plays)"),
         "random_seed": Field(int, -1, -1, 2**31 - 1, help="fixed seed for reproducible output (-1 = random)"),
     },
@@ -114,7 +117,7 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
                     "temperature",
                     "top_k",
                     "top_p",
-                    "adherence",
+                    "variation",
                     "density",
                     "velocity_scale",
                     "swing",
@@ -179,9 +182,27 @@ def resolve_preset(name_or_path: str | Path, search: tuple[Path, ...] = (FACTORY
     raise PresetError(f"no preset named {shown(str(name_or_path))}; known presets: {known_list}")
 
 
+# Keys presets had before variation replaced adherence (variation = 1 - adherence): still read, so
+# a producer's own presets keep working.  Saving writes the new key.
+LEGACY_KEYS = {("generation", "adherence"): "variation", ("midi_cc", "adherence"): "variation"}
+
+
+def _renamed(data: dict, source: str) -> dict:
+    """`data` with legacy keys read as their new ones (an adherence value turned into a variation)."""
+    renamed = {section: dict(table) if isinstance(table, dict) else table for section, table in data.items()}
+    for (section, old), new in LEGACY_KEYS.items():
+        table = renamed.get(section)
+        if not isinstance(table, dict) or old not in table or new in table:
+            continue
+        value = check_value(PRESET_SCHEMA[section][new], table.pop(old), f"{source}: {section}.{old}")
+        table[new] = round(1.0 - value, 6) if section == "generation" else value
+    return renamed
+
+
 def validate(data: dict, source: str = "<preset>") -> dict[str, dict[str, Any]]:
     """Defaults overlaid with `data`; every unknown key and bad value is an error naming it."""
     values = defaults()
+    data = _renamed(data, source)
     for section, table in data.items():
         if section not in PRESET_SCHEMA:
             raise PresetError(

@@ -119,7 +119,7 @@ def test_preset_changes_cc_map_triggers_input_channel_and_offset(model):
 
 def test_loop_undo_redo_switch_loops_at_the_boundary_and_undo_cancels_a_regeneration(model):
     values = {"mode": {"kind": "loop", "listen_bars": 1, "loop_bars": 1}, "feel": {"quantize": 1.0},
-              "generation": {"temperature": 1.5, "adherence": 0.0, "random_seed": 3}}  # fmt: skip
+              "generation": {"temperature": 1.5, "variation": 1.0, "random_seed": 3}}  # fmt: skip
     session = Session(model, values)
     engine = session.engine
     half = TICKS_PER_BAR // 2
@@ -166,7 +166,7 @@ def test_loop_undo_redo_switch_loops_at_the_boundary_and_undo_cancels_a_regenera
 
 def test_call_and_response_undo_repeats_an_earlier_answer_next(model):
     values = {"mode": {"kind": "call_response", "listen_bars": 1, "response_bars": 1}, "feel": {"quantize": 1.0},
-              "generation": {"temperature": 1.5, "adherence": 0.0}}  # fmt: skip
+              "generation": {"temperature": 1.5, "variation": 1.0}}  # fmt: skip
     session = Session(model, values)
     engine = session.engine
     calls = {**seed_notes(1), **seed_notes(1, first_bar=2), **seed_notes(1, first_bar=4), **seed_notes(1, first_bar=6)}

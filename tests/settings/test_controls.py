@@ -43,7 +43,7 @@ def shaped(hits, bpm: float = 120.0, source=(), **changes) -> list[Hit]:
 
 def test_controls_from_the_wild_fills_preset():
     controls = Controls.from_preset(load_preset("wild-fills"))
-    assert (controls.temperature, controls.adherence, controls.density) == (1.15, 0.4, 1.2)
+    assert (controls.temperature, controls.variation, controls.density) == (1.15, 0.6, 1.2)
     assert controls.sampling() == SamplingSettings(temperature=1.15, top_k=0, top_p=1.0, adherence=0.4, density=1.2)
 
 
@@ -106,7 +106,7 @@ def test_cc_values_outside_0_127_are_clamped():
 
 
 def test_cc_result_is_valid_sampling_settings_everywhere():
-    for name in ("temperature", "top_k", "top_p", "adherence", "density"):
+    for name in ("temperature", "top_k", "top_p", "variation", "density"):
         for value in range(128):
             control_from_cc(Controls(), name, value).sampling()  # never raises
 

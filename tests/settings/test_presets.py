@@ -85,3 +85,18 @@ def test_the_summary_names_the_mode_when_there_is_no_description(tmp_path):
     path = tmp_path / "bare.toml"
     path.write_text('[mode]\nkind = "loop"\n')
     assert load_preset(path).summary() == "preset bare: loop"
+
+
+def test_a_preset_with_the_old_adherence_key_reads_as_variation(tmp_path):
+    path = tmp_path / "old.toml"
+    path.write_text("[generation]\nadherence = 0.85\n[midi_cc]\nadherence = 21\n")
+    values = load_preset(path).values
+    assert values["generation"]["variation"] == 0.15 and values["midi_cc"]["variation"] == 21
+    assert "adherence" not in values["generation"]
+
+
+def test_an_old_adherence_out_of_range_names_the_key_it_was_given(tmp_path):
+    path = tmp_path / "old.toml"
+    path.write_text("[generation]\nadherence = 1.5\n")
+    with pytest.raises(PresetError, match=r"generation\.adherence = 1\.5 is out of range"):
+        load_preset(path)
