@@ -21,29 +21,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from devtools.bench_live import BENCH_PRESET
 from devtools.jack_rig import JackRig, realtime_allowed
 from devtools.live_analysis import STOP, analyze_on_ticks
-from devtools.live_session import beatgen_command, seed_notes
+from devtools.live_session import beatgen_command, process_cpu_seconds, process_memory, seed_notes
 
 CLOCK_MATCH_US = 1000.0  # JACK's clock minus Link's: measured about 1 us here
-PRESET = """
-[mode]
-kind = "continuous"
-listen_bars = 2
-[generation]
-random_seed = 2026
-[feel]
-quantize = 1.0
-[clock]
-source = "{clock}"
-"""
+PRESET = BENCH_PRESET.replace('source = "external"', 'source = "{clock}"')  # the MIDI clock bench's, on Link
 
 
 class Peer:
@@ -156,7 +146,7 @@ def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: 
         peer.ask(f"tempo {args.bpm}")
         time.sleep(0.3)
         xruns = rig.xruns()
-        cpu_before = _cpu_seconds(bridge.pid)
+        cpu_before = process_cpu_seconds(bridge.pid)
         started = peer.ask("start")
         t0 = time.monotonic()
         beat_s = 60.0 / args.bpm
@@ -168,8 +158,8 @@ def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: 
         if args.tempo_at:
             time.sleep(args.bars_after_tempo * 4 * beat_s)
         elapsed = time.monotonic() - t0
-        cpu = (_cpu_seconds(bridge.pid) - cpu_before) / elapsed * 100
-        peak_rss, own_rss = _memory(bridge.pid)
+        cpu = (process_cpu_seconds(bridge.pid) - cpu_before) / elapsed * 100
+        peak_rss, own_rss = process_memory(bridge.pid)
         if args.leave:  # the DAW quits mid-song: the bridge plays on at the last tempo, then is stopped
             report = peer.ask("report")
             stopped = {"stop_us": None}
@@ -227,24 +217,6 @@ def _session(args, rig: JackRig, env: dict, peer: Peer, preset: Path, log_path: 
 
 def _sleep_until(when: float) -> None:
     time.sleep(max(0.0, when - time.monotonic()))
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _memory(pid: int) -> tuple[int, int]:
-    status = Path(f"/proc/{pid}/status").read_text()
-    peak = int(status.split("VmHWM:")[1].split()[0]) * 1024
-    jack, current = 0, ""
-    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
-        parts = line.split()
-        if parts and "-" in parts[0] and not parts[0].endswith(":"):
-            current = parts[-1] if len(parts) >= 6 else ""
-        elif parts[:1] == ["Rss:"] and current.startswith("/dev/shm/jack"):
-            jack += int(parts[1]) * 1024
-    return peak, int(status.split("VmRSS:")[1].split()[0]) * 1024 - jack
 
 
 def _tempo_change(text: str) -> tuple[float, float]:

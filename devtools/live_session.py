@@ -27,6 +27,26 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = ROOT / "examples" / "seed_groove.mid"
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process `pid`, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_memory(pid: int) -> tuple[int, int]:
+    """(peak RSS, RSS not counting JACK's server segment that every client maps) of process `pid`, in bytes."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    peak = int(status.split("VmHWM:")[1].split()[0]) * 1024
+    jack, current = 0, ""
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        parts = line.split()
+        if parts and "-" in parts[0] and not parts[0].endswith(":"):
+            current = parts[-1] if len(parts) >= 6 else ""
+        elif parts[:1] == ["Rss:"] and current.startswith("/dev/shm/jack"):
+            jack += int(parts[1]) * 1024
+    return peak, int(status.split("VmRSS:")[1].split()[0]) * 1024 - jack
+
+
 def seed_notes(path: Path = SEED_FILE, bars: int = 2) -> list[tuple[int, int, int]]:
     """(tick, GM note, velocity) of the file's first bars, on the clock's 24 PPQN ticks."""
     from bridge.midi_io.midi_files import read_drum_part
@@ -138,24 +158,11 @@ class LiveSession:
 
     def cpu_seconds(self, pid: int | None = None) -> float:
         """CPU time of the bridge process (or `pid`)."""
-        fields = Path(f"/proc/{pid or self.bridge_pid()}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(pid or self.bridge_pid())
 
     def memory(self) -> tuple[int, int]:
-        """The bridge process's (peak RSS, RSS not counting JACK's server segment that every client maps) in bytes."""
-        pid = self.bridge_pid()
-        status = Path(f"/proc/{pid}/status").read_text()
-        peak = int(status.split("VmHWM:")[1].split()[0]) * 1024
-        jack = 0
-        current = ""
-        for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
-            parts = line.split()
-            if parts and "-" in parts[0] and not parts[0].endswith(":"):
-                current = parts[-1] if len(parts) >= 6 else ""
-            elif parts[:1] == ["Rss:"] and current.startswith("/dev/shm/jack"):
-                jack += int(parts[1]) * 1024
-        rss = int(status.split("VmRSS:")[1].split()[0]) * 1024
-        return peak, rss - jack
+        """The bridge process's (peak RSS, RSS not counting JACK's server segment) in bytes."""
+        return process_memory(self.bridge_pid())
 
     def log(self) -> str:
         self.stderr.flush()
