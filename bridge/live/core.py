@@ -61,6 +61,7 @@ class EngineCore(TransportEvents):
         self.previewed: tuple[int, int] = (-1, 0)  # (bar, 8th) last heard ahead (_run_previews)
         self.last_hit_tick: float | None = None
         self.recent_sends: deque[tuple[float, int, int]] = deque(maxlen=64)
+        self.ignored_triggers: set[tuple[str, int]] = set()  # (trigger, channel) already logged
         self.notes_sent = self.late_notes = 0
         self.dropped_notes = self.run_dropped = 0  # notes of ticks bunched ahead of time (_send_due)
         self.now = 0.0
@@ -72,6 +73,7 @@ class EngineCore(TransportEvents):
         self.input_channel = settings.input_channel  # 0 = all
         self.recorder.note_map, self.recorder.channels = dict(settings.input_classes), settings.input_channels
         self.trigger_note, self.trigger_cc = settings.trigger_note, settings.trigger_cc
+        self.fill_note, self.fill_cc = settings.fill_note, settings.fill_cc
         self.cc_controls = settings.cc_controls
 
     @property
@@ -159,6 +161,7 @@ class EngineCore(TransportEvents):
     def _on_message(self, message: list[int], stamp: float) -> None:
         status = message[0]
         if self.input_channel and status & 0x0F != self.input_channel - 1:
+            self._note_trigger_elsewhere(message)
             return
         kind = status & 0xF0
         if kind == CONTROL_CHANGE:
@@ -174,12 +177,35 @@ class EngineCore(TransportEvents):
             if is_on:
                 self._on_command(ev.Trigger(), self.now)
             return
+        if message[1] == self.fill_note:
+            if is_on:
+                self._on_command(ev.Fill(), self.now)
+            return
         if self.controls.thru:
             self.out.send(self.performance.scheduler.pass_through(tuple(message[:3])))
         if is_on and self.transport.playing:
             position = self.clock.position_at(stamp)
             if self.recorder.feed(message, position) is not None:
                 self.last_hit_tick = position
+
+    def _note_trigger_elsewhere(self, message: list[int]) -> None:
+        """A trigger note or CC on a channel the bridge does not listen to does nothing: say so once per
+        trigger and channel, since a pad sending on the wrong channel looks like a dead bridge."""
+        kind, channel = message[0] & 0xF0, (message[0] & 0x0F) + 1
+        if kind == NOTE_ON and len(message) > 2 and message[2] > 0:
+            names = {self.trigger_note: "trigger note", self.fill_note: "fill note"}
+        elif kind == CONTROL_CHANGE:
+            names = {self.trigger_cc: "trigger CC", self.fill_cc: "fill CC"}
+        else:
+            return
+        name = names.get(message[1])
+        if name is None or (name, channel) in self.ignored_triggers:
+            return
+        self.ignored_triggers.add((name, channel))
+        self.out.log(
+            f"{name} {message[1]} came on channel {channel}; the bridge listens on channel {self.input_channel} "
+            "only ([input] channel): ignored"
+        )
 
     def _is_own_echo(self, message: list[int], stamp: float) -> bool:
         key = (message[0] & 0x0F, message[1])
@@ -189,6 +215,10 @@ class EngineCore(TransportEvents):
         if number == self.trigger_cc:
             if value >= 64:
                 self._on_command(ev.Trigger(), self.now)
+            return
+        if number == self.fill_cc:
+            if value >= 64:
+                self._on_command(ev.Fill(), self.now)
             return
         for name in self.cc_controls.get(number, ()):
             self.performance.controls = control_from_cc(self.controls, name, value)
@@ -325,6 +355,8 @@ class EngineCore(TransportEvents):
                 performance.carry_out(performance.conductor.listen(line + 1))
         elif isinstance(command, ev.Panic):
             performance.panic(line)
+        elif isinstance(command, ev.Fill):
+            performance.fill()
         elif isinstance(command, ev.SetControls):
             performance.controls = command.controls
         elif isinstance(command, ev.SetBpm):

@@ -25,12 +25,14 @@ from bridge.live.events import (
     CancelJobs,
     Closing,
     Command,
+    Fill,
     LinkControl,
     LinkMissing,
     LinkUpdate,
     Log,
     MidiIn,
     Send,
+    SetControls,
     Started,
     Submit,
     UsePreset,
@@ -40,7 +42,10 @@ from bridge.live.link_session import LinkSession
 from bridge.live.settings import LiveSettings
 from bridge.live.status import TICKS_PER_BAR, EngineStatus
 from bridge.live.worker import InferenceWorker
+from bridge.model.controls import unplayable_controls
 from bridge.model.step_model import StepModel
+from bridge.music.conditions import FOLLOW
+from bridge.settings.controls import Controls
 from bridge.settings.presets import Preset
 from bridge.system.priority import raise_bridge_priority
 
@@ -73,6 +78,9 @@ class Engine:
     ) -> None:
         self.core = EngineCore(LiveSettings.from_preset(preset), clock_source, auto_link)
         self.send_midi, self.log = send, _never_raising(log)
+        self.model_info = model.info
+        self._control_problem: str | None = None  # logged once, not at every tweak
+        self._check_controls(self.core.controls)
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.worker = InferenceWorker(model, self.inbox)
         self._status_lock = threading.Lock()
@@ -100,7 +108,20 @@ class Engine:
         so a bad one raises NoteMapError to the caller and the engine thread never reads a file."""
         if isinstance(command, UsePreset):
             command = ApplyPreset(LiveSettings.from_preset(command.preset))
+        if isinstance(command, (ApplyPreset, SetControls)):
+            self._check_controls(command.settings.controls if isinstance(command, ApplyPreset) else command.controls)
+        elif isinstance(command, Fill):
+            self._check_controls(None)
         self.inbox.put(command)
+
+    def _check_controls(self, controls: Controls | None) -> None:
+        """Log what the controls (None: a fill on cue) ask of the model that it cannot play."""
+        style, fills = (FOLLOW, True) if controls is None else (controls.style, controls.fill_every > 0)
+        problem = unplayable_controls(self.model_info, style, fills)
+        if problem is not None and (controls is None or problem != self._control_problem):
+            self.log(problem)
+        if controls is not None:
+            self._control_problem = problem
 
     def history(self, limit_bars: int = 256) -> list[BarView]:
         """The last `limit_bars` bars heard or sent since the last Start, oldest first (for export)."""

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
+from bridge.model.live_plan import BarRequest
 from bridge.music.hits import Hit
 from bridge.music.sampling import SamplingSettings
 
@@ -115,6 +116,11 @@ class UsePreset:
 
 
 @dataclass(frozen=True)
+class Fill:
+    """A fill on the next bar the model writes, from the next bar line on (a drummer's fill on cue)."""
+
+
+@dataclass(frozen=True)
 class Undo:
     """Step back to the loop or answer before."""
 
@@ -124,7 +130,7 @@ class Redo:
     """Step forward to the loop or answer after (or a new one)."""
 
 
-Command = Union[Trigger, Listen, Arm, Panic, SetControls, SetBpm, ApplyPreset, Undo, Redo]  # noqa: UP007
+Command = Union[Trigger, Listen, Arm, Panic, Fill, SetControls, SetBpm, ApplyPreset, Undo, Redo]  # noqa: UP007
 
 
 # -- jobs for the inference worker, and what it sends back -------------------------------
@@ -143,6 +149,7 @@ class Job:
     generate_from: int | None = None
     bars: int = 0
     loop: bool = False
+    request: BarRequest = BarRequest()  # style, density and fills of the bars written (a conditioned model)
 
 
 @dataclass(frozen=True)

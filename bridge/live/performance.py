@@ -45,6 +45,8 @@ class Performance:
         self.bars_generated = self.late_bars = 0
         self.now = 0.0  # the time of the step being handled (for how late a bar came)
         self.answer_repeated = False  # the answer playing is an earlier one chosen with undo/redo
+        self.fill_lines: set[int] = set()  # song lines asked to be fills on cue (Fill)
+        self.fill_pending = False  # a fill asked while nothing was written ahead: the next bar written
 
     @property
     def controls(self) -> Controls:
@@ -58,7 +60,7 @@ class Performance:
         if feel_changed(old, new):
             for line in self.bars_out.reshape(self._shape, self.output_notes):
                 self.history.put(line, GENERATED, self.bars_out.notes(line))
-        if old.sampling() != new.sampling():
+        if old.model_side() != new.model_side():
             self._rewrite_ahead()
 
     def cancel_work(self) -> None:
@@ -93,28 +95,41 @@ class Performance:
             self.repertoire.answer_rewritten(self.epoch, plan.generate_from)
         elif plan.generate_from is not None and self.conductor.state == ANSWERING:
             bars = self._start_answer(plan.generate_from, plan.bars)
+        if plan.generate_from is not None and bars and self.fill_pending:
+            self.fill_pending = False  # a loop ends on it; an answer or a continuation starts with it
+            self._mark_fill(plan.generate_from + (bars - 1 if plan.loop else 0))
         if plan.hear or plan.generate_from is not None or plan.reset_at is not None or plan.rewind_to is not None:
             c = self.controls
+            request = c.bar_request(frozenset(self.fill_lines))
             job = Job(self.epoch, c.sampling(), c.random_seed, plan.reset_at, plan.rewind_to, plan.hear,
-                      plan.generate_from, bars, plan.loop)  # fmt: skip
+                      plan.generate_from, bars, plan.loop, request)  # fmt: skip
             self.out.submit(job)
+
+    # -- fills on cue ---------------------------------------------------------------------------
+
+    def fill(self) -> None:
+        """A fill on the next bar the model writes from the next bar line on: a bar written ahead is
+        written again as a fill; with nothing written ahead, the next bar written is one."""
+        first = self._first_rewritable_line()
+        if first is None or first not in self.bars_out.parts or not self.conductor.rewrite_ahead(first):
+            self.fill_pending = True
+            self.out.log("fill: on the next bar the model writes")
+            return
+        self._mark_fill(first)
+        self._rewrite_ahead()
+
+    def _mark_fill(self, line: int) -> None:
+        self.fill_lines = {known for known in self.fill_lines if known >= line - 64}  # old cues are spent
+        self.fill_lines.add(line)
+        self.out.log(f"fill: bar {line + 1}")
 
     def _rewrite_ahead(self) -> None:
         """Model-side controls changed: bars written ahead are written again from the next bar line
         (the one after, when the change comes inside the cut's window before it).  A bar still on its
         way from the model is not: the model wrote its start with the old controls, and its stream
         cannot go back to a line it has not reached.  An answer repeated by undo/redo stays as chosen."""
-        clock = self.transport.clock
-        if not self.transport.playing or self.answer_repeated:
-            return
-        first = int(clock.position // TICKS_PER_BAR) + 1
-        margin_ticks = REWRITE_MARGIN_S / clock.tick_interval if clock.tick_interval else 2.0
-        if (
-            clock.position > first * TICKS_PER_BAR - margin_ticks
-            or self.scheduler.released_until >= first * TICKS_PER_BAR
-        ):
-            first += 1  # too close to write it in time, or its first notes have gone out already
-        if first not in self.bars_out.parts:
+        first = self._first_rewritable_line()
+        if first is None or first not in self.bars_out.parts:
             return  # not written yet (it will be, with the new controls) or still on its way
         plan = self.conductor.rewrite_ahead(first)
         if plan:
@@ -123,6 +138,22 @@ class Performance:
             bars = f"bar {first_bar}" if first_bar == last_bar else f"bars {first_bar}-{last_bar}"
             self.out.log(f"model controls changed: {bars} written again")
             self.carry_out(plan)
+
+    def _first_rewritable_line(self) -> int | None:
+        """The first bar line from which bars written ahead can still be written again: the next one,
+        or the one after when the change comes inside the cut's window before it or that bar's first
+        notes have gone out.  None when nothing plays or the answer is one repeated by undo/redo."""
+        clock = self.transport.clock
+        if not self.transport.playing or self.answer_repeated:
+            return None
+        first = int(clock.position // TICKS_PER_BAR) + 1
+        margin_ticks = REWRITE_MARGIN_S / clock.tick_interval if clock.tick_interval else 2.0
+        if (
+            clock.position > first * TICKS_PER_BAR - margin_ticks
+            or self.scheduler.released_until >= first * TICKS_PER_BAR
+        ):
+            first += 1  # too close to write it in time, or its first notes have gone out already
+        return first
 
     def _start_answer(self, first_line: int, bars: int) -> int:
         """How many bars the model must write: 0 when undo/redo chose an earlier answer to repeat."""
@@ -233,6 +264,7 @@ class Performance:
             self.history.drop_generated_from(max(sent_until_tick, 0) // TICKS_PER_BAR + 1)
         self.repertoire.answer = None
         self.downbeats.clear()
+        self.fill_pending = False
 
     def _keep_only_played(self) -> None:
         """Before a silence: the history (the pattern view, MIDI export) keeps the notes that went out,
@@ -255,6 +287,7 @@ class Performance:
         self.cancel_work()
         self._keep_only_played()
         self.out.send(self.bars_out.panic())
+        self.fill_pending = False
         self.conductor.listen(line + 1)
         self.out.log("panic: all notes off")
 

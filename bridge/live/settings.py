@@ -28,6 +28,8 @@ class LiveSettings:
     output_notes: tuple[int, ...]  # drum class -> pitch
     trigger_note: int  # -1 = none
     trigger_cc: int
+    fill_note: int  # -1 = none
+    fill_cc: int
     cc_controls: dict[int, tuple[str, ...]]  # CC number -> controls it moves
 
     @classmethod
@@ -41,7 +43,8 @@ class LiveSettings:
             preset["clock"]["source"], preset["clock"]["bpm"],
             preset["input"]["channel"], load_note_map(preset["input"]["note_map"]).input_classes,
             preset["output"]["channel"] - 1, load_note_map(preset["output"]["note_map"]).output_notes,
-            preset["triggers"]["note"], preset["triggers"]["cc"], cc_controls,
+            preset["triggers"]["note"], preset["triggers"]["cc"],
+            preset["triggers"]["fill_note"], preset["triggers"]["fill_cc"], cc_controls,
         )  # fmt: skip
 
     @property

@@ -19,6 +19,7 @@ import threading
 import numpy as np
 
 from bridge.live.events import Downbeat, GeneratedBar, Job, Preview, WorkerError
+from bridge.model.controls import sampling_for_model
 from bridge.model.step_model import StepModel
 from bridge.model.stream import LiveStream
 from bridge.music.hits import Hit
@@ -82,12 +83,12 @@ class InferenceWorker(threading.Thread):
             self.rng = np.random.default_rng(job.random_seed if job.random_seed >= 0 else None)
         if job.rewind_to is not None and not stream.rewind(job.rewind_to):
             stream.reset(job.rewind_to)  # too far back to remember: the model starts fresh there
-        for line, hits in job.hear:
-            if stream.line is None:
-                stream.reset(line)
-            stream.hear_bar(hits)
         if stream.line is None:
-            stream.reset(job.generate_from or 0)
+            stream.reset(job.hear[0][0] if job.hear else job.generate_from or 0)
+        self._plan_bars(job)
+        for _line, hits in job.hear:
+            stream.hear_bar(hits)
+        settings = sampling_for_model(stream.continuer.model.info, job.settings)
         for index in range(job.bars):
             if job.epoch < self.epoch:
                 return
@@ -100,5 +101,17 @@ class InferenceWorker(threading.Thread):
                 self.results.put(Downbeat(job.epoch, line, hits))
 
             # Only the first bar can be urgent: the others are written while it plays.
-            hits = stream.play_bar(job.settings, self.rng, send_downbeat if index == 0 else None)
+            hits = stream.play_bar(settings, self.rng, send_downbeat if index == 0 else None)
             self.results.put(GeneratedBar(job.epoch, line, hits, job.loop, downbeat_sent=bool(sent)))
+
+    def _plan_bars(self, job: Job) -> None:
+        """Tell the stream's plan which bars are played and which the model writes, before any is fed:
+        a bar line carries the conditions of the bar it opens."""
+        stream = self.stream
+        for offset in range(len(job.hear)):
+            stream.plan.hearing(stream.bar + offset)
+        first_written = stream.bar + len(job.hear)
+        if job.bars and job.generate_from is not None:
+            stream.plan.will_write(first_written, job.generate_from, job.request)
+        else:
+            stream.plan.hearing(first_written)  # only hearing: the call goes on

@@ -8,8 +8,10 @@ is asked for the density, an older one has its hit probabilities scaled.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
+from bridge.model.files import DEFAULT_MODEL_DIR
 from bridge.music.conditions import FOLLOW, Controls
 from bridge.music.sampling import SamplingSettings
 
@@ -21,6 +23,16 @@ class ControlError(ValueError):
 def model_styles(info: dict) -> list[str]:
     """Style names a model accepts, "follow" (the seed decides) first."""
     return [FOLLOW, *info.get("conditions", {}).get("styles", [])]
+
+
+def bundled_styles() -> tuple[str, ...]:
+    """Styles of the shipped model ("follow" first): the preset schema's choices.  A model fine-tuned
+    from it keeps them; another model's list is checked when a preset reaches it (Engine.command)."""
+    try:
+        info = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return (FOLLOW,)  # a broken bundled model is reported when it is loaded, not here
+    return tuple(model_styles(info))
 
 
 def style_value(info: dict, name: str) -> int:
@@ -47,3 +59,24 @@ def controls_for(
     # The conditioned model is asked for the density itself; only 0 (silence) also
     # removes hits from the sampler, so density 0 is silent with any model.
     return replace(settings, density=0.0 if density == 0 else 1.0), controls
+
+
+def sampling_for_model(info: dict, settings: SamplingSettings) -> SamplingSettings:
+    """The sampler's settings for this model: a conditioned model is asked for the density through its
+    bar plan, so the sampler scales hits only at density 0 (silence with any model)."""
+    if "conditions" not in info or settings.density == 0:
+        return settings
+    return replace(settings, density=1.0)
+
+
+def unplayable_controls(info: dict, style: str, fills: bool) -> str | None:
+    """The line to log when live controls ask this model for what it cannot play (the bridge plays on
+    without it: a preset made for another model must not stop the music), else None."""
+    if "conditions" not in info:
+        if style != FOLLOW or fills:
+            return "this model was trained without styles and fills: it follows the seed and plays no fills"
+        return None
+    styles = model_styles(info)
+    if style not in styles:
+        return f"style {style!r}: this model knows {', '.join(styles)}; it follows the seed"
+    return None

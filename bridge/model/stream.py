@@ -18,6 +18,8 @@ from collections.abc import Callable
 import numpy as np
 
 from bridge.model.continuation import Continuer
+from bridge.model.controls import model_styles
+from bridge.model.live_plan import LivePlan
 from bridge.model.step_model import StepModel
 from bridge.music.hits import Hit
 from bridge.music.sampling import SamplingSettings
@@ -34,7 +36,8 @@ class LiveStream:
         self.vocabulary = model.vocabulary
         self.beats_per_bar = beats_per_bar
         self.bar_units = round(beats_per_bar * self.vocabulary.config.units_per_beat)
-        self.continuer = Continuer(model, self.bar_units)
+        self.plan = LivePlan(model_styles(model.info))  # what each bar asks of a conditioned model
+        self.continuer = Continuer(model, self.bar_units, self.plan)
         self.line: int | None = None  # bar line (index) the stream is at; None before reset
         self.reset_line: int | None = None  # the line of the last reset
         self._snapshots: OrderedDict[int, tuple] = OrderedDict()
@@ -42,11 +45,17 @@ class LiveStream:
 
     def reset(self, line: int) -> None:
         """A fresh stream standing on bar line `line`."""
+        self.plan.reset()
         self.continuer.prime([BAR])
         self.line = self.reset_line = line
         self._heard_ahead = []
         self._snapshots.clear()
         self._remember()
+
+    @property
+    def bar(self) -> int:
+        """The stream's bar index since its reset (0 = the bar its reset stands on): the plan's count."""
+        return self.continuer.bar
 
     def stands_fresh_at(self, line: int) -> bool:
         """Whether the stream is freshly reset at `line` with nothing but part of its bar heard ahead:
@@ -62,6 +71,7 @@ class LiveStream:
             [hit for hit in hits if round(hit.time * self.vocabulary.config.units_per_beat) < units]
         )
         tokens = tokens[:-1]  # the bar line closing it comes at the cut
+        self.plan.hearing(self.continuer.bar)
         if tokens[: len(self._heard_ahead)] != self._heard_ahead:
             self._back_to_line()
         for token in tokens[len(self._heard_ahead) :]:
@@ -70,6 +80,8 @@ class LiveStream:
 
     def hear_bar(self, hits: list[Hit]) -> None:
         """Feed one played bar (hit times in beats from its start); the stream moves to the next line."""
+        assert self.line is not None, "reset() the stream first"
+        self.plan.hearing(self.continuer.bar, len(hits))
         tokens = self._bar_tokens(hits)
         ahead = self._heard_ahead
         if tokens[: len(ahead)] != ahead:
@@ -78,7 +90,6 @@ class LiveStream:
         for token in tokens[len(ahead) :]:
             self.continuer.feed(token)
         self._heard_ahead = []
-        assert self.line is not None, "reset() the stream first"
         self.line += 1
         self._remember()
 

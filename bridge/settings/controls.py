@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bridge.model.live_plan import BarRequest
+from bridge.music.conditions import FOLLOW
 from bridge.music.drums import DRUM_NAMES
 from bridge.music.hits import Hit
 from bridge.music.sampling import DEFAULT_VARIATION, SamplingSettings, adherence_for
@@ -32,6 +34,7 @@ CONTINUOUS_CC = {
     "top_p": "generation",
     "variation": "generation",
     "density": "generation",
+    "fill_every": "generation",
     "velocity_scale": "feel",
     "swing": "feel",
     "humanize_ms": "feel",
@@ -39,7 +42,15 @@ CONTINUOUS_CC = {
     "offset_ms": "output",
 }
 # Every Controls field and the preset section it is read from (mute and lock: lists of drum names there).
-PRESET_SECTION = {**CONTINUOUS_CC, "random_seed": "generation", "mute": "drums", "lock": "drums", "thru": "output"}
+PRESET_SECTION = {
+    **CONTINUOUS_CC,
+    "style": "generation",
+    "fill_every": "generation",
+    "random_seed": "generation",
+    "mute": "drums",
+    "lock": "drums",
+    "thru": "output",
+}
 DRUM_SET_FIELDS = ("mute", "lock")
 
 
@@ -50,6 +61,8 @@ class Controls:
     top_p: float = 1.0
     variation: float = DEFAULT_VARIATION
     density: float = 1.0
+    style: str = FOLLOW
+    fill_every: int = 0
     random_seed: int = -1
     velocity_scale: float = 1.0
     swing: float = 0.0
@@ -78,6 +91,14 @@ class Controls:
     def sampling(self) -> SamplingSettings:
         return SamplingSettings(self.temperature, self.top_k, self.top_p, adherence_for(self.variation), self.density)
 
+    def bar_request(self, fill_lines: frozenset[int] = frozenset()) -> BarRequest:
+        """What bars the model writes ask of a conditioned model (style, density, fills)."""
+        return BarRequest(self.style, self.density, self.fill_every, fill_lines)
+
+    def model_side(self) -> tuple:
+        """Everything that changes what the model writes: a change re-writes the bars ahead."""
+        return (self.sampling(), self.style, self.fill_every)
+
     def with_changes(self, **changes) -> Controls:
         return dataclasses.replace(self, **changes)
 
@@ -96,6 +117,9 @@ def control_from_cc(controls: Controls, name: str, value: int) -> Controls:
         return controls.with_changes(**{name: scaled})
     if name == "random_seed":
         return controls.with_changes(random_seed=value)
+    if name == "style":  # the 128 values split evenly among the styles, follow first
+        styles = PRESET_SCHEMA["generation"]["style"].choices
+        return controls.with_changes(style=styles[value * len(styles) // 128])
     kind, _, drum = name.partition("_")
     if kind in ("mute", "lock") and drum in DRUM_NAMES:
         current = getattr(controls, kind)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bridge.model.controls import bundled_styles
 from bridge.music.drums import DRUM_NAMES
 from bridge.music.sampling import DEFAULT_VARIATION
 from bridge.resources import PRESETS_DIR
@@ -34,6 +35,7 @@ DEFAULT_PRESET = "call-and-response"
 MODES = ("call_response", "continuous", "loop")
 CLOCK_SOURCES = ("auto", "external", "internal", "link")
 NOTE_MAPS = available_note_maps()  # files in presets/note-maps/
+STYLES = bundled_styles()  # "follow", then the styles the shipped model learned
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,9 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
         "variation": Field(
             float, DEFAULT_VARIATION, 0.0, 1.0, help="0 holds the groove exactly, 1 roams freely (the model alone)"
         ),
-        "density": Field(float, 1.0, 0.0, 2.0, help="scale the number of hits (1 = as the model plays)"),
+        "density": Field(float, 1.0, 0.0, 2.0, help="hits per bar, times the seed's (1 = as the seed, 0 = silent)"),
+        "style": Field(str, "follow", choices=STYLES, help="style to play (follow = the seed decides)"),
+        "fill_every": Field(int, 0, 0, 16, help="a fill on the last bar of every N bars (0 = only on cue)"),
         "random_seed": Field(int, -1, -1, 2**31 - 1, help="fixed seed for reproducible output (-1 = random)"),
     },
     "feel": {
@@ -107,6 +111,8 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
     "triggers": {
         "note": Field(int, -1, -1, 127, help="MIDI note that triggers generation (-1 = none)"),
         "cc": Field(int, -1, -1, 127, help="CC number that triggers generation (-1 = none)"),
+        "fill_note": Field(int, -1, -1, 127, help="MIDI note that asks for a fill at the next bar line (-1 = none)"),
+        "fill_cc": Field(int, -1, -1, 127, help="CC number that asks for a fill at values >= 64 (-1 = none)"),
     },
     "midi_cc": {
         name: Field(int, -1, -1, 127, help=help_text)
@@ -119,6 +125,7 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
                     "top_p",
                     "variation",
                     "density",
+                    "fill_every",
                     "velocity_scale",
                     "swing",
                     "humanize_ms",
@@ -126,6 +133,7 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
                     "offset_ms",
                 )
             ),
+            ("style", "CC number whose value picks a style, follow first (-1 = none)"),
             ("random_seed", "CC number whose value (0-127) becomes the random seed (-1 = none)"),
             *((f"mute_{d}", f"CC number muting {d} at values >= 64 (-1 = none)") for d in DRUM_NAMES),
             *((f"lock_{d}", f"CC number locking {d} at values >= 64 (-1 = none)") for d in DRUM_NAMES),
