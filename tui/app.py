@@ -73,6 +73,11 @@ class BeatGenApp(App[None]):
         Binding("p", "panic", "Panic", priority=True),
         Binding("space", "toggle_arm", "Arm"),
         Binding("g", "regenerate", "Regen"),
+        Binding("f", "fill", "Fill"),
+        Binding("s", "style(1)", "Style"),
+        Binding("S", "style(-1)", "Style-", show=False),
+        Binding("comma", "density(-1)", "Dens-", key_display=",", show=False),
+        Binding("full_stop", "density(1)", "Dens+", key_display=".", show=False),
         Binding("left_square_bracket", "temperature(-1)", "Temp-", key_display="["),
         Binding("right_square_bracket", "temperature(1)", "Temp+", key_display="]"),
         *(Binding(str(n), f"lane({n - 1})", f"Lane {n}", show=False) for n in range(1, 10)),
@@ -250,6 +255,15 @@ class BeatGenApp(App[None]):
 
     def action_temperature(self, direction: int) -> None:
         live_keys.step_temperature(self, direction)
+
+    def action_fill(self) -> None:
+        live_keys.fill(self)
+
+    def action_style(self, direction: int) -> None:
+        live_keys.step_style(self, direction)
+
+    def action_density(self, direction: int) -> None:
+        live_keys.step_density(self, direction)
 
     def action_lane(self, lane: int) -> None:
         live_keys.select_lane(self, lane)

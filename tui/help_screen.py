@@ -1,7 +1,8 @@
 """The help overlay (`?`): every key, what the screen shows, where to read more.
 
-KEYS is the one hand-written list of keys with an explanation; a test checks
-each one is really bound, so the overlay cannot drift from the bindings.
+KEYS is the one hand-written list of keys with an explanation (a row may name
+two keys, space-separated, that do opposite things); a test checks each one
+is really bound, so the overlay cannot drift from the bindings.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from textual.widgets import Static
 KEYS: tuple[tuple[str, str, str], ...] = (
     ("space", "space", "arm / disarm: armed, the bridge answers or continues; disarmed, it only listens"),
     ("g", "g", "regenerate now: end the call (answer on the next bar line) or, in loop mode, a new loop"),
+    ("f", "f", "fill: the next bar the model writes is a fill"),
     ("p", "p", "panic: every note off at once (works in number fields too; in a text field press Esc first)"),
-    ("left_square_bracket", "[", "temperature down 0.1"),
-    ("right_square_bracket", "]", "temperature up 0.1"),
+    ("left_square_bracket right_square_bracket", "[ ]", "temperature down / up 0.1"),
+    ("s S", "s S", "next / previous style (follow: the seed decides)"),
+    ("comma full_stop", ", .", "density down / up 0.1 (hits per bar, times the seed's)"),
     ("1", "1-9", "select a drum lane (also up/down in the pattern)"),
     ("l", "l", "lock the selected lane: it repeats what you played"),
     ("m", "m", "mute the selected lane"),
-    ("ctrl+z", "ctrl+z", "undo a generation (back to the previous take)"),
-    ("ctrl+y", "ctrl+y", "redo a generation"),
+    ("ctrl+z ctrl+y", "ctrl+z ctrl+y", "undo / redo a generation (the previous / next take)"),
     ("ctrl+s", "ctrl+s", "save the preset (a factory preset asks for a new name)"),
     ("e", "e", "export the seed and the last generated bars as a .mid file"),
     ("w", "w", "MIDI ports: backend, input and output names (reopens the bridge)"),
@@ -59,7 +61,8 @@ def help_table() -> Table:
 
 ABOUT = (
     "Status bar: MIDI ports, clock (none / running / stopped), tempo, bar:beat, what the bridge does "
-    "(listening / generating / looping), output offset, temperature, selected lane, take.\n"
+    "(listening / generating / looping), output offset, temperature, style, density and fills when set, "
+    "selected lane, take.\n"
     "Pattern: drum lanes by 16ths; seed bars and generated bars in two colours; the playhead is the "
     "highlighted column. M = muted, L = locked.\n"
     "Editor: every preset key; changes apply to the running bridge at once, errors show under the field. "

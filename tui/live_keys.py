@@ -1,4 +1,4 @@
-"""What the live keys do: panic, arm, regenerate, temperature, lane select / mute / lock, undo / redo.
+"""What the live keys do: panic, arm, regenerate, fill, style, temperature, density, lanes, undo / redo.
 
 Each key becomes one typed command to the bridge (bridge/live/events.py) or
 one preset edit (which the preset session sends on); a command that reached
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bridge.live.events import Arm, Panic, Redo, Trigger, Undo
+from bridge.live.events import Arm, Fill, Panic, Redo, Trigger, Undo
 from bridge.music.drums import DRUM_NAMES
 from bridge.settings.presets import PRESET_SCHEMA
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .app import BeatGenApp
 
 TEMPERATURE_STEP = 0.1
+DENSITY_STEP = 0.1
 
 
 def panic(app: BeatGenApp) -> None:
@@ -41,12 +42,36 @@ def regenerate(app: BeatGenApp) -> None:
         app.show_status()
 
 
+def fill(app: BeatGenApp) -> None:
+    """f: a fill on the next bar the model writes (from the next bar line on)."""
+    if app.send(Fill()):
+        app.bridge_log("fill: asked for the next bar line")
+        app.show_status()
+
+
 def step_temperature(app: BeatGenApp, direction: int) -> None:
     """[ and ]: one step down or up, kept inside the schema's range."""
-    field = PRESET_SCHEMA["generation"]["temperature"]
-    current = app.values["generation"]["temperature"]
-    value = round(min(max(current + direction * TEMPERATURE_STEP, field.low), field.high), 2)
-    app.change("generation", "temperature", value)
+    step_generation(app, "temperature", direction * TEMPERATURE_STEP)
+
+
+def step_density(app: BeatGenApp, direction: int) -> None:
+    """, and .: density one step down or up (hits per bar, times the seed's)."""
+    step_generation(app, "density", direction * DENSITY_STEP)
+
+
+def step_generation(app: BeatGenApp, key: str, step: float) -> None:
+    field = PRESET_SCHEMA["generation"][key]
+    assert field.low is not None and field.high is not None  # both keys have a range
+    value = round(min(max(app.values["generation"][key] + step, field.low), field.high), 2)
+    app.change("generation", key, value)
+
+
+def step_style(app: BeatGenApp, direction: int) -> None:
+    """s and S: the next or previous style, follow first (the bars ahead are written again in it)."""
+    styles = PRESET_SCHEMA["generation"]["style"].choices
+    current = app.values["generation"]["style"]
+    index = styles.index(current) if current in styles else 0
+    app.change("generation", "style", styles[(index + direction) % len(styles)])
 
 
 def select_lane(app: BeatGenApp, lane: int, from_pattern: bool = False) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridge.live.events import SetBpm, SetControls, UsePreset
+from bridge.settings.controls import PRESET_SECTION
 from bridge.settings.presets import DEFAULT_PRESET, Preset, PresetError
 
 from .preset_entries import describe_error, list_entries, size_problem, state_problem
@@ -21,15 +22,8 @@ from .preset_entries import describe_error, list_entries, size_problem, state_pr
 if TYPE_CHECKING:
     from .app import BeatGenApp
 
-# Preset keys that are live Controls in the engine (bridge/controls.py): sent as "controls".
-CONTROL_FIELDS = {
-    *(("generation", key) for key in ("temperature", "top_k", "top_p", "variation", "density", "random_seed")),
-    *(("feel", key) for key in ("velocity_scale", "swing", "humanize_ms", "quantize")),
-    ("drums", "mute"),
-    ("drums", "lock"),
-    ("output", "offset_ms"),
-    ("output", "thru"),
-}
+# Preset keys that are live Controls in the engine (bridge/settings/controls.py): sent as "controls".
+CONTROL_FIELDS = {(section, name) for name, section in PRESET_SECTION.items()}
 NOT_LIVE = {("preset", "description")}  # nothing in the engine depends on it
 
 

@@ -87,8 +87,15 @@ def status_lines(status, connection: Connection, preset_label: str, lane: int) -
         mode_text(status),
         f"offset {offset:+.0f} ms",
         f"temp {c.temperature:.2f}",
-        f"lane {lane + 1} {DRUM_NAMES[lane]}",
     ]
+    style, density, fill_every = getattr(c, "style", "follow"), getattr(c, "density", 1.0), getattr(c, "fill_every", 0)
+    if style != "follow":
+        parts.append(f"style {style}")
+    if density != 1.0:
+        parts.append(f"density {density:.1f}")
+    if fill_every:
+        parts.append(f"fill every {fill_every}")
+    parts.append(f"lane {lane + 1} {DRUM_NAMES[lane]}")
     history = getattr(status, "loop_history", None)
     if history and history[1] > 1:
         parts.append(f"take {history[0] + 1}/{history[1]}")

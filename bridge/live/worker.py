@@ -77,6 +77,7 @@ class InferenceWorker(threading.Thread):
 
     def _run(self, job: Job) -> None:
         stream = self.stream
+        stream.plan.request = job.request  # from the first token fed: a reset feeds a bar line
         if job.reset_at is not None:
             if not stream.stands_fresh_at(job.reset_at):  # where a preview started the call, keep what it heard
                 stream.reset(job.reset_at)

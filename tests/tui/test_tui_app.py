@@ -209,6 +209,26 @@ def test_temperature_keys_step_and_clamp_and_show_in_the_editor(tmp_path):
     run(app, scenario)
 
 
+def test_f_asks_for_a_fill_s_steps_styles_and_comma_full_stop_step_density(tmp_path):
+    app = make_app(tmp_path)
+
+    async def scenario(pilot):
+        await pilot.press("escape", "f")
+        assert len(bridge().sent("fill")) == 1
+        await pilot.press("s", "s", "S")
+        styles = [controls.style for controls in bridge().sent("controls")]
+        assert styles == ["afrobeat", "afrocuban", "afrobeat"]
+        await pilot.press("S", "S")
+        assert bridge().sent("controls")[-1].style == "soul", "follow comes after the last style"
+        assert field(app, "generation", "style").value == "soul"
+        await pilot.press("full_stop", "full_stop", "comma")
+        assert [controls.density for controls in bridge().sent("controls")][-3:] == [1.1, 1.2, 1.1]
+        await pilot.pause(0.15)
+        assert "style soul" in app.status_bar.lines[1] and "density 1.1" in app.status_bar.lines[1]
+
+    run(app, scenario)
+
+
 def test_digit_keys_select_a_lane_and_m_l_mute_and_lock_it(tmp_path):
     app = make_app(tmp_path)
 
