@@ -13,20 +13,20 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
+from bridge.live.offline import OfflineError, play_after
 from bridge.midi_io.midi_files import (
     GM_DRUM_CHANNEL,
+    GM_OUTPUT_NOTES,
     MidiFileError,
     check_output_file,
     read_drum_part,
     write_drum_midi,
 )
-from bridge.model.continuation import continue_part
 from bridge.model.step_model import StepModel
-from bridge.music.conditions import Controls
+from bridge.music.conditions import hits_by_bar
 from bridge.music.hits import DrumPart, Hit
-from bridge.music.sampling import SamplingSettings, adherence_for
+from bridge.settings.controls import Controls
+from bridge.settings.note_maps import load_note_map
 from bridge.settings.presets import Preset
 from bridge.system.safe_text import printable
 
@@ -42,11 +42,14 @@ class GenerateError(ValueError):
 class GenerateOptions:
     seed_bars: int = 2
     bars: int = 4
-    settings: SamplingSettings = SamplingSettings()
-    random_seed: int | None = None
+    # Everything the live bridge's controls set: sampling, style, density, fills, the random seed
+    # (-1 = random), and the shaping of notes on their way out (mute, lock, feel).
+    controls: Controls = Controls()
     include_seed: bool = False
     channel: int = GM_DRUM_CHANNEL
-    controls: Controls = Controls()  # style, density target and fills (a conditioned model)
+    fill_last: bool = False  # the last generated bar is a fill
+    loop: bool = False  # the bars are a loop (the preset's mode): written as the bridge writes a loop
+    output_notes: tuple[int, ...] = GM_OUTPUT_NOTES  # drum class -> pitch (the preset's output note map)
 
     def __post_init__(self) -> None:
         if self.seed_bars < 1 or self.bars < 1:
@@ -56,21 +59,21 @@ class GenerateOptions:
 
 
 def options_from_preset(preset: Preset) -> GenerateOptions:
-    """The options that continue a file offline as the preset would live (the TUI's offline screen).
+    """The options that continue a file offline as the preset plays live (generate --preset, the TUI's
+    offline screen).
 
     Seed bars = the bars the preset listens to; generated bars = its answer
     (call & response) or its loop (loop); continuous mode has no length, so
-    it gets `beatgen generate`'s default.  Sampling, random seed (-1 =
-    random) and output channel come from the preset.  Feel (swing, quantize,
-    humanize, velocity) and note maps shape live output only; the file gets
-    the model's own timing on General MIDI notes, as `beatgen generate` writes.
+    it gets `beatgen generate`'s default.  Every control (sampling, style,
+    density, fills, random seed, mute, lock, feel), the output channel and
+    the output note map come from the preset.
     """
-    mode, g = preset["mode"], preset["generation"]
+    mode, output = preset["mode"], preset["output"]
     bars = {"call_response": mode["response_bars"], "loop": mode["loop_bars"]}.get(mode["kind"], GenerateOptions.bars)
-    adherence = adherence_for(g["variation"])
-    settings = SamplingSettings(g["temperature"], g["top_k"], g["top_p"], adherence, g["density"])
-    random_seed = None if g["random_seed"] < 0 else g["random_seed"]
-    return GenerateOptions(mode["listen_bars"], bars, settings, random_seed, channel=preset["output"]["channel"] - 1)
+    return GenerateOptions(
+        mode["listen_bars"], bars, Controls.from_preset(preset), channel=output["channel"] - 1,
+        loop=mode["kind"] == "loop", output_notes=load_note_map(output["note_map"]).output_notes,
+    )  # fmt: skip
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
@@ -135,18 +138,27 @@ def check_meter(part: DrumPart, model: StepModel, path: Path) -> None:
         )
 
 
-def continue_file(model: StepModel, path: Path, target: Path, options: GenerateOptions, rng) -> str:
+def continue_file(model: StepModel, path: Path, target: Path, options: GenerateOptions) -> str:
     """Generate for one seed file and write it; returns the summary line."""
     part = read_drum_part(path)
     check_meter(part, model, path)
     _notices(part, path, options)
     seed_bars = min(options.seed_bars, part.bar_count)
-    hits, generated = continue_part(model, part, seed_bars, options.bars, options.settings, rng, options.controls)
-    seed_length = part.bar_lines[seed_bars] - part.bar_lines[0]
+    call = hits_by_bar(part.hits, part.bar_lines[: seed_bars + 1])
+    call = [[Hit(h.time - line, h.drum, h.velocity) for h in bar] for bar, line in zip(call, part.bar_lines)]
+    try:
+        written = play_after(
+            model, call, options.bars, options.controls, fill_last=options.fill_last, loop=options.loop, bpm=part.bpm
+        )
+    except OfflineError as error:
+        raise MidiFileError(f"{path}: {error}") from error
+    bar_beats = part.bar_lines[1] - part.bar_lines[0]
+    hits = [Hit(index * bar_beats + h.time, h.drum, h.velocity) for index, bar in enumerate(written) for h in bar]
     if options.include_seed:
+        seed_length = part.bar_lines[seed_bars] - part.bar_lines[0]
         seed_hits = [h for h in part.hits if h.time < part.bar_lines[seed_bars]]
         hits = seed_hits + [Hit(h.time + seed_length, h.drum, h.velocity) for h in hits]
-    write_drum_midi(target, hits, part.bpm, part.time_signature, options.channel)
+    write_drum_midi(target, hits, part.bpm, part.time_signature, options.channel, output_notes=options.output_notes)
     total_bars = options.bars + (seed_bars if options.include_seed else 0)
     seed = f"{seed_bars}-bar seed from {path.name}, {part.bpm:.1f} BPM"
     return f"wrote {target}: {total_bars} bars, {len(hits)} hits ({seed})"
@@ -175,10 +187,9 @@ def run_generate(
     targets = output_paths(paths, output, out_dir)
     check_targets(paths, targets)
     failures = 0
-    for index, (path, target) in enumerate(zip(paths, targets)):
-        rng = np.random.default_rng(None if options.random_seed is None else [options.random_seed, index])
-        try:
-            print(printable(continue_file(model, path, target, options, rng), LINE_LIMIT))
+    for path, target in zip(paths, targets):
+        try:  # every file with the same random seed: each is what the bridge plays after that call
+            print(printable(continue_file(model, path, target, options), LINE_LIMIT))
         except MidiFileError as error:
             _warn(f"beatgen generate: {error}")
             failures += 1

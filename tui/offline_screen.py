@@ -125,10 +125,12 @@ class OfflineScreen(Screen[None]):
         except ValueError as error:
             self.query_one("#plan", Static).update(f"preset {preset.name}: {error}")
             return
-        seed = "random" if options.random_seed is None else str(options.random_seed)
+        controls = options.controls
+        seed = "random" if controls.random_seed < 0 else str(controls.random_seed)
         self.query_one("#plan", Static).update(
             f"preset {preset.name}: {options.seed_bars} seed bars, then {options.bars} generated bars, "
-            f"temperature {options.settings.temperature:g}, random seed {seed}, channel {options.channel + 1}"
+            f"style {controls.style}, temperature {controls.temperature:g}, random seed {seed}, "
+            f"channel {options.channel + 1}; mute, lock, feel and note map as live"
         )
 
     def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
@@ -157,8 +159,6 @@ class OfflineScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _generate(self, seed: Path, target: Path) -> None:
-        import numpy as np
-
         from bridge.generate import continue_file
         from bridge.midi_io.midi_files import MidiFileError
         from bridge.model.files import ModelError
@@ -167,8 +167,7 @@ class OfflineScreen(Screen[None]):
             options = self._options()
             model = cast("BeatGenApp", self.app).offline_model(self.model_dir, self.variant)
             target.parent.mkdir(parents=True, exist_ok=True)
-            rng = np.random.default_rng(options.random_seed)
-            summary = continue_file(model, seed, target, options, rng)
+            summary = continue_file(model, seed, target, options)
         except (MidiFileError, ModelError, OSError, ValueError) as error:
             self.app.call_from_thread(self._show_result, str(error), True)
             return

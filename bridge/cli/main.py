@@ -138,76 +138,102 @@ def _add_generate(commands) -> None:
     p.add_argument(
         "--out-dir", metavar="DIR", help="output folder (one NAME_continued.mid per input; names must not collide)"
     )
+    p.add_argument(
+        "--preset",
+        metavar="NAME|PATH",
+        help="play as this preset does live: its bars, controls, feel, mute, lock and note map; "
+        "every flag below overrides its value (default: the flags' defaults, General MIDI notes)",
+    )
     seed_bars = _preset_range("mode", "listen_bars", int)
-    p.add_argument("--seed-bars", type=seed_bars, default=2, help="bars of the seed the model hears (1-16, default 2)")
+    p.add_argument("--seed-bars", type=seed_bars, help="bars of the seed the model hears (1-16, default 2)")
     p.add_argument(
         "--bars",
         type=number_in(int, 1, MAX_GENERATED_BARS),
-        default=4,
-        help=f"bars to generate (1-{MAX_GENERATED_BARS}, default 4)",
+        help=f"bars to generate (1-{MAX_GENERATED_BARS}, default 4, or the preset's answer or loop)",
     )
     p.add_argument(
         "--temperature",
         type=_preset_range("generation", "temperature"),
-        default=1.0,
         help="sampling temperature (0.05-3, default 1.0)",
     )
     p.add_argument(
         "--top-k",
         type=_preset_range("generation", "top_k", int),
-        default=0,
         help="sample among the K likeliest tokens (0-200, 0 = all)",
     )
-    p.add_argument(
-        "--top-p", type=_preset_range("generation", "top_p"), default=1.0, help="nucleus sampling mass (1.0 = off)"
-    )
+    p.add_argument("--top-p", type=_preset_range("generation", "top_p"), help="nucleus sampling mass (1.0 = off)")
     p.add_argument(
         "--variation",
         type=number_in(float, 0, 1),
-        default=DEFAULT_VARIATION,
         help=f"0-1: 0 holds the groove exactly, 1 roams freely (default {DEFAULT_VARIATION})",
     )
-    p.add_argument(
-        "--style", default=FOLLOW, metavar="NAME", help="style to play (default follow: the seed decides; see styles)"
-    )
+    p.add_argument("--style", metavar="NAME", help="style to play (default follow: the seed decides; see styles)")
     p.add_argument(
         "--density",
         type=_preset_range("generation", "density"),
-        default=1.0,
         help="hits per bar relative to the seed (0-2, default 1; 0 = silence)",
     )
     p.add_argument(
         "--fill-every",
         type=number_in(int, 0, MAX_GENERATED_BARS),
-        default=0,
         metavar="N",
         help="a fill on every N-th bar, counted from the seed's first bar (0 = none, the default)",
     )
     p.add_argument("--fill-last", action="store_true", help="make the last generated bar a fill")
     p.add_argument(
         "--random-seed",
-        type=number_in(int, 0, 2**32 - 1),
-        help="fix the random seed for reproducible output (0 to 2**32-1)",
+        type=number_in(int, 0, 2**31 - 1),
+        help="fix the random seed for reproducible output (0 to 2**31-1); the live bridge plays the same "
+        "for a preset with this random_seed",
     )
     p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
     p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
     p.add_argument("--include-seed", action="store_true", help="write the seed bars before the continuation")
-    p.add_argument("--channel", type=number_in(int, 1, 16), default=10, help="MIDI channel 1-16 (default 10)")
+    p.add_argument("--channel", type=number_in(int, 1, 16), help="MIDI channel 1-16 (default 10)")
     p.set_defaults(handler=_generate)
 
 
-def _generate(args) -> int:
-    from bridge.generate import GenerateOptions, run_generate
-    from bridge.model.controls import controls_for
-    from bridge.model.step_model import StepModel
-    from bridge.music.sampling import SamplingSettings, adherence_for
+# generate's flags that override a preset key: (flag's dest, section, key).
+GENERATE_OVERRIDES = (
+    ("temperature", "generation", "temperature"),
+    ("top_k", "generation", "top_k"),
+    ("top_p", "generation", "top_p"),
+    ("variation", "generation", "variation"),
+    ("style", "generation", "style"),
+    ("density", "generation", "density"),
+    ("fill_every", "generation", "fill_every"),
+    ("random_seed", "generation", "random_seed"),
+    ("channel", "output", "channel"),
+)
 
-    settings = SamplingSettings(args.temperature, args.top_k, args.top_p, adherence_for(args.variation))
-    model = StepModel(args.model, args.variant)
-    settings, controls = controls_for(model.info, settings, args.style, args.density, args.fill_every, args.fill_last)
-    options = GenerateOptions(
-        args.seed_bars, args.bars, settings, args.random_seed, args.include_seed, args.channel - 1, controls
+
+def _generate(args) -> int:
+    import dataclasses
+
+    from bridge.generate import GenerateOptions, options_from_preset, run_generate
+    from bridge.model.controls import check_generate_controls
+    from bridge.model.step_model import StepModel
+    from bridge.settings.preset_store import PRESET_SEARCH
+    from bridge.settings.presets import Preset, load_preset, validate
+
+    # One shaping path: the flags become preset values, and the preset what the live bridge plays.
+    preset = load_preset(args.preset, PRESET_SEARCH) if args.preset else Preset("flags", None, validate({}))
+    values = preset.values
+    for dest, section, key in GENERATE_OVERRIDES:
+        if getattr(args, dest) is not None:
+            values[section][key] = getattr(args, dest)
+    options = options_from_preset(Preset(preset.name, preset.path, values))
+    if not args.preset:  # no preset: generate's own defaults, not the default preset's answer length
+        options = dataclasses.replace(options, seed_bars=GenerateOptions.seed_bars, bars=GenerateOptions.bars)
+    options = dataclasses.replace(
+        options,
+        seed_bars=args.seed_bars or options.seed_bars,
+        bars=args.bars or options.bars,
+        include_seed=args.include_seed,
+        fill_last=args.fill_last,
     )
+    model = StepModel(args.model, args.variant)
+    check_generate_controls(model.info, options.controls.style, options.controls.fill_every > 0 or args.fill_last)
     return 1 if run_generate(args.inputs, args.output, args.out_dir, model, options) else 0
 
 

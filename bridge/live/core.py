@@ -269,7 +269,8 @@ class EngineCore(TransportEvents):
             # A tick of margin: a hit stamped before the tick just counted may still be on its way.
             until = (self.clock.position - 1 - start) / TICKS_PER_BEAT
             hits = self.recorder.bar_hits(start, BEATS_PER_BAR)
-            self.out.submit(ev.Preview(self.performance.epoch, bar, hits, until, starts_call))
+            request = self.controls.bar_request(frozenset(self.performance.fill_lines))
+            self.out.submit(ev.Preview(self.performance.epoch, bar, hits, until, starts_call, request))
 
     def _cut(self, line: int) -> None:
         bar = line - 1

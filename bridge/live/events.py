@@ -161,6 +161,7 @@ class Preview:
     hits: list[Hit]
     until: float  # beats from the bar start: every hit before this has come
     starts_call: bool  # the call starts in this bar: the stream is reset at its line
+    request: BarRequest = BarRequest()  # the controls of now: a reset feeds a bar line with their style
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,14 @@ from bridge.live.status import BEATS_PER_BAR, TICKS_PER_BAR
 from bridge.live.takes import Repertoire
 from bridge.live.transport import Transport
 from bridge.music.hits import Hit
-from bridge.settings.controls import DOWNBEAT_CELL_BEATS, Controls, feel_changed, shape_pairs, split_downbeat
+from bridge.settings.controls import (
+    DOWNBEAT_CELL_BEATS,
+    Controls,
+    feel_changed,
+    humanize_rng,
+    shape_pairs,
+    split_downbeat,
+)
 
 # A model-side change closer than this to the next bar line is written from the line after: the model
 # needs a few ms for a bar's first notes (the cut before a line leaves it 15 ms).
@@ -79,6 +86,7 @@ class Performance:
             self.history.drop_generated_from(plan.drop_from)
         if plan.reset_at is not None:
             self.call_bars = {}
+            self.rng = humanize_rng(self.controls.random_seed)  # as the model's draws: from the call's start
         for bar_line, hits in plan.hear:
             self.call_bars[bar_line] = hits
             self.history.put(bar_line, SEED, hits)

@@ -70,6 +70,7 @@ class InferenceWorker(threading.Thread):
 
     def _hear_ahead(self, preview: Preview) -> None:
         stream = self.stream
+        stream.plan.request = preview.request
         if preview.starts_call and not stream.stands_fresh_at(preview.line):
             stream.reset(preview.line)
         if stream.line == preview.line:  # else the stream is not in step with the call: the cut hears it all

@@ -80,3 +80,10 @@ def unplayable_controls(info: dict, style: str, fills: bool) -> str | None:
     if style not in styles:
         return f"style {style!r}: this model knows {', '.join(styles)}; it follows the seed"
     return None
+
+
+def check_generate_controls(info: dict, style: str, fills: bool) -> None:
+    """Offline, what a model cannot play is refused before anything is written (one line)."""
+    style_value(info, style)
+    if fills and "conditions" not in info:
+        raise ControlError("this model was trained without fills; fills need a conditioned model")

@@ -128,6 +128,12 @@ def control_from_cc(controls: Controls, name: str, value: int) -> Controls:
     raise KeyError(name)
 
 
+def humanize_rng(random_seed: int) -> np.random.Generator:
+    """The generator of humanize's timing draws: from the random seed when one is fixed (a stream of its
+    own, apart from the model's), so a fixed seed gives the same notes live and offline."""
+    return np.random.default_rng([random_seed, 1]) if random_seed >= 0 else np.random.default_rng()
+
+
 # Controls that shape notes on their way out: a change re-shapes every note not yet sent.
 FEEL_FIELDS = ("mute", "lock", "velocity_scale", "swing", "humanize_ms", "quantize")
 

@@ -70,3 +70,59 @@ def test_density_moves_the_hits_per_bar_on_the_same_seeds(groove, tmp_path):
         assert result.returncode == 0, result.stderr
         hits[density] = sum(_hits(path) for path in out.iterdir())
     assert hits[0.5] < hits[1.0] < hits[1.5]
+
+
+# -- generate --preset: one shaping path with the live bridge ---------------------------------------
+
+
+def _note_ons(path) -> list:
+    return [m for m in mido.MidiFile(path).tracks[0] if m.type == "note_on" and m.velocity > 0]
+
+
+def test_a_preset_shapes_the_file_as_live_mute_note_map_channel_and_bar_counts(groove, tmp_path):
+    preset = tmp_path / "mine.toml"
+    preset.write_text(
+        '[mode]\nlisten_bars = 2\nresponse_bars = 3\n[generation]\nrandom_seed = 4\nstyle = "rock"\n'
+        '[drums]\nmute = ["kick", "closed_hh"]\n[output]\nchannel = 5\nnote_map = "ableton"\n'
+        "[feel]\nvelocity_scale = 0.5\n"
+    )
+    out = tmp_path / "out.mid"
+    result = run_beatgen("generate", VALIDATION_FILE, "-o", out, "--preset", preset)
+    assert result.returncode == 0, result.stderr
+    assert "3 bars" in result.stdout and "2-bar seed" in result.stdout
+    notes = _note_ons(out)
+    ableton_kick, ableton_closed_hh = 36, 42  # presets/note-maps/ableton.toml
+    assert notes and {m.channel for m in notes} == {4}
+    assert not {m.note for m in notes} & {ableton_kick, ableton_closed_hh}, "muted drums are not written"
+    assert max(m.velocity for m in notes) <= 64, "velocity scale 0.5"
+    again = tmp_path / "again.mid"
+    assert run_beatgen("generate", VALIDATION_FILE, "-o", again, "--preset", preset).returncode == 0
+    assert out.read_bytes() == again.read_bytes(), "the preset's random seed makes it reproducible"
+
+
+def test_flags_override_the_presets_values(groove, tmp_path):
+    out = tmp_path / "out.mid"
+    result = run_beatgen(
+        "generate",
+        VALIDATION_FILE,
+        "-o",
+        out,
+        "--preset",
+        "wild-fills",
+        "--bars",
+        2,
+        "--channel",
+        3,
+        "--random-seed",
+        1,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 bars" in result.stdout, "wild-fills answers with 1 bar; --bars 2 wins"
+    assert {m.channel for m in _note_ons(out)} == {2}
+
+
+def test_an_unknown_preset_is_one_line_and_writes_nothing(tmp_path):
+    out = tmp_path / "out.mid"
+    result = run_beatgen("generate", VALIDATION_FILE, "-o", out, "--preset", "no-such-preset")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "no-such-preset" in result.stderr and not out.exists()

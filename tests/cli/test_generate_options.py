@@ -1,15 +1,16 @@
-"""options_from_preset: offline generation with a preset's bar counts and sampling settings."""
+"""options_from_preset: offline generation with a preset's bar counts, controls, feel and note map."""
 
 from __future__ import annotations
 
 import mido
-import numpy as np
 import pytest
 
 from bridge.generate import GenerateOptions, continue_file, options_from_preset
 from bridge.midi_io.midi_files import read_drum_part
 from bridge.model.step_model import StepModel
 from bridge.music.sampling import SamplingSettings
+from bridge.settings.controls import Controls
+from bridge.settings.note_maps import load_note_map
 from bridge.settings.presets import Preset, load_preset, validate
 from tests.conftest import simple_groove, write_midi
 
@@ -19,10 +20,10 @@ def preset(values: dict) -> Preset:
 
 
 def test_call_and_response_answers_with_response_bars_after_listen_bars():
-    options = options_from_preset(load_preset("wild-fills"))
-    assert options == GenerateOptions(
-        seed_bars=2, bars=1, settings=SamplingSettings(1.15, 0, 1.0, 0.4, 1.2), random_seed=None, channel=9
-    )
+    preset = load_preset("wild-fills")
+    options = options_from_preset(preset)
+    assert options == GenerateOptions(seed_bars=2, bars=1, controls=Controls.from_preset(preset), channel=9)
+    assert options.controls.sampling() == SamplingSettings(1.15, 0, 1.0, 0.4, 1.2)
 
 
 @pytest.mark.parametrize("kind, bars", [("loop", 3), ("continuous", GenerateOptions.bars), ("call_response", 5)])
@@ -35,9 +36,15 @@ def test_bar_counts_follow_the_mode(kind, bars):
 def test_random_seed_channel_and_sampling_come_from_the_preset():
     values = {"generation": {"random_seed": 42, "top_k": 7, "top_p": 0.9, "temperature": 0.5}, "output": {"channel": 1}}
     options = options_from_preset(preset(values))
-    assert options.random_seed == 42 and options.channel == 0
-    assert (options.settings.top_k, options.settings.top_p, options.settings.temperature) == (7, 0.9, 0.5)
-    assert options_from_preset(preset({})).random_seed is None, "-1 means a random seed"
+    assert options.controls.random_seed == 42 and options.channel == 0
+    controls = options.controls
+    assert (controls.top_k, controls.top_p, controls.temperature) == (7, 0.9, 0.5)
+    assert options_from_preset(preset({})).controls.random_seed == -1, "-1 means a random seed"
+
+
+def test_the_output_note_map_and_loop_mode_come_from_the_preset():
+    options = options_from_preset(preset({"mode": {"kind": "loop"}, "output": {"note_map": "ableton"}}))
+    assert options.loop and options.output_notes == load_note_map("ableton").output_notes
 
 
 def test_the_options_continue_a_file(tmp_path):
@@ -46,7 +53,7 @@ def test_the_options_continue_a_file(tmp_path):
     )
     seed = write_midi(tmp_path / "seed.mid", simple_groove(2))
     target = tmp_path / "out.mid"
-    summary = continue_file(StepModel(), seed, target, options, np.random.default_rng(1))
+    summary = continue_file(StepModel(), seed, target, options)
     assert "2 bars" in summary and "1-bar seed" in summary
     part = read_drum_part(target)
     assert part.hits and max(hit.time for hit in part.hits) < 8.0

@@ -130,7 +130,7 @@ ARGUMENT_CASES = [
     ("--bars", "1000000000", "1000000000 is out of range: a whole number from 1 to 256"),
     ("--seed-bars", "0", "0 is out of range: a whole number from 1 to 16"),
     ("--channel", "17", "17 is out of range: a whole number from 1 to 16"),
-    ("--random-seed", "-3", "-3 is out of range: a whole number from 0 to 4294967295"),
+    ("--random-seed", "-3", "-3 is out of range: a whole number from 0 to 2147483647"),
 ]
 
 
