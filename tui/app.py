@@ -88,6 +88,7 @@ class BeatGenApp(App[None]):
         Binding("ctrl+s", "save", "Save"),
         Binding("e", "export", "Export"),
         Binding("w", "ports", "Ports"),
+        Binding("ctrl+l", "learn", "Learn"),
         Binding("o", "offline", "Offline"),
         Binding("r", "retry", "Retry", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -284,6 +285,11 @@ class BeatGenApp(App[None]):
 
     def action_help(self) -> None:
         side_screens.show_help(self)
+
+    def action_learn(self) -> None:
+        from .learn_screen import LearnScreen
+
+        self.push_screen(LearnScreen())
 
     def action_ports(self) -> None:
         side_screens.pick_ports(self)

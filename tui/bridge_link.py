@@ -54,6 +54,7 @@ class BridgeLink:
         # in the engine that is none of ours came from a MIDI CC (see _follow_engine_controls).
         self.sent_controls: deque = deque(maxlen=16)
         self.engine_controls = None
+        self.requests_seen: int | None = None  # the newest request of the bridge's status handled
         self.spawner: ThreadPoolExecutor | None = None  # set by start_spawner (on_mount), before the first open
         self.silence_first = False  # the next bridge opened replaces one that died: it switches notes off first
 
@@ -101,6 +102,7 @@ class BridgeLink:
         app.show_status()
         old, app.bridge, app.status = app.bridge, None, None
         self.engine_controls = None  # the new bridge starts from the preset as it stands
+        self.requests_seen = None  # and its requests are counted afresh
         app.pattern.clear()
         app._open_bridge(old, app.current_preset(), app.options)  # the app's worker runs open_in_thread
 
@@ -188,6 +190,7 @@ class BridgeLink:
                 self.failed("error", f"the bridge stopped ({type(error).__name__}: {error})")
             else:
                 self._follow_engine_controls(app.status.controls)
+                self._follow_requests(app.status.requests)
         app.show_status()
 
     @staticmethod
@@ -225,6 +228,30 @@ class BridgeLink:
             current = self.app.values[section][key]
             if (set(current) != set(value)) if isinstance(value, list) else current != value:
                 self.app.change(section, key, value)
+
+    def _follow_requests(self, requests) -> None:
+        """Buttons and pads mapped to a mode or a preset change (ControlSurface's requests): the mode
+        the engine switched to shows in the editor; the next or previous preset is loaded here, the one
+        place that holds the list.  Requests the bridge kept from before this app saw it are not replayed."""
+        newest = requests[-1][0] if requests else 0
+        seen, self.requests_seen = self.requests_seen, newest
+        if seen is None:
+            return
+        for number, action, value in requests:
+            if number <= seen:
+                continue
+            if action == "mode":
+                self.app.change("mode", "kind", value)
+            elif action in ("preset_next", "preset_previous"):
+                self._step_preset(1 if action == "preset_next" else -1)
+
+    def _step_preset(self, direction: int) -> None:
+        app = self.app
+        names = [entry.name for entry in app.store_entries() if entry.error is None]
+        if not names:
+            return
+        index = names.index(app.preset.name) if app.preset.name in names else -direction
+        app.load_preset_named(names[(index + direction) % len(names)])
 
     # -- the end ---------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("ctrl+s", "ctrl+s", "save the preset (a factory preset asks for a new name)"),
     ("e", "e", "export the seed and the last generated bars as a .mid file"),
     ("w", "w", "MIDI ports: backend, input and output names (reopens the bridge)"),
+    ("ctrl+l", "ctrl+l", "MIDI learn: pick a control, move a knob or press a pad"),
     ("o", "o", "offline generation: continue a MIDI file with the current preset"),
     ("r", "r", "retry opening the MIDI ports, or restart a bridge that stopped by itself"),
     ("escape", "esc", "leave a field (back to the pattern)"),

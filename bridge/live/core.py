@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 from bridge.live import events as ev
 from bridge.live.clock import DROP_AHEAD_TICKS, MIN_TICK_SECONDS, TICKS_PER_BEAT
+from bridge.live.control_surface import ControlSurface
+from bridge.live.core_surface import SurfaceEvents
 from bridge.live.core_transport import TransportEvents
 from bridge.live.events import Action, Event, Outbox
 from bridge.live.midi_input import TRANSPORT_MESSAGES, usable_messages
@@ -33,7 +35,7 @@ from bridge.live.seed_recorder import SeedRecorder
 from bridge.live.settings import LiveSettings
 from bridge.live.status import BEATS_PER_BAR, TICKS_PER_BAR, EngineStatus, snapshot
 from bridge.live.transport import SEND_EARLY_S, Transport
-from bridge.settings.controls import Controls, control_from_cc
+from bridge.settings.controls import Controls
 from bridge.system.safe_text import printable
 
 if TYPE_CHECKING:
@@ -49,12 +51,13 @@ OWN_ECHO_S = 0.2  # a note-on equal to one we sent this recently is our own outp
 ROUNDING_TICKS = 1e-6
 
 
-class EngineCore(TransportEvents):
+class EngineCore(TransportEvents, SurfaceEvents):
     def __init__(self, settings: LiveSettings, clock_override: str | None = None, auto_link: bool = False) -> None:
         self.out = Outbox()
         self.transport = Transport(settings.clock_source, clock_override, settings.bpm, self.out, auto_link)
         self.performance = Performance(settings.mode, settings.output_channel, self.out, self.transport)
         self.recorder = SeedRecorder(settings.input_classes, settings.input_channels)
+        self.surface = ControlSurface()
         self._take_settings(settings)
         self.armed = True
         self.next_line: int | None = None  # the next bar line whose cut is pending
@@ -74,7 +77,7 @@ class EngineCore(TransportEvents):
         self.recorder.note_map, self.recorder.channels = dict(settings.input_classes), settings.input_channels
         self.trigger_note, self.trigger_cc = settings.trigger_note, settings.trigger_cc
         self.fill_note, self.fill_cc = settings.fill_note, settings.fill_cc
-        self.cc_controls = settings.cc_controls
+        self.surface.cc_controls, self.surface.note_controls = settings.cc_controls, settings.note_controls
 
     @property
     def controls(self) -> Controls:
@@ -160,6 +163,8 @@ class EngineCore(TransportEvents):
 
     def _on_message(self, message: list[int], stamp: float) -> None:
         status = message[0]
+        if self.surface.learning and self._learned(message):
+            return
         if self.input_channel and status & 0x0F != self.input_channel - 1:
             self._note_trigger_elsewhere(message)
             return
@@ -181,6 +186,10 @@ class EngineCore(TransportEvents):
             if is_on:
                 self._on_command(ev.Fill(), self.now)
             return
+        if message[1] in self.surface.note_controls:  # a pad mapped to a control is never a drum of the call
+            if is_on:
+                self._on_surface(f"note {message[1]}", self.surface.note(message[1], self.controls))
+            return
         if self.controls.thru:
             self.out.send(self.performance.scheduler.pass_through(tuple(message[:3])))
         if is_on and self.transport.playing:
@@ -188,41 +197,9 @@ class EngineCore(TransportEvents):
             if self.recorder.feed(message, position) is not None:
                 self.last_hit_tick = position
 
-    def _note_trigger_elsewhere(self, message: list[int]) -> None:
-        """A trigger note or CC on a channel the bridge does not listen to does nothing: say so once per
-        trigger and channel, since a pad sending on the wrong channel looks like a dead bridge."""
-        kind, channel = message[0] & 0xF0, (message[0] & 0x0F) + 1
-        if kind == NOTE_ON and len(message) > 2 and message[2] > 0:
-            names = {self.trigger_note: "trigger note", self.fill_note: "fill note"}
-        elif kind == CONTROL_CHANGE:
-            names = {self.trigger_cc: "trigger CC", self.fill_cc: "fill CC"}
-        else:
-            return
-        name = names.get(message[1])
-        if name is None or (name, channel) in self.ignored_triggers:
-            return
-        self.ignored_triggers.add((name, channel))
-        self.out.log(
-            f"{name} {message[1]} came on channel {channel}; the bridge listens on channel {self.input_channel} "
-            "only ([input] channel): ignored"
-        )
-
     def _is_own_echo(self, message: list[int], stamp: float) -> bool:
         key = (message[0] & 0x0F, message[1])
         return any(stamp - sent < OWN_ECHO_S and (ch, note) == key for sent, ch, note in self.recent_sends)
-
-    def _on_control_change(self, number: int, value: int) -> None:
-        if number == self.trigger_cc:
-            if value >= 64:
-                self._on_command(ev.Trigger(), self.now)
-            return
-        if number == self.fill_cc:
-            if value >= 64:
-                self._on_command(ev.Fill(), self.now)
-            return
-        for name in self.cc_controls.get(number, ()):
-            self.performance.controls = control_from_cc(self.controls, name, value)
-            self.out.log(f"CC {number} = {value}: {name} -> {getattr(self.controls, name, value)}")
 
     # -- bar lines ----------------------------------------------------------------------------
 
@@ -358,6 +335,9 @@ class EngineCore(TransportEvents):
             performance.panic(line)
         elif isinstance(command, ev.Fill):
             performance.fill()
+        elif isinstance(command, ev.Learn):
+            self.surface.learning = command.on
+            self.out.log("MIDI learn: move a knob or press a pad" if command.on else "MIDI learn: off")
         elif isinstance(command, ev.SetControls):
             performance.controls = command.controls
         elif isinstance(command, ev.SetBpm):

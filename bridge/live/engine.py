@@ -32,7 +32,6 @@ from bridge.live.events import (
     Log,
     MidiIn,
     Send,
-    SetControls,
     Started,
     Submit,
     UsePreset,
@@ -108,8 +107,9 @@ class Engine:
         so a bad one raises NoteMapError to the caller and the engine thread never reads a file."""
         if isinstance(command, UsePreset):
             command = ApplyPreset(LiveSettings.from_preset(command.preset))
-        if isinstance(command, (ApplyPreset, SetControls)):
-            self._check_controls(command.settings.controls if isinstance(command, ApplyPreset) else command.controls)
+        controls = command.settings.controls if isinstance(command, ApplyPreset) else getattr(command, "controls", None)
+        if isinstance(controls, Controls):  # anything else fails on the engine thread, which reports it
+            self._check_controls(controls)
         elif isinstance(command, Fill):
             self._check_controls(None)
         self.inbox.put(command)

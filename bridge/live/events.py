@@ -121,6 +121,13 @@ class Fill:
 
 
 @dataclass(frozen=True)
+class Learn:
+    """MIDI learn: while on, the next CC or note-on is reported (EngineStatus.learned), not played."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class Undo:
     """Step back to the loop or answer before."""
 
@@ -130,7 +137,7 @@ class Redo:
     """Step forward to the loop or answer after (or a new one)."""
 
 
-Command = Union[Trigger, Listen, Arm, Panic, Fill, SetControls, SetBpm, ApplyPreset, Undo, Redo]  # noqa: UP007
+Command = Union[Trigger, Listen, Arm, Panic, Fill, Learn, SetControls, SetBpm, ApplyPreset, Undo, Redo]  # noqa: UP007
 
 
 # -- jobs for the inference worker, and what it sends back -------------------------------

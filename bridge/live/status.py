@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from bridge.live.bar_history import BarView
 from bridge.live.clock import TICKS_PER_BEAT
 from bridge.settings.controls import Controls
+from bridge.settings.midi_map import Learned
 
 if TYPE_CHECKING:
     from bridge.live.core import EngineCore
@@ -36,6 +37,8 @@ class EngineStatus:
     offset_ms: float = 0.0  # the output offset in force (controls.offset_ms)
     loop_history: tuple[int, int] = (0, 0)  # (0-based index of the chosen/current take, takes kept); see Takes
     link_peers: int | None = None  # the Ableton Link session's peers; None where Link is not in use
+    learned: Learned | None = None  # MIDI learn: the last knob or pad reported (ControlSurface)
+    requests: tuple[tuple[int, str, str], ...] = ()  # (number, action, value) for the UI to carry out or follow
 
     @property
     def bar_beat(self) -> tuple[int, int]:
@@ -54,4 +57,5 @@ def snapshot(core: EngineCore) -> EngineStatus:
         late_bars=p.late_bars, controls=core.controls, bars=p.history.recent(), preset_name=core.preset.name,
         mode=p.conductor.settings.kind, offset_ms=core.controls.offset_ms,
         loop_history=p.repertoire.takes.position(), link_peers=t.link_peers,
+        learned=core.surface.learned, requests=tuple(core.surface.requests),
     )  # fmt: skip

@@ -36,6 +36,16 @@ MODES = ("call_response", "continuous", "loop")
 CLOCK_SOURCES = ("auto", "external", "internal", "link")
 NOTE_MAPS = available_note_maps()  # files in presets/note-maps/
 STYLES = bundled_styles()  # "follow", then the styles the shipped model learned
+# Actions mapped in [midi_cc] / [midi_notes] (bridge/settings/midi_map.py) and what each does; regenerate and
+# fill keep their [triggers] keys.
+ACTION_HELP = {
+    "arm": "arm / disarm",
+    "panic": "every note off",
+    "mode": "next mode (call & response, continuous, loop)",
+    "preset_next": "next preset (terminal UI)",
+    "preset_previous": "previous preset (terminal UI)",
+}
+CC_ACTIONS = tuple(ACTION_HELP)
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,15 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
             ("random_seed", "CC number whose value (0-127) becomes the random seed (-1 = none)"),
             *((f"mute_{d}", f"CC number muting {d} at values >= 64 (-1 = none)") for d in DRUM_NAMES),
             *((f"lock_{d}", f"CC number locking {d} at values >= 64 (-1 = none)") for d in DRUM_NAMES),
+            *((a, f"CC number: {ACTION_HELP[a]} when it goes to >= 64 (-1 = none)") for a in CC_ACTIONS),
+        ]
+    },
+    "midi_notes": {
+        name: Field(int, -1, -1, 127, help=help_text)
+        for name, help_text in [
+            *((a, f"note (a pad): {ACTION_HELP[a]} (-1 = none)") for a in CC_ACTIONS),
+            *((f"mute_{d}", f"note (a pad) muting / unmuting {d} (-1 = none)") for d in DRUM_NAMES),
+            *((f"lock_{d}", f"note (a pad) locking / unlocking {d} (-1 = none)") for d in DRUM_NAMES),
         ]
     },  # fmt: skip
 }
