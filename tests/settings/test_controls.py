@@ -128,9 +128,12 @@ def test_mute_and_lock_switch_on_at_64_and_off_below():
     assert control_from_cc(Controls(), "lock_ride_bell", 64).lock == {DRUM_NAMES.index("ride_bell")}
 
 
-def test_every_midi_cc_key_of_the_schema_is_a_control():
+def test_every_midi_cc_key_of_the_schema_is_a_control_or_an_action():
+    from bridge.settings.midi_map import ACTIONS
+
     for name in PRESET_SCHEMA["midi_cc"]:
-        control_from_cc(Controls(), name, 127)  # no KeyError
+        if name not in ACTIONS:  # actions are fired by the core (control_surface.py), not set
+            control_from_cc(Controls(), name, 127)  # no KeyError
 
 
 @pytest.mark.parametrize("name", ["volume", "mute_cowbell", "lock_", "solo_kick", "thru"])
