@@ -178,17 +178,7 @@ class EngineCore(TransportEvents, SurfaceEvents):
         is_on = message[0] & 0xF0 == NOTE_ON and message[2] > 0
         if is_on and self._is_own_echo(message, stamp):
             return
-        if message[1] == self.trigger_note:
-            if is_on:
-                self._on_command(ev.Trigger(), self.now)
-            return
-        if message[1] == self.fill_note:
-            if is_on:
-                self._on_command(ev.Fill(), self.now)
-            return
-        if message[1] in self.surface.note_controls:  # a pad mapped to a control is never a drum of the call
-            if is_on:
-                self._on_surface(f"note {message[1]}", self.surface.note(message[1], self.controls))
+        if self._on_pad(message[1], is_on):  # a trigger or mapped pad is never a drum of the call
             return
         if self.controls.thru:
             self.out.send(self.performance.scheduler.pass_through(tuple(message[:3])))

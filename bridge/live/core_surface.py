@@ -71,15 +71,33 @@ class SurfaceEvents:
         )
 
     def _on_control_change(self, number: int, value: int) -> None:
-        if number == self.trigger_cc:
-            if value >= 64:
-                self._on_command(ev.Trigger(), self.now)
-            return
-        if number == self.fill_cc:
-            if value >= 64:
-                self._on_command(ev.Fill(), self.now)
-            return
+        for trigger, name, command in (
+            (self.trigger_cc, "regenerate", ev.Trigger()),
+            (self.fill_cc, "fill", ev.Fill()),
+        ):
+            if number == trigger:
+                if value >= 64:
+                    self.out.log(f"CC {number} = {value}: {name}")
+                    self._on_command(command, self.now)
+                return
         self._on_surface(f"CC {number} = {value}", self.surface.cc(number, value, self.controls))
+
+    def _on_pad(self, note: int, is_on: bool) -> bool:
+        """A trigger note, or a note mapped in [midi_notes]: acted on at its note-on; True when it is one."""
+        for trigger, name, command in (
+            (self.trigger_note, "regenerate", ev.Trigger()),
+            (self.fill_note, "fill", ev.Fill()),
+        ):
+            if note == trigger:
+                if is_on:
+                    self.out.log(f"note {note}: {name}")
+                    self._on_command(command, self.now)
+                return True
+        if note not in self.surface.note_controls:
+            return False
+        if is_on:
+            self._on_surface(f"note {note}", self.surface.note(note, self.controls))
+        return True
 
     def _learned(self, message: list[int]) -> bool:
         """While learning: a CC or note-on (any channel) is reported, not played."""
