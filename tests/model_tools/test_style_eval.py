@@ -65,3 +65,27 @@ def test_the_bar_after_a_fill_is_summarised_against_the_bar_before_it():
     assert row["after_share"] == 0.375  # (0 + 0.75) / 2
     assert row["after_vs_before"] == 0.5  # 1 for the bar that came back, 0 for the one that stayed
     assert row["after_vs_seed"] == 0.5
+
+
+def test_the_style_report_scores_human_and_generated_continuations_per_style():
+    from bridge.midi_io.midi_files import read_drum_part
+    from bridge.model.step_model import StepModel
+    from bridge.music.sampling import SamplingSettings
+    from model_tools.dataset import MidiEntry
+    from model_tools.evaluate import human_bars, sample_window, windows_of
+    from tests.conftest import VALIDATION_FILE
+
+    model = StepModel()
+    styles = model.info["conditions"]["styles"]
+    part = read_drum_part(VALIDATION_FILE)
+    funk = styles.index("funk") + 1
+    # Trained on this very file as funk and as rock, so both styles exist; the file's windows are funk.
+    parts = [(MidiEntry(VALIDATION_FILE, "train", style=name), part) for name in ("funk", "rock")]
+    classifier = style_eval.train_classifier(parts, styles)
+    windows = windows_of(part, model.vocabulary, funk)[:3]
+    rows = style_eval.style_report(model, windows, sample_window, human_bars, SamplingSettings(), classifier, 0)
+    assert list(rows) == ["funk", "all"]
+    assert rows["funk"]["windows"] == rows["all"]["windows"] == 3
+    assert set(rows["all"]) == {"windows", "human", "requested", "follow"}
+    assert all(0.0 <= rows["all"][name] <= 1.0 for name in ("human", "requested", "follow"))
+    assert len(style_eval.format_styles(rows)) == 3
