@@ -58,6 +58,9 @@ def add_commands(commands) -> None:
     p.add_argument(
         "--curves", action="store_true", help="also sweep density, variation and temperature, and compare fills"
     )
+    p.add_argument(
+        "--styles", action="store_true", help="also judge requested styles with a classifier (in --curves too)"
+    )
     p.add_argument("--random-seed", type=int, default=0)
     p.add_argument("--max-windows", type=int, default=0, help="evaluate at most this many windows (0 = all)")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")

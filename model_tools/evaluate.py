@@ -26,7 +26,9 @@ from .baselines import CachedModel, KneserNeyTrigram, UnigramModel, sequence_bit
 from .conditioning import style_value
 from .control_eval import conditioning_rows, control_curves, fill_report, format_curves, format_fills, human_fill_bars
 from .dataset import list_midi_files, load_parts, select, tokenize_parts
+from .fill_eval import format_fill_strength, format_way_back, human_way_back, strength_sweep, way_back
 from .groove_metrics import continuation_stats, overlap, split_bars
+from .style_eval import format_styles, style_report, train_classifier
 
 SEED_BARS, CONTINUATION_BARS = 2, 2
 WINDOW_BARS = SEED_BARS + CONTINUATION_BARS
@@ -152,13 +154,15 @@ def evaluate(
     random_seed: int,
     max_windows: int = 0,
     curves: bool = False,
+    styles: bool = False,
 ) -> dict:
-    """Bits per bar and sampled groove statistics; with `curves`, the control curves and the fill report."""
+    """Bits per bar and sampled groove statistics; with `curves`, the control curves and the fill report;
+    with `curves` or `styles`, the style classifier's judgement (a conditioned model only)."""
     vocabulary = model.vocabulary
     entries = list_midi_files(folder)
     parts = load_parts(select(entries, split, beats_only=True, four_four=True), quiet=True)
-    styles = model.info.get("conditions", {}).get("styles", [])
-    windows = [w for entry, part in parts for w in windows_of(part, vocabulary, style_value(entry.style, styles))]
+    names = model.info.get("conditions", {}).get("styles", [])
+    windows = [w for entry, part in parts for w in windows_of(part, vocabulary, style_value(entry.style, names))]
     if max_windows:
         windows = windows[:max_windows]
     if not windows:
@@ -187,7 +191,14 @@ def evaluate(
             beats = [bar for w in windows for bar in human_bars(model, w)[1]]
             fills = human_fill_bars(folder, split)
             result["fills"] = fill_report(model, windows, sample_window, settings, fills, beats, random_seed)
-        result["seconds"] = round(time.perf_counter() - started, 1)
+            result["fill_strength"] = strength_sweep(model, windows, sample_window, settings, random_seed)
+            seeds = [human_bars(model, w)[0] for w in windows]
+            result["after_fill"] = way_back(model, windows, seeds, settings, random_seed)
+            result["after_fill"].update(human_way_back(folder, split))
+    if (curves or styles) and names:
+        classifier = train_classifier(train_parts, names)
+        result["styles"] = style_report(model, windows, sample_window, human_bars, settings, classifier, random_seed)
+    result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 
 
@@ -248,6 +259,10 @@ def format_report(result: dict) -> str:
         lines += format_curves(result["curves"])
     if "fills" in result:
         lines += format_fills(result["fills"])
+    if "fill_strength" in result:
+        lines += format_fill_strength(result["fill_strength"]) + format_way_back(result["after_fill"])
+    if "styles" in result:
+        lines += format_styles(result["styles"])
     return "\n".join(lines)
 
 
@@ -255,7 +270,15 @@ def run_evaluation(args) -> dict:
     model = StepModel(args.model, args.variant)
     settings = SamplingSettings(args.temperature, args.top_k, args.top_p, adherence_for(args.variation))
     result = evaluate(
-        args.folder, args.split, model, args.samples, settings, args.random_seed, args.max_windows, args.curves
+        args.folder,
+        args.split,
+        model,
+        args.samples,
+        settings,
+        args.random_seed,
+        args.max_windows,
+        args.curves,
+        args.styles,
     )
     print(format_report(result))
     if args.json:

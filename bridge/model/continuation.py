@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from bridge.model import fill_guidance
 from bridge.model.step_model import StepModel
 from bridge.music.bar_memory import BarMemory
 from bridge.music.conditions import BarPlan, Controls, continuation_plan, hits_by_bar
@@ -42,14 +43,23 @@ class Continuer:
         self.conditioned = "conditions" in model.info
         self.plan = plan or BarPlan()
         self.bar = -1  # index of the bar the stream is in (-1 before the first BAR)
+        self.shadow: fill_guidance.Shadow | None = None  # the unflagged twin of a guided bar
 
     def feed(self, token: int) -> None:
         self.memory.record(self.cursor, token)
         self.cursor.advance(token)
         self.bar += token == BAR
         self.lookback = self.memory.lookback(self.cursor)
-        extra = self.lookback + self.plan.at(self.bar) if self.conditioned else self.lookback
-        self.logits = self.model.step(token, self.cursor.position_bucket, extra)
+        if not self.conditioned:
+            self.logits = self.model.step(token, self.cursor.position_bucket, self.lookback)
+            return
+        conditions, position = self.plan.at(self.bar), self.cursor.position_bucket
+        # A guided bar's unflagged twin reads the token first (bridge/model/fill_guidance.py).
+        strength = self.plan.strength(self.bar)
+        self.shadow = fill_guidance.follow(
+            self.shadow, self.model, token, token == BAR, strength, position, self.lookback, conditions
+        )
+        self.logits = self.model.step(token, position, self.lookback + conditions)
 
     def prime(self, tokens) -> None:
         """Start over and feed a seed that ends on a bar line (its last token is BAR)."""
@@ -57,6 +67,7 @@ class Continuer:
         self.cursor = BarCursor(self.vocabulary, self.cursor.bar_units)
         self.memory = BarMemory(self.vocabulary)
         self.bar = -1
+        self.shadow = None
         for token in tokens:
             self.feed(int(token))
 
@@ -77,9 +88,11 @@ class Continuer:
             hold = self.plan.hold(self.bar)
             if hold < 1.0:  # a fill or a density change: the groove's proposals count less here
                 settings = replace(settings, adherence=settings.adherence * hold)
-            token = sample(
-                self.logits, self.cursor.allowed_mask(), settings, rng, self.lookback, self.vocabulary.first_hit
-            )
+            logits = self.logits
+            if self.shadow is not None:  # a guided fill bar: two model steps per token, here only
+                logits = fill_guidance.guided_logits(logits, self.shadow.logits, self.shadow.strength)
+            proposals = fill_guidance.groove_proposals(self.plan, self.bar, self.lookback)
+            token = sample(logits, self.cursor.allowed_mask(), settings, rng, proposals, self.vocabulary.first_hit)
         self.feed(token)
         return token
 

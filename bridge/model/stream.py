@@ -137,11 +137,12 @@ class LiveStream:
         snapshot = self._snapshots.get(line)
         if snapshot is None:
             return False
-        state, cursor, memory, logits, lookback, bar = snapshot
+        state, cursor, memory, logits, lookback, bar, shadow = snapshot
         continuer = self.continuer
         continuer.model.state = state.copy()
         continuer.cursor, continuer.memory = copy.copy(cursor), _copy_memory(memory)
         continuer.logits, continuer.lookback, continuer.bar = logits, lookback, bar
+        continuer.shadow = shadow  # a guided bar's twin as it stood at this line (Shadow is immutable)
         self.line = line
         self._heard_ahead = []
         for later in [known for known in self._snapshots if known > line]:
@@ -158,6 +159,7 @@ class LiveStream:
             c.logits,
             c.lookback,
             c.bar,
+            c.shadow,
         )
         while len(self._snapshots) > KEEP_SNAPSHOTS:
             self._snapshots.popitem(last=False)

@@ -29,6 +29,11 @@ DENSITY_STEPS_PER_OCTAVE = 3
 DENSITY_MAX_HITS = 96
 DENSITY_VALUES = 2 + math.floor(DENSITY_STEPS_PER_OCTAVE * math.log2(DENSITY_MAX_HITS)) + 1
 FILL_NO, FILL_YES = 0, 1
+# Fill strength: the guidance g of generated fill bars (bridge/model/fill_guidance.py;
+# 1 = the model as conditioned).  Chosen on the validation split (docs/model.md,
+# "Fills"): g 1 gave fill bars 2.5-2.8x the tom + crash share of other bars, 1.25
+# 3.2x, 1.5 3.8-4.0x (0.42, human fills 0.30-0.37), 2 5x; 1.5 clears 3x with margin.
+FILL_STRENGTH = 1.5
 # A density this far from the seed's (either way) is a different groove: the
 # lookback proposals (which hold the seed's groove) fade out linearly in log
 # density and are gone at 1.5x or 1/1.5x, so the model alone plays the target.
@@ -110,6 +115,9 @@ class BarPlan:
     # Share of the sampler's adherence kept in each bar (1 past the end): a fill or
     # a density change is a departure from the groove that adherence would hold.
     holds: list[float] = field(default_factory=list)
+    # Fill strength g of each bar (1 past the end: no guidance, one model step per token);
+    # bridge/model/fill_guidance.py reads it.
+    strengths: list[float] = field(default_factory=list)
 
     def at(self, bar: int) -> Condition:
         if 0 <= bar < len(self.bars):
@@ -118,6 +126,9 @@ class BarPlan:
 
     def hold(self, bar: int) -> float:
         return self.holds[bar] if 0 <= bar < len(self.holds) else 1.0
+
+    def strength(self, bar: int) -> float:
+        return self.strengths[bar] if 0 <= bar < len(self.strengths) else 1.0
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,7 @@ class Controls:
     density: float = 1.0
     fill_every: int = 0  # a fill on every N-th bar of the phrase count (0 = never)
     fill_last: bool = False
+    fill_strength: float = FILL_STRENGTH  # guidance g in fill bars (1 = none)
 
 
 def continuation_plan(seed_bars: Sequence[Sequence[Hit]], bars: int, controls: Controls) -> BarPlan:
@@ -141,7 +153,7 @@ def continuation_plan(seed_bars: Sequence[Sequence[Hit]], bars: int, controls: C
     drummer counts phrases from the top.
     """
     plan = played_conditions(seed_bars, controls.style)
-    holds = [1.0] * len(plan)
+    holds, strengths = [1.0] * len(plan), [1.0] * len(plan)
     density = density_target(seed_bars, controls.density)
     for offset in range(bars):
         index = len(seed_bars) + offset
@@ -150,7 +162,8 @@ def continuation_plan(seed_bars: Sequence[Sequence[Hit]], bars: int, controls: C
         )
         plan.append((controls.style, FILL_YES if fill else FILL_NO, density, phrase_value(index)))
         holds.append(0.0 if fill else density_hold(controls.density))
-    return BarPlan(plan, holds)
+        strengths.append(controls.fill_strength if fill else 1.0)
+    return BarPlan(plan, holds, strengths)
 
 
 def seed_density(seed_bars: Sequence[Sequence[Hit]]) -> int:
