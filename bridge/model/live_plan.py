@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from bridge.music.conditions import (
     FILL_NO,
+    FILL_STRENGTH,
     FILL_YES,
     FOLLOW,
     UNKNOWN,
@@ -90,6 +91,12 @@ class LivePlan(BarPlan):
         if bar < 0 or bar in self.heard:
             return 1.0
         return 0.0 if self._is_fill(bar) else density_hold(self.request.density)
+
+    def strength(self, bar: int) -> float:
+        """Fill guidance of a written fill bar (bridge/model/fill_guidance.py), as offline; 1 elsewhere."""
+        if bar < 0 or bar in self.heard or not self._is_fill(bar):
+            return 1.0
+        return FILL_STRENGTH
 
     def _is_fill(self, bar: int) -> bool:
         return self.request.is_fill(bar, bar + self.line_offset)
