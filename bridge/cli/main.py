@@ -14,9 +14,11 @@ import sys
 from importlib import metadata
 from typing import NoReturn
 
+from bridge.cli.catalog import add_commands as add_catalog_commands
 from bridge.midi_io.midi_files import MidiFileError
 from bridge.midi_io.ports import PortError
-from bridge.model.files import DEFAULT_MODEL_DIR, ModelError
+from bridge.model.catalog import BUNDLED, resolve_model
+from bridge.model.files import ModelError
 from bridge.music.conditions import FOLLOW
 from bridge.music.sampling import DEFAULT_VARIATION
 from bridge.settings.presets import PRESET_SCHEMA, PresetError
@@ -40,6 +42,7 @@ USER_ERRORS = (
 ERROR_LINE_LIMIT = 1000  # characters of an error line: a path fits, a flood of file content does not
 MAX_GENERATED_BARS = 256  # bars `beatgen generate` writes per file: minutes of music, seconds of work
 MAX_BENCH_TOKENS = 1_000_000
+MODEL_HELP = "model name (see `beatgen models`) or model folder (default: bundled)"
 
 
 def package_version() -> str:
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate(commands)
     _add_styles(commands)
     _add_bench(commands)
+    add_catalog_commands(commands)
     from bridge.cli.live import add_commands as add_live_commands
 
     add_live_commands(commands)
@@ -189,7 +193,7 @@ def _add_generate(commands) -> None:
         type=number_in(int, 0, 2**32 - 1),
         help="fix the random seed for reproducible output (0 to 2**32-1)",
     )
-    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.add_argument("--model", default=BUNDLED, metavar="NAME|DIR", help=MODEL_HELP)
     p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
     p.add_argument("--include-seed", action="store_true", help="write the seed bars before the continuation")
     p.add_argument("--channel", type=number_in(int, 1, 16), default=10, help="MIDI channel 1-16 (default 10)")
@@ -203,7 +207,7 @@ def _generate(args) -> int:
     from bridge.music.sampling import SamplingSettings, adherence_for
 
     settings = SamplingSettings(args.temperature, args.top_k, args.top_p, adherence_for(args.variation))
-    model = StepModel(args.model, args.variant)
+    model = StepModel(resolve_model(args.model), args.variant)
     settings, controls = controls_for(model.info, settings, args.style, args.density, args.fill_every, args.fill_last)
     options = GenerateOptions(
         args.seed_bars, args.bars, settings, args.random_seed, args.include_seed, args.channel - 1, controls
@@ -213,7 +217,7 @@ def _generate(args) -> int:
 
 def _add_styles(commands) -> None:
     p = commands.add_parser("styles", help="list the styles the model can play (for generate --style)")
-    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.add_argument("--model", default=BUNDLED, metavar="NAME|DIR", help=MODEL_HELP)
     p.set_defaults(handler=_styles)
 
 
@@ -221,7 +225,7 @@ def _styles(args) -> int:
     from bridge.model.controls import model_styles
     from bridge.model.files import load_model_info
 
-    info, _vocabulary = load_model_info(args.model)
+    info, _vocabulary = load_model_info(resolve_model(args.model))
     for name in model_styles(info):
         print(f"{name}  (the seed decides)" if name == FOLLOW else name)
     return 0
@@ -230,7 +234,7 @@ def _styles(args) -> int:
 def _add_bench(commands) -> None:
     p = commands.add_parser("bench", help="measure per-token latency, bar time, import time and memory")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.add_argument("--model", default=BUNDLED, metavar="NAME|DIR", help=MODEL_HELP)
     p.add_argument(
         "--tokens",
         type=number_in(int, 1, MAX_BENCH_TOKENS),
@@ -244,7 +248,7 @@ def _add_bench(commands) -> None:
 def _bench(args) -> int:
     from bridge.cli.bench import run_bench
 
-    return run_bench(args.model, args.tokens, args.json, reference=not args.no_reference)
+    return run_bench(str(resolve_model(args.model)), args.tokens, args.json, reference=not args.no_reference)
 
 
 def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:

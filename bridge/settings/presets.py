@@ -13,10 +13,12 @@ lines or flood a terminal through its error.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bridge.model.catalog import BUNDLED, model_names
 from bridge.music.drums import DRUM_NAMES
 from bridge.music.sampling import DEFAULT_VARIATION
 from bridge.resources import PRESETS_DIR
@@ -33,7 +35,7 @@ FACTORY_PRESETS_DIR = PRESETS_DIR  # presets/ of the checkout, or its copy in an
 DEFAULT_PRESET = "call-and-response"
 MODES = ("call_response", "continuous", "loop")
 CLOCK_SOURCES = ("auto", "external", "internal", "link")
-NOTE_MAPS = available_note_maps()  # files in presets/note-maps/
+NOTE_MAPS = available_note_maps()  # files in presets/note-maps/, then the user's <config>/note-maps/
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class Field:
     high: float | None = None
     choices: tuple = ()
     help: str = ""
+    # Values an editor offers without enforcing them (known model names): a preset may name a
+    # model this machine lacks, and the bridge says so when it starts (bridge/model/catalog.py).
+    suggestions: Callable[[], list[str]] | None = None
 
     def allowed(self) -> str:
         if self.choices:
@@ -83,6 +88,8 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
         ),
         "density": Field(float, 1.0, 0.0, 2.0, help="scale the number of hits (1 = as the model plays)"),
         "random_seed": Field(int, -1, -1, 2**31 - 1, help="fixed seed for reproducible output (-1 = random)"),
+        # The model by name; changing it restarts the bridge (a model is never loaded while the engine plays).
+        "model": Field(str, BUNDLED, help="bundled or one of yours (beatgen models)", suggestions=model_names),
     },
     "feel": {
         "velocity_scale": Field(float, 1.0, 0.0, 2.0, help="multiply output velocities"),
