@@ -9,6 +9,7 @@ command runs).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 
@@ -99,6 +100,7 @@ def _analyze(args) -> int:
 def _train(args) -> int:
     if not training_extra_installed("train"):
         return 2
+    from .clips import split_clips
     from .train import train
 
     given = {key: value for key, value in vars(args).items() if key in TrainConfig.__dataclass_fields__}
@@ -106,12 +108,14 @@ def _train(args) -> int:
     if args.base:
         return _fine_tune(args, given, verbose)
     config = TrainConfig.from_json({**TrainConfig().to_json(), **given})
-    best = train(args.folder, args.run_dir, config, resume=args.resume, verbose=verbose)
+    clips = split_clips(args.folder, config.max_files)  # before TensorFlow starts: a bad folder is one line
+    best = train(args.folder, args.run_dir, config, resume=args.resume, verbose=verbose, clips=clips)
     print(f"best model: {best}")
     return 0
 
 
 def _fine_tune(args, given: dict, verbose: int) -> int:
+    from .clips import FINE_TUNE_HELD_OUT_SHARE, split_clips
     from .convert import convert
     from .finetune import RUN_SUBDIR, base_model, fine_tune_config, model_folder
     from .train import train
@@ -119,7 +123,9 @@ def _fine_tune(args, given: dict, verbose: int) -> int:
     base = base_model(args.base)
     target = model_folder(args.run_dir)
     config = fine_tune_config(base, given)
-    train(args.folder, str(target / RUN_SUBDIR), config, resume=args.resume, verbose=verbose, base=base)
+    # Before TensorFlow starts, so a folder that cannot be used is one line, not one after TF's chatter.
+    clips = split_clips(args.folder, 0, base.meters, FINE_TUNE_HELD_OUT_SHARE)
+    train(args.folder, str(target / RUN_SUBDIR), config, args.resume, verbose, base=base, clips=clips)
     convert(str(target / RUN_SUBDIR), str(target))
     print(f"model written to {target}; play it with --model {args.run_dir} (see `beatgen models`)")
     return 0
@@ -127,9 +133,12 @@ def _fine_tune(args, given: dict, verbose: int) -> int:
 
 def training_extra_installed(command: str) -> bool:
     """False, after one line naming the install command, when TensorFlow/Keras are not installed."""
+    # Found without importing it: TensorFlow's start-up chatter must not bury a one-line error that follows.
     try:
-        import keras  # noqa: F401
-    except ImportError:
+        found = importlib.util.find_spec("keras") is not None and importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules (how tests hide it)
+        found = False
+    if not found:
         print(
             f"beatgen {command}: needs the 'train' extra (TensorFlow): pip install 'beat-generation[train]'",
             file=sys.stderr,

@@ -94,12 +94,20 @@ def training_meters(parts) -> list[str]:
 
 
 def train(
-    folder: str, run_dir: str, config: TrainConfig, resume: bool = False, verbose: int = 1, base=None, out=print
+    folder: str,
+    run_dir: str,
+    config: TrainConfig,
+    resume: bool = False,
+    verbose: int = 1,
+    base=None,
+    out=print,
+    clips: tuple[list, list] | None = None,
 ) -> Path:
     """Train on `folder`'s train split, select on its held-out clips; returns the best model path.
 
     `base` (finetune.BaseModel) makes it a fine-tuning run: that model's styles and
     meters, its clips' held-out score before and after, recorded in run.json.
+    `clips`: (train, held-out) parts already chosen by clips.split_clips.
     """
     import keras
 
@@ -108,8 +116,10 @@ def train(
     run = Path(run_dir)
     if not resume and run.exists() and any(run.iterdir()):
         raise FileExistsError(f"{run}: already holds a run; pass --resume to continue it or choose another folder")
-    share = FINE_TUNE_HELD_OUT_SHARE if base else HELD_OUT_SHARE
-    train_parts, validation_parts = split_clips(folder, config.max_files, base.meters if base else None, share, out)
+    if clips is None:
+        share = FINE_TUNE_HELD_OUT_SHARE if base else HELD_OUT_SHARE
+        clips = split_clips(folder, config.max_files, base.meters if base else None, share, out)
+    train_parts, validation_parts = clips
     run.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     vocabulary = Vocabulary(TokenizerConfig())
