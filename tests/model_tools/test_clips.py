@@ -65,3 +65,17 @@ def test_a_folder_of_odd_meters_only_is_refused_in_one_line(tmp_path):
     make_clips(tmp_path, 4, signature=(7, 8))
     with pytest.raises(ValueError, match=r"every clip is in another meter \(4 in 7/8\); the model plays 4/4 only"):
         split_clips(str(tmp_path), meters=["4/4"], out=lambda _line: None)
+
+
+def test_analyze_reads_a_folder_without_a_split_and_says_what_a_different_derivation_means(tmp_path):
+    from model_tools.analyze import run
+
+    make_clips(tmp_path, 3)
+    lines: list[str] = []
+    run(str(tmp_path), out=lines.append)
+    assert lines[0].startswith("files: 3 ")  # the whole folder, whatever a hash split would have said
+    line = next(line for line in lines if line.startswith("derived configuration"))
+    assert line == (
+        "derived configuration differs from the tokenizer in use (bridge/music/tokens.py); nothing to do: "
+        "beatgen train and the bridge always use the one in use, and the errors below say how well it fits these files"
+    )
