@@ -13,7 +13,7 @@ from bridge.model.catalog import BUNDLED
 from bridge.settings.user_config import user_models_dir
 from model_tools.config import TrainConfig
 from model_tools.finetune import FINE_TUNE_DEFAULTS, base_model, fine_tune_config, model_folder
-from tests.conftest import ROOT, simple_groove, write_midi
+from tests.conftest import ROOT, run_beatgen, simple_groove, write_midi
 
 
 def subcommand(name: str):
@@ -69,10 +69,8 @@ def test_a_plain_name_goes_to_the_users_models_folder():
         model_folder(BUNDLED)
 
 
-@pytest.mark.slow
 def test_a_small_folder_is_one_line_not_a_traceback(tmp_path):
-    from tests.conftest import run_beatgen
-
+    """Checked before TensorFlow starts, so its start-up chatter cannot bury the line."""
     for index in range(2):
         write_midi(tmp_path / f"clip{index}.mid", simple_groove())
     result = run_beatgen("train", tmp_path, "--from", "bundled", "-o", tmp_path / "out")
