@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
@@ -125,27 +126,39 @@ def round_trip_errors(parts, vocabulary: Vocabulary) -> dict:
 
 def run(folder: str, split: str = "train", write: str | None = None, out=print) -> TokenizerConfig:
     """Print the analysis of `folder` (one split) and return the configuration it implies."""
-    entries = select(list_midi_files(folder), split)
+    # A folder of clips has no info.csv and so no split: all of it is analyzed.
+    has_split = (Path(folder) / "info.csv").is_file()
+    entries = select(list_midi_files(folder), split if has_split else None)
+    where = f"split '{split}'" if has_split else "the folder"
     if not entries:
-        raise FileNotFoundError(f"{folder}: no MIDI files in split '{split}'")
+        raise FileNotFoundError(f"{folder}: no MIDI files in {where}")
     parts = load_parts(entries)
     if not parts:
-        raise FileNotFoundError(f"{folder}: no usable MIDI files in split '{split}'")
+        raise FileNotFoundError(f"{folder}: no usable MIDI files in {where} (none has drum notes or can be read)")
     _print_inputs(parts, out)
     config, tables = derive_config(parts)
     _print_choices(config, tables, out)
     shipped = TokenizerConfig()
-    out(
-        f"derived configuration {'equals' if config == shipped else 'DIFFERS FROM'} the tokenizer in use"
-        " (bridge/music/tokens.py)"
-    )
-    out(f"with the tokenizer in use, on split '{split}':")
+    out(_comparison_line(config == shipped))
+    out(f"with the tokenizer in use, on {where}:")
     _print_token_stats(parts, Vocabulary(shipped), out)
     if write:
         with open(write, "w") as stream:
             json.dump(config.to_json(), stream, indent=1)
         out(f"wrote {write}")
     return config
+
+
+def _comparison_line(same: bool) -> str:
+    """What the derived configuration means for the user: training and the bridge keep the one in use."""
+    if same:
+        return "derived configuration equals the tokenizer in use (bridge/music/tokens.py)"
+    # Every model and the bridge share one tokenizer (the runner refuses a model made for another),
+    # so a different derived one is information about these files, not something to act on.
+    return (
+        "derived configuration differs from the tokenizer in use (bridge/music/tokens.py); nothing to do: "
+        "beatgen train and the bridge always use the one in use, and the errors below say how well it fits these files"
+    )
 
 
 def _print_inputs(parts, out) -> None:

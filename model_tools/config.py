@@ -59,3 +59,31 @@ class TrainConfig:
         # Runs from before conditioning existed have no such key and no such inputs.
         values.setdefault("conditioning", False)
         return cls(**values)
+
+
+# One line per option for `beatgen train --help` (a test checks every field has one).
+OPTION_HELP = {
+    "token_embedding": "width of the token embedding",
+    "position_embedding": "width of the position-in-bar embedding",
+    "lookback_embedding": "width of each lookback token's embedding",
+    "conditioning": "train the style/fill/density/phrase inputs (1) or not (0)",
+    "style_embedding": "width of the style embedding",
+    "fill_embedding": "width of the fill embedding",
+    "density_embedding": "width of the density embedding",
+    "phrase_embedding": "width of the phrase-place embedding",
+    "condition_dropout": "share of windows that lose each of style, density, phrase",
+    "fill_oversample": "repeat windows holding a fill bar this many times in all",
+    "init_from": "start from this model folder's Keras weights (see --from for fine-tuning)",
+    "lstm_units": "LSTM size",
+    "dense_units": "size of the dense layer after the LSTM",
+    "dropout": "dropout after the LSTM and the dense layer",
+    "sequence_length": "tokens per training window",
+    "window_stride_bars": "a window starts every this many bars",
+    "batch_size": "windows per training step",
+    "epochs": "most epochs to run (early stopping may end sooner)",
+    "learning_rate": "Adam's learning rate",
+    "clipnorm": "clip each gradient to this norm",
+    "patience": "stop after this many epochs without a better held-out loss",
+    "seed": "random seed (weights, shuffling, condition dropout)",
+    "max_files": "use at most this many files per split (0 = all; for quick runs)",
+}

@@ -180,6 +180,8 @@ def model_description(run_info: dict, units: int, parity: dict, flatbuffers: dic
     }
     if conditions:
         described["conditions"] = conditions
+    if "fine_tuned" in run_info:  # what `beatgen models` shows: the model it started from, on how many clips
+        described["fine_tuned"] = run_info["fine_tuned"]
     return described
 
 
@@ -208,7 +210,7 @@ def convert(run_dir: str, model_dir: str, parity_tokens: int = 256, out=print) -
         parity[variant] = stream_parity(model, target, variant, *sample)
         out(
             f"{variant}: {len(flatbuffers[variant]) / 1e6:.2f} MB,"
-            f" max |dprob| vs Keras over {parity_tokens} tokens: {parity[variant]:.2e}"
+            f" max |dprob| vs Keras over {len(sample[0])} tokens: {parity[variant]:.2e}"
         )
     (target / MODEL_JSON).write_text(json.dumps(model_description(run_info, units, parity, flatbuffers), indent=1))
     return parity
@@ -244,12 +246,18 @@ def parity_sample(run_info: dict, count: int) -> tuple[np.ndarray, np.ndarray, n
     from bridge.music.tokens import TokenizerConfig, Vocabulary
 
     from .conditioning import part_conditions, token_conditions
-    from .dataset import list_midi_files, load_parts, select, tokenize_parts
+    from .dataset import MidiEntry, list_midi_files, load_parts, select, tokenize_parts
 
     vocabulary = Vocabulary(TokenizerConfig.from_json(run_info["tokenizer"]["config"]))
-    entries = select(list_midi_files(run_info["data"]), "validation")
+    if "held_out_files" in run_info:  # the run's own held-out clips (a user's folder may have no split)
+        entries = [MidiEntry(Path(path), "validation") for path in run_info["held_out_files"]]
+    else:
+        entries = select(list_midi_files(run_info["data"]), "validation")
     parts = load_parts(entries[:20], quiet=True)
-    for (entry, part), (tokens, positions, _bars) in zip(parts, tokenize_parts(parts, vocabulary)):
+    sequences = tokenize_parts(parts, vocabulary)
+    # A user's clips may all be shorter than `count` tokens: then the longest one is the sample.
+    count = min(count, max((len(tokens) for tokens, _p, _b in sequences), default=count))
+    for (entry, part), (tokens, positions, _bars) in zip(parts, sequences):
         if len(tokens) >= count:
             conditions = None
             if "conditions" in run_info:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import mido
@@ -14,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # No bridge a test starts may join an Ableton Link session on this machine's network (Link multicasts):
 # the auto clock source leaves Link alone; the Link tests run in a private network namespace and opt in.
 os.environ.setdefault("BEATGEN_LINK_AUTO", "off")
+# No test reads or writes the user's real config folder (presets, note maps, models): every test
+# process and the commands it starts get an empty one of their own (tests that need one set their own).
+os.environ["BEATGEN_CONFIG_DIR"] = tempfile.mkdtemp(prefix="beatgen-test-config-")
 GROOVE = ROOT.parent / "shared" / "datasets" / "groove"
 VALIDATION_FILE = GROOVE / "drummer7/session1/13_funk_102_beat_4-4.mid"
 

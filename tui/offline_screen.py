@@ -73,7 +73,7 @@ class OfflineScreen(Screen[None]):
     def __init__(
         self,
         preset: Callable,
-        model_dir: str,
+        model_dir: str | None,
         variant: str = "float32",
         why: str = "",
         start_dir: Path | None = None,
@@ -165,7 +165,11 @@ class OfflineScreen(Screen[None]):
 
         try:
             options = self._options()
-            model = cast("BeatGenApp", self.app).offline_model(self.model_dir, self.variant)
+            from bridge.model.catalog import resolve_model
+
+            # --model when given, else the preset's model; an unknown name is shown like any model error.
+            model_dir = str(resolve_model(self.model_dir or self.preset()["generation"]["model"]))
+            model = cast("BeatGenApp", self.app).offline_model(model_dir, self.variant)
             target.parent.mkdir(parents=True, exist_ok=True)
             summary = continue_file(model, seed, target, options)
         except (MidiFileError, ModelError, OSError, ValueError) as error:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bridge.model.files import DEFAULT_MODEL_DIR
 from bridge.settings.presets import Preset
 
 # Same names as bridge.ports (not imported from there: that would load rtmidi before the first frame).
@@ -28,7 +27,7 @@ class AppOptions:
     backend: str = "auto"
     in_name: str = DEFAULT_IN_NAME
     out_name: str = DEFAULT_OUT_NAME
-    model_dir: str = str(DEFAULT_MODEL_DIR)
+    model_dir: str | None = None  # a model name or folder; None = the preset's generation.model
     variant: str = "float32"
     clock: str | None = None
     log_path: str | None = None
@@ -51,7 +50,7 @@ def real_bridge(preset: Preset, options: AppOptions, log: Callable[[str], None])
 
     return BridgeProcess(
         preset,
-        options.model_dir,
+        model_for(preset, options),
         options.variant,
         backend=options.backend,
         in_name=options.in_name,
@@ -59,6 +58,13 @@ def real_bridge(preset: Preset, options: AppOptions, log: Callable[[str], None])
         clock=options.clock,
         log=log,
     )
+
+
+def model_for(preset: Preset, options: AppOptions) -> Path:
+    """The model folder to play: --model when given, else the preset's; ModelError naming the known models."""
+    from bridge.model.catalog import resolve_model
+
+    return resolve_model(options.model_dir or preset["generation"]["model"])
 
 
 def prepare_child_processes() -> None:

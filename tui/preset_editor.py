@@ -63,13 +63,23 @@ class NumberInput(Input):
         return character is not None and character in self.NUMBER_CHARACTERS
 
 
+def select_options(field: Field, value: Any) -> list[tuple[str, Any]]:
+    """A Select's options: the field's choices, or what it suggests (models) plus the value it has now.
+
+    A preset may name a model this machine lacks: it stays selectable, and the bridge says why it cannot start.
+    """
+    choices = list(field.choices) if field.choices else list(field.suggestions() if field.suggestions else [])
+    if value not in choices:
+        choices.append(value)
+    return [(str(choice), choice) for choice in choices]
+
+
 def field_widgets(section: str, key: str, field: Field, value: Any) -> list:
     """Key label, editing widget, help label: one row of a section grid."""
     widget_id = field_id(section, key)
     editor: Widget
-    if field.choices:
-        options = [(str(choice), choice) for choice in field.choices]
-        editor = Select(options, value=value, allow_blank=False, id=widget_id, compact=True)
+    if field.choices or field.suggestions:
+        editor = Select(select_options(field, value), value=value, allow_blank=False, id=widget_id, compact=True)
     elif field.kind is bool:
         editor = Switch(value=bool(value), id=widget_id)
     else:
@@ -157,6 +167,8 @@ class PresetEditor(VerticalScroll):
                 if not self._same(section, key, widget.value, value):
                     widget.value = format_value(field, value)
             elif isinstance(widget, Select):
+                if field.suggestions:
+                    widget.set_options(select_options(field, value))
                 widget.value = value
             else:
                 assert isinstance(widget, Switch)  # booleans are the only other editor

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # Preset keys that are live Controls in the engine (bridge/settings/controls.py): sent as "controls".
 CONTROL_FIELDS = {(section, name) for name, section in PRESET_SECTION.items()}
 NOT_LIVE = {("preset", "description")}  # nothing in the engine depends on it
+# A model is loaded when the bridge starts, never on the playing engine: changing it restarts the bridge.
+MODEL_FIELD = ("generation", "model")
 
 
 def initial_preset(app: BeatGenApp) -> Preset:
@@ -90,7 +92,10 @@ def change(app: BeatGenApp, section: str, key: str, value: Any, from_editor: boo
     set_dirty(app, True)
     if (section, key) in NOT_LIVE:
         return
-    if (section, key) in CONTROL_FIELDS:
+    if (section, key) == MODEL_FIELD:
+        if not app.options.model_dir:  # --model given: the preset's model is not the one playing
+            app.bridge_link.open()  # another model: the bridge restarts with it (loaded in its own process)
+    elif (section, key) in CONTROL_FIELDS:
         from bridge.settings.controls import Controls
 
         app.send(SetControls(Controls.from_preset(app.current_preset())))
@@ -151,13 +156,17 @@ def show_broken(app: BeatGenApp, error: str) -> None:
 
 
 def use(app: BeatGenApp, preset: Preset) -> None:
+    new_model = preset["generation"]["model"] != app.values["generation"]["model"]
     app.preset = preset
     app.values = copy.deepcopy(preset.values)
     app.editor.set_values(app.values)
     app.dirty = False
     remember(app, preset.name)
     app.refresh_presets()
-    app.send(UsePreset(app.current_preset()))
+    if new_model and not app.options.model_dir and app.bridge is not None:
+        app.bridge_link.open()  # the preset plays another model: restart the bridge with it
+    else:
+        app.send(UsePreset(app.current_preset()))
     app.show_status()
 
 

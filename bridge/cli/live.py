@@ -11,7 +11,6 @@ from pathlib import Path
 
 from bridge.live.runner import SWITCH_INTERVAL_S, TempoLog  # noqa: F401 - SWITCH_INTERVAL_S: used by tests and benches
 from bridge.midi_io.ports import BACKEND_APIS, DEFAULT_IN_NAME, DEFAULT_OUT_NAME, PortError, auto_backends, list_ports
-from bridge.model.files import DEFAULT_MODEL_DIR
 from bridge.settings.presets import DEFAULT_PRESET
 
 BACKEND_CHOICES = ["auto", *BACKEND_APIS]
@@ -59,7 +58,7 @@ def add_bridge_options(p, preset_default: str | None, preset_help: str) -> None:
     p.add_argument("--backend", default="auto", choices=BACKEND_CHOICES, help="MIDI system (default auto)")
     p.add_argument("--in", dest="in_name", default=DEFAULT_IN_NAME, metavar="NAME", help="input port name")
     p.add_argument("--out", dest="out_name", default=DEFAULT_OUT_NAME, metavar="NAME", help="output port name")
-    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.add_argument("--model", metavar="NAME|DIR", help="model name or folder (default: the preset's generation.model)")
     p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
     p.add_argument("--log", metavar="FILE", help="also append the bridge's log to FILE")
     p.add_argument(
@@ -133,10 +132,11 @@ def _run(args) -> int:
     from bridge.system.native_output import forward_native_stderr
 
     preset = load_preset(args.preset, PRESET_SEARCH)  # a bad preset is refused before anything opens
+    model_dir = preset_model(preset, args.model)  # so is an unknown model name
     log = Log(args.log)
     if args.log:  # libjack's own error lines belong in the log file too
         forward_native_stderr(log)
-    bridge = LiveBridge(preset, args.model, args.variant, args.backend, args.in_name, args.out_name, args.clock, log)
+    bridge = LiveBridge(preset, model_dir, args.variant, args.backend, args.in_name, args.out_name, args.clock, log)
     stop = threading.Event()
     received: list[int] = []
 
@@ -160,6 +160,19 @@ def _run(args) -> int:
     if fault:
         return SERVER_GONE_EXIT
     return 128 + received[0] if received else 0
+
+
+def preset_model(preset, given: str | None) -> Path:
+    """--model when given, else the preset's generation.model, as a folder; ModelError naming the known models."""
+    from bridge.model.catalog import resolve_model
+    from bridge.model.files import ModelError
+
+    if given:
+        return resolve_model(given)
+    try:
+        return resolve_model(preset["generation"]["model"])
+    except ModelError as error:
+        raise ModelError(f"{preset.path or preset.name}: generation.model: {error}") from None
 
 
 def _watch(bridge, log, stop: threading.Event) -> str | None:

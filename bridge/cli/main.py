@@ -14,9 +14,11 @@ import sys
 from importlib import metadata
 from typing import NoReturn
 
+from bridge.cli.catalog import add_commands as add_catalog_commands
 from bridge.midi_io.midi_files import MidiFileError
 from bridge.midi_io.ports import PortError
-from bridge.model.files import DEFAULT_MODEL_DIR, ModelError
+from bridge.model.catalog import BUNDLED, resolve_model
+from bridge.model.files import ModelError
 from bridge.music.conditions import FOLLOW
 from bridge.music.sampling import DEFAULT_VARIATION
 from bridge.settings.presets import PRESET_SCHEMA, PresetError
@@ -40,6 +42,7 @@ USER_ERRORS = (
 ERROR_LINE_LIMIT = 1000  # characters of an error line: a path fits, a flood of file content does not
 MAX_GENERATED_BARS = 256  # bars `beatgen generate` writes per file: minutes of music, seconds of work
 MAX_BENCH_TOKENS = 1_000_000
+MODEL_HELP = "model name (see `beatgen models`) or model folder (default: bundled)"
 
 
 def package_version() -> str:
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate(commands)
     _add_styles(commands)
     _add_bench(commands)
+    add_catalog_commands(commands)
     from bridge.cli.live import add_commands as add_live_commands
 
     add_live_commands(commands)
@@ -186,7 +190,7 @@ def _add_generate(commands) -> None:
         help="fix the random seed for reproducible output (0 to 2**31-1); the live bridge plays the same "
         "for a preset with this random_seed",
     )
-    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.add_argument("--model", metavar="NAME|DIR", help="model name (see `beatgen models`) or folder (default: the preset's, else bundled)")
     p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
     p.add_argument("--include-seed", action="store_true", help="write the seed bars before the continuation")
     p.add_argument("--channel", type=number_in(int, 1, 16), help="MIDI channel 1-16 (default 10)")
@@ -232,14 +236,14 @@ def _generate(args) -> int:
         include_seed=args.include_seed,
         fill_last=args.fill_last,
     )
-    model = StepModel(args.model, args.variant)
+    model = StepModel(resolve_model(args.model or values["generation"]["model"]), args.variant)
     check_generate_controls(model.info, options.controls.style, options.controls.fill_every > 0 or args.fill_last)
     return 1 if run_generate(args.inputs, args.output, args.out_dir, model, options) else 0
 
 
 def _add_styles(commands) -> None:
     p = commands.add_parser("styles", help="list the styles the model can play (for generate --style)")
-    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.add_argument("--model", default=BUNDLED, metavar="NAME|DIR", help=MODEL_HELP)
     p.set_defaults(handler=_styles)
 
 
@@ -247,7 +251,7 @@ def _styles(args) -> int:
     from bridge.model.controls import model_styles
     from bridge.model.files import load_model_info
 
-    info, _vocabulary = load_model_info(args.model)
+    info, _vocabulary = load_model_info(resolve_model(args.model))
     for name in model_styles(info):
         print(f"{name}  (the seed decides)" if name == FOLLOW else name)
     return 0
@@ -256,7 +260,7 @@ def _styles(args) -> int:
 def _add_bench(commands) -> None:
     p = commands.add_parser("bench", help="measure per-token latency, bar time, import time and memory")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("--model", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model folder (default: bundled)")
+    p.add_argument("--model", default=BUNDLED, metavar="NAME|DIR", help=MODEL_HELP)
     p.add_argument(
         "--tokens",
         type=number_in(int, 1, MAX_BENCH_TOKENS),
@@ -270,7 +274,7 @@ def _add_bench(commands) -> None:
 def _bench(args) -> int:
     from bridge.cli.bench import run_bench
 
-    return run_bench(args.model, args.tokens, args.json, reference=not args.no_reference)
+    return run_bench(str(resolve_model(args.model)), args.tokens, args.json, reference=not args.no_reference)
 
 
 def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:

@@ -43,16 +43,20 @@ class MidiFileError(ValueError):
     """A file that cannot be used as a drum part, with a message for the user."""
 
 
+class NoDrumNotesError(MidiFileError):
+    """A readable MIDI file with no drum notes in it (a bass line, a melody): callers may count these apart."""
+
+
 def read_drum_part(path: str | os.PathLike) -> DrumPart:
     """Load the drum hits of a MIDI file; raise MidiFileError with a readable reason."""
     midi = _open_midi(path)
     events, tempos, signatures = _collect_events(midi)
     notes = _drum_notes(events)
     if not notes:
-        raise MidiFileError(f"{path}: no drum notes found (looked on channel 10, then for drum pitches)")
+        raise NoDrumNotesError(f"{path}: no drum notes found (looked on channel 10, then for drum pitches)")
     hits, unknown = _notes_to_hits(notes, midi.ticks_per_beat)
     if not hits:
-        raise MidiFileError(f"{path}: none of its notes are drum pitches this tool knows")
+        raise NoDrumNotesError(f"{path}: none of its notes are drum pitches this tool knows")
     signature_beats = [(tick / midi.ticks_per_beat, sig) for tick, sig in signatures]
     _check_signatures(signature_beats, path)
     end = max(hit.time for hit in hits)

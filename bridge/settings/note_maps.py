@@ -1,7 +1,10 @@
 """Note maps: which incoming pitches are heard as each drum, and which pitch each drum is sent on.
 
-Maps are TOML files in presets/note-maps/ (gm.toml, ableton.toml ship with the
-project; a user can add more).  Each has an [output] table (drum -> one note)
+Maps are TOML files: the factory ones in presets/note-maps/ (gm.toml,
+ableton.toml), the user's own in <config>/note-maps/ (bridge/settings/
+user_config.py), listed after the factory ones.  A user map with a factory
+map's name is shadowed (the factory one wins, as for presets), and `beatgen
+note-maps` says so.  Each has an [output] table (drum -> one note)
 that names every drum class, and an [input] table (drum -> list of notes); a
 pitch may belong to one drum only.
 
@@ -20,6 +23,7 @@ from pathlib import Path
 
 from bridge.music.drums import DRUM_NAMES
 from bridge.resources import NOTE_MAPS_DIR
+from bridge.settings.user_config import user_note_maps_dir
 from bridge.system.safe_text import printable
 
 if sys.version_info >= (3, 11):
@@ -72,16 +76,62 @@ class NoteMap:
     input_classes: dict[int, int]  # pitch -> drum class
 
 
-def available_note_maps(folder: Path = NOTE_MAPS_DIR) -> tuple[str, ...]:
-    return tuple(sorted(path.stem for path in folder.glob("*.toml")))
+@dataclass(frozen=True)
+class NoteMapEntry:
+    """One line of `beatgen note-maps`: a broken or shadowed file is listed with why, not hidden."""
+
+    name: str
+    path: Path
+    factory: bool
+    description: str
+    error: str | None
 
 
-def load_note_map(name: str, folder: Path = NOTE_MAPS_DIR) -> NoteMap:
-    path = folder / f"{name}.toml"
-    if not path.is_file():
-        raise NoteMapError(
-            f"no note map named {shown(name)} in {folder}; known: {', '.join(available_note_maps(folder))}"
-        )
+def available_note_maps(folder: Path | None = None) -> tuple[str, ...]:
+    """Names of the maps in `folder`; without one, the factory maps (sorted) then the user's."""
+    if folder is not None:
+        return tuple(sorted(path.stem for path in _map_files(folder)))
+    factory = available_note_maps(NOTE_MAPS_DIR)
+    return factory + tuple(name for name in available_note_maps(user_note_maps_dir()) if name not in factory)
+
+
+def note_map_entries(user_dir: Path | None = None) -> list[NoteMapEntry]:
+    """Every map file, factory first, each loaded (validated) so its first error is shown."""
+    user = user_note_maps_dir() if user_dir is None else user_dir
+    factory = available_note_maps(NOTE_MAPS_DIR)
+    entries = [_entry(path, True) for path in _map_files(NOTE_MAPS_DIR)]
+    for path in _map_files(user):
+        entry = _entry(path, False)
+        if path.stem in factory:
+            entry = NoteMapEntry(
+                entry.name, path, False, "", f"{path}: has a factory map's name, which wins; rename it"
+            )
+        entries.append(entry)
+    return entries
+
+
+def _entry(path: Path, factory: bool) -> NoteMapEntry:
+    try:
+        note_map = load_note_map(path.stem, path.parent)
+    except NoteMapError as error:
+        return NoteMapEntry(path.stem, path, factory, "", str(error))
+    return NoteMapEntry(path.stem, path, factory, note_map.description, None)
+
+
+def _map_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.glob("*.toml") if not path.name.startswith("."))
+
+
+def load_note_map(name: str, folder: Path | None = None) -> NoteMap:
+    """The map `name` from `folder`; without one, the factory folder first, then the user's."""
+    folders = (folder,) if folder is not None else (NOTE_MAPS_DIR, user_note_maps_dir())
+    path = next((f / f"{name}.toml" for f in folders if (f / f"{name}.toml").is_file()), None)
+    if path is None:
+        where = " or ".join(str(f) for f in folders)
+        known = available_note_maps(folder)
+        raise NoteMapError(f"no note map named {shown(name)} in {where}; known: {', '.join(known)}")
     data = read_toml(path, NoteMapError, "note map")
     unknown = set(data) - {"description", "output", "input"}
     if unknown:

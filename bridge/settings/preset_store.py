@@ -42,6 +42,7 @@ from bridge.settings.presets import (
     load_preset,
     validate,
 )
+from bridge.settings.user_config import PRESETS, config_dir
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _-]{0,47}")
 MAX_NAME_LENGTH = 48
@@ -51,11 +52,7 @@ TRUE_WORDS, FALSE_WORDS = ("true",), ("false",)
 
 def user_presets_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """$BEATGEN_CONFIG_DIR/presets, else $XDG_CONFIG_HOME/beatgen/presets, else ~/.config/beatgen/presets."""
-    if environ.get("BEATGEN_CONFIG_DIR"):
-        return Path(environ["BEATGEN_CONFIG_DIR"]) / "presets"
-    if environ.get("XDG_CONFIG_HOME"):
-        return Path(environ["XDG_CONFIG_HOME"]) / "beatgen" / "presets"
-    return Path.home() / ".config" / "beatgen" / "presets"
+    return config_dir(environ) / PRESETS
 
 
 USER_PRESETS_DIR: Path = user_presets_dir()

@@ -13,10 +13,12 @@ lines or flood a terminal through its error.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bridge.model.catalog import BUNDLED, model_names
 from bridge.model.controls import bundled_styles
 from bridge.music.drums import DRUM_NAMES
 from bridge.music.sampling import DEFAULT_VARIATION
@@ -34,7 +36,7 @@ FACTORY_PRESETS_DIR = PRESETS_DIR  # presets/ of the checkout, or its copy in an
 DEFAULT_PRESET = "call-and-response"
 MODES = ("call_response", "continuous", "loop")
 CLOCK_SOURCES = ("auto", "external", "internal", "link")
-NOTE_MAPS = available_note_maps()  # files in presets/note-maps/
+NOTE_MAPS = available_note_maps()  # files in presets/note-maps/, then the user's <config>/note-maps/
 STYLES = bundled_styles()  # "follow", then the styles the shipped model learned
 # Actions mapped in [midi_cc] / [midi_notes] (bridge/settings/midi_map.py) and what each does; regenerate and
 # fill keep their [triggers] keys.
@@ -58,6 +60,9 @@ class Field:
     high: float | None = None
     choices: tuple = ()
     help: str = ""
+    # Values an editor offers without enforcing them (known model names): a preset may name a
+    # model this machine lacks, and the bridge says so when it starts (bridge/model/catalog.py).
+    suggestions: Callable[[], list[str]] | None = None
 
     def allowed(self) -> str:
         if self.choices:
@@ -97,6 +102,8 @@ PRESET_SCHEMA: dict[str, dict[str, Field]] = {
         "style": Field(str, "follow", choices=STYLES, help="style to play (follow = the seed decides)"),
         "fill_every": Field(int, 0, 0, 16, help="a fill on the last bar of every N bars (0 = only on cue)"),
         "random_seed": Field(int, -1, -1, 2**31 - 1, help="fixed seed for reproducible output (-1 = random)"),
+        # The model by name; changing it restarts the bridge (a model is never loaded while the engine plays).
+        "model": Field(str, BUNDLED, help="bundled or one of yours (beatgen models)", suggestions=model_names),
     },
     "feel": {
         "velocity_scale": Field(float, 1.0, 0.0, 2.0, help="multiply output velocities"),

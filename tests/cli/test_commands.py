@@ -14,7 +14,7 @@ from bridge.resources import EXAMPLE_SEED, NOTE_MAPS_DIR, PRESETS_DIR
 from tests.conftest import ROOT, run_beatgen
 
 COMMANDS = [
-    "generate", "styles", "bench", "run", "bench-live", "ports",  # bridge's own
+    "generate", "styles", "bench", "models", "note-maps", "run", "bench-live", "ports",  # bridge's own
     "tui", "bench-tui",  # tui/, through the entry point
     "analyze", "train", "convert", "evaluate",  # model_tools/, through the entry point
 ]  # fmt: skip

@@ -53,6 +53,8 @@ def test_every_factory_preset_gives_controls_matching_its_values(name):
     controls = Controls.from_preset(preset)
     for section in ("generation", "feel"):
         for key, value in preset[section].items():
+            if (section, key) == ("generation", "model"):
+                continue  # not a live control: another model restarts the bridge
             assert getattr(controls, key) == value, f"{name}: {section}.{key}"
     assert controls.offset_ms == preset["output"]["offset_ms"] and controls.thru == preset["output"]["thru"]
     assert controls.mute == frozenset() and controls.lock == frozenset()
