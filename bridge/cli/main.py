@@ -190,7 +190,11 @@ def _add_generate(commands) -> None:
         help="fix the random seed for reproducible output (0 to 2**31-1); the live bridge plays the same "
         "for a preset with this random_seed",
     )
-    p.add_argument("--model", metavar="NAME|DIR", help="model name (see `beatgen models`) or folder (default: the preset's, else bundled)")
+    p.add_argument(
+        "--model",
+        metavar="NAME|DIR",
+        help="model name (see `beatgen models`) or folder (default: the preset's, else bundled)",
+    )
     p.add_argument("--variant", choices=["float32", "int8"], default="float32", help="model precision")
     p.add_argument("--include-seed", action="store_true", help="write the seed bars before the continuation")
     p.add_argument("--channel", type=number_in(int, 1, 16), help="MIDI channel 1-16 (default 10)")

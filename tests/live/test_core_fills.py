@@ -93,7 +93,12 @@ def test_the_fill_note_and_cc_ask_for_fills_and_are_not_part_of_the_call():
     rig.play_ticks(3 * BAR)
     rig.midi(STOP)
     assert downbeats(rig) == [(1, "groove"), (2, "fill"), (3, "fill"), (4, "groove")]
-    assert [line for line in rig.logs if "fill" in line] == ["note 52: fill", "fill: bar 3", "CC 80 = 127: fill", "fill: bar 4"]
+    assert [line for line in rig.logs if "fill" in line] == [
+        "note 52: fill",
+        "fill: bar 3",
+        "CC 80 = 127: fill",
+        "fill: bar 4",
+    ]
 
 
 def test_a_trigger_on_a_channel_not_listened_to_is_logged_once_and_ignored():
