@@ -52,3 +52,8 @@ def test_fine_tuning_on_a_few_clips_lowers_their_held_out_loss(tmp_path):
 
     again = run_beatgen("train", clips, "--from", "bundled", "-o", "mine", "--epochs", "3")
     assert again.returncode == 2 and "pass --resume" in again.stderr  # a finished model is not overwritten
+
+    resumed = run_beatgen("train", clips, "--from", "bundled", "-o", "mine", "--resume", "--epochs", "4")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "epoch 4/4" in resumed.stdout and "epoch 1/4" not in resumed.stdout, "only the epoch not yet run"
+    assert json.loads((model / "model.json").read_text())["fine_tuned"]["clips"] == 6
