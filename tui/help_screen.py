@@ -40,10 +40,10 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("ctrl+q", "ctrl+q", "quit (every note off first)"),
 )
 LIST_KEYS: tuple[tuple[str, str], ...] = (
-    ("enter", "load the highlighted preset"),
+    ("enter", "load"),
     ("n", "save the current settings under a new name"),
-    ("d", "duplicate the highlighted preset"),
-    ("delete", "delete the highlighted user preset (factory presets cannot be deleted)"),
+    ("d", "duplicate"),
+    ("delete", "delete (a user preset)"),
 )
 
 
@@ -53,10 +53,12 @@ def help_table() -> Table:
     table.add_column()
     for _key, shown, what in KEYS:
         table.add_row(shown, what)
-    table.add_row("", "")
-    table.add_row(Text("preset list", style="bold underline"), "")
-    for shown, what in LIST_KEYS:
-        table.add_row(shown, what)
+    # The preset list's keys on one row: the overlay fits a 40-row terminal.
+    keys = Text()
+    for index, (shown, what) in enumerate(LIST_KEYS):
+        keys.append(("; " if index else "") + shown, style="bold")
+        keys.append(f" {what}")
+    table.add_row(Text("preset list", style="bold underline"), keys)
     return table
 
 
