@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from bridge.settings.controls import Controls
 
 Effect = tuple["Controls", list[str], list[str]]
+# An action in the log; the preset buttons say who carries them out (`beatgen run` plays one preset).
+ACTION_WORDS = {
+    "preset_next": "next preset (the terminal UI loads it)",
+    "preset_previous": "previous preset (the terminal UI loads it)",
+    "mode": "next mode",
+}
 
 
 class SurfaceEvents:
@@ -118,7 +124,7 @@ class SurfaceEvents:
         for words_line in words:
             self.out.log(f"{source}: {words_line}")
         for action in actions:
-            self.out.log(f"{source}: {action.replace('_', ' ')}")
+            self.out.log(f"{source}: {ACTION_WORDS.get(action, action)}")
             self._fire(action)
 
     def _fire(self, action: str) -> None:
