@@ -88,6 +88,8 @@ class BridgeLink:
                 return
 
     def _quit_by_signal(self, signum: int) -> None:
+        if self.quitting:  # a second signal while the first closes the bridge (Ctrl-C twice, a group signal)
+            return
         self.app.bridge_log(f"{signal.Signals(signum).name} received: quitting, every note off")
         self.app.run_worker(self.quit(128 + signum))
 
