@@ -47,6 +47,8 @@ def measure(bpm: float, bars: int, period: int, realtime: bool) -> dict:
         "bpm": bpm,
         "notes": len(errors),
         "median_ms": statistics.median(magnitudes) if magnitudes else float("nan"),
+        # Signed: where the errors are centred (rtmidi's JACK output lands 0 to 1 period late).
+        "signed_median_ms": statistics.median(errors) if errors else float("nan"),
         "p99_ms": _percentile(magnitudes, 0.99),
         "max_ms": max(magnitudes, default=float("nan")),
         "late_notes": sum(e > LATE_MS for e in errors),
@@ -70,13 +72,16 @@ def run_bench_link(bpms, bars: int, period: int, as_json: bool, realtime: bool) 
     scheduling = "realtime (jackd -R)" if realtime else "not realtime"
     print(f"bench-live --clock link: JACK dummy 48 kHz, {period}-frame periods ({period / 48:.2f} ms), {scheduling},")
     print(f"  --port-max 256, {bars} generated bars, quantize 1, in a private network namespace")
-    print("BPM   notes  |err| median  p99    max    late  missing bars  CPU %  peak RSS (own)  ready  xruns")
+    print(
+        "BPM   notes  |err| median  p99    max    median err  late  missing bars  CPU %  peak RSS (own)  ready  xruns"
+    )
     for r in results:
         missing = f"{r['missing_bars']}" + (f" ({r['silent_bars']} silent)" if r["silent_bars"] else "")
         grid = "" if r["grid_heard"] else "  (recorder lost grid ticks: not measured)"
         print(
             f"{r['bpm']:<5g} {r['notes']:>5}  {r['median_ms']:>8.3f} ms {r['p99_ms']:>6.3f} {r['max_ms']:>6.3f}"
-            f"    {r['late_notes']:>4}  {missing:>12}  {r['cpu_percent']:>5.1f}  {r['peak_rss_mb']:>5.0f} MB"
+            f"  {r['signed_median_ms']:>+9.3f}    {r['late_notes']:>4}  {missing:>12}  {r['cpu_percent']:>5.1f}"
+            f"  {r['peak_rss_mb']:>5.0f} MB"
             f" ({r['rss_without_jack_shm_mb']:.0f})  {r['ports_ready_s']:.2f} s  {r['xruns']:>5}{grid}"
         )
     return 0

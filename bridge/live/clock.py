@@ -63,6 +63,8 @@ class ClockStatus:
 class ClockTracker:
     """The song position and tempo of an incoming MIDI clock, and the times of future positions."""
 
+    exact_times = False  # fitted to arrival stamps, which came through the backend's periods
+
     def __init__(self, input_period: float | None = None) -> None:
         self._transport = MidiTransport()
         self._line = TempoLine()

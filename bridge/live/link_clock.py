@@ -49,6 +49,7 @@ class LinkClock:
         self.bpm = bpm  # the session's tempo once a state came; the preset's until then
         self.state: LinkState | None = None
         self.input_period: float | None = None  # Link hands over no batches of ticks
+        self.exact_times = True  # read off the timeline: Link time exactly
         self.running = False
         self.position = -1  # the last tick counted
         self.last_tick_time: float | None = None
