@@ -200,6 +200,10 @@ class ClockTracker:
         on_line = residual <= max(OUTLIER_SECONDS, jitter) and steady
         return position + (TRUSTED_LEAD_TICKS if on_line else CAUTIOUS_LEAD_TICKS)
 
+    def stop_position(self) -> float | None:
+        """MIDI clock announces no Stop ahead: it comes when it comes."""
+        return None
+
     def position_at(self, time: float) -> float:
         """Song position in (fractional) ticks at `time`, from the fitted line: capped below the
         next tick that has not arrived (a note cannot be placed past it) and at most a tick before

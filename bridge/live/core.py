@@ -50,6 +50,7 @@ OWN_ECHO_S = 0.2  # a note-on equal to one we sent this recently is our own outp
 # A note woken for at its deadline is due: time_of and position_estimate round differently, and a
 # horizon a hair short of the note would leave the deadline in the past (the thread would spin).
 ROUNDING_TICKS = 1e-6
+STOP_MARGIN_TICKS = 1e-6  # a note on a Stop's own tick is after it (the Stop silences at that time)
 
 
 class EngineCore(TransportEvents):
@@ -325,9 +326,12 @@ class EngineCore(TransportEvents):
     def _sending_limit(self) -> float:
         """How far past the last tick received notes may go: ClockTracker.sending_limit (a clock that
         dies without Stop lets at most that much through before the stall check), plus a negative
-        output offset's (and the output lead's) worth of ticks."""
+        output offset's (and the output lead's) worth of ticks; never at or past a Stop announced
+        ahead (Link), which sending early must not outrun."""
         assert self.clock.tick_interval is not None  # both callers checked the tempo is known
-        return self.clock.sending_limit() + max(0.0, -self._send_offset_s()) / self.clock.tick_interval
+        limit = self.clock.sending_limit() + max(0.0, -self._send_offset_s()) / self.clock.tick_interval
+        stop = self.clock.stop_position()
+        return limit if stop is None else min(limit, stop - STOP_MARGIN_TICKS)
 
     # -- commands and transport ---------------------------------------------------------------
 

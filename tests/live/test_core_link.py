@@ -82,6 +82,20 @@ def test_on_jack_notes_go_half_a_period_ahead_of_their_link_time_and_not_of_midi
     assert on_midi_clock[0] and on_midi_clock[0] == on_midi_clock[1]
 
 
+def test_a_note_due_just_after_an_announced_stop_is_not_sent_early_for_jack():
+    period = 256 / 48000  # 2.7 ms early: a note 1 ms after the Stop would go before it
+    rig = CoreRig(CONTINUOUS, clock_source="link")
+    rig.core.output_period = period
+    timeline = LinkTimeline(120.0, 0.0, 0.0)
+    link(rig, timeline, True, 0.0, at=0.0)
+    play_call(rig, timeline, 0.0)
+    stop = timeline.time_at(13.0) - 0.001  # 1 ms before bar 4's snare (the fake model's beat 2)
+    link(rig, timeline, False, stop, at=stop - 0.2)
+    rig.advance(stop + 1.0)
+    assert note_on_times(rig)[-1] == (pytest.approx(timeline.time_at(12.0) - period / 2 - SEND_EARLY_S), 36)
+    assert not rig.sounding
+
+
 def test_hits_are_placed_on_the_link_beat_from_their_stamps():
     rig = CoreRig(CALL_RESPONSE, clock_source="link")
     timeline = LinkTimeline(90.0, 0.0, 0.0)
