@@ -10,12 +10,13 @@ only to send: a note goes out at time_of(tick) + offset, so a negative
 offset sends early by that many ms.  On a clock whose times are exact (Link)
 it goes half an output period earlier still (_output_lead_s): JACK writes
 what we send at the start of its next period, so a note handed over at its
-time lands 0 to 1 period late, and half a period ahead centres that on 0.  A bar line's cut comes CUT_AHEAD_S
-before the line (plus a negative offset): hits after it belong to the next
-bar (a downbeat played early), and the model gets the whole window to write
-the answer's first notes.  Little of it is needed: the worker has heard the
-call's bar up to its last 8th already (_run_previews), and it hands an
-answer's downbeat over before it writes the rest (Performance.on_downbeat).
+time lands 0 to 1 period late, and half a period ahead centres that on 0.
+A bar line's cut comes CUT_AHEAD_S before the line (plus a negative
+offset): hits after it belong to the next bar (a downbeat played early), and
+the model gets the whole window to write the answer's first notes.  Little
+of it is needed: the worker has heard the call's bar up to its last 8th
+already (_run_previews), and it hands an answer's downbeat over before it
+writes the rest (Performance.on_downbeat).
 """
 
 from __future__ import annotations
