@@ -63,6 +63,8 @@ class ClockStatus:
 class ClockTracker:
     """The song position and tempo of an incoming MIDI clock, and the times of future positions."""
 
+    exact_times = False  # fitted to arrival stamps, which came through the backend's periods
+
     def __init__(self, input_period: float | None = None) -> None:
         self._transport = MidiTransport()
         self._line = TempoLine()
@@ -197,6 +199,10 @@ class ClockTracker:
         steady = self._line.steady_jitter(interval) is not None
         on_line = residual <= max(OUTLIER_SECONDS, jitter) and steady
         return position + (TRUSTED_LEAD_TICKS if on_line else CAUTIOUS_LEAD_TICKS)
+
+    def stop_position(self) -> float | None:
+        """MIDI clock announces no Stop ahead: it comes when it comes."""
+        return None
 
     def position_at(self, time: float) -> float:
         """Song position in (fractional) ticks at `time`, from the fitted line: capped below the

@@ -7,12 +7,16 @@ numbers and a fake worker.
 
 Time is kept in song ticks (24 per quarter note) and turned into seconds
 only to send: a note goes out at time_of(tick) + offset, so a negative
-offset sends early by that many ms.  A bar line's cut comes CUT_AHEAD_S
-before the line (plus a negative offset): hits after it belong to the next
-bar (a downbeat played early), and the model gets the whole window to write
-the answer's first notes.  Little of it is needed: the worker has heard the
-call's bar up to its last 8th already (_run_previews), and it hands an
-answer's downbeat over before it writes the rest (Performance.on_downbeat).
+offset sends early by that many ms.  On a clock whose times are exact (Link)
+it goes half an output period earlier still (_output_lead_s): JACK writes
+what we send at the start of its next period, so a note handed over at its
+time lands 0 to 1 period late, and half a period ahead centres that on 0.
+A bar line's cut comes CUT_AHEAD_S before the line (plus a negative
+offset): hits after it belong to the next bar (a downbeat played early), and
+the model gets the whole window to write the answer's first notes.  Little
+of it is needed: the worker has heard the call's bar up to its last 8th
+already (_run_previews), and it hands an answer's downbeat over before it
+writes the rest (Performance.on_downbeat).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ OWN_ECHO_S = 0.2  # a note-on equal to one we sent this recently is our own outp
 # A note woken for at its deadline is due: time_of and position_estimate round differently, and a
 # horizon a hair short of the note would leave the deadline in the past (the thread would spin).
 ROUNDING_TICKS = 1e-6
+STOP_MARGIN_TICKS = 1e-6  # a note on a Stop's own tick is after it (the Stop silences at that time)
 
 
 class EngineCore(TransportEvents, SurfaceEvents):
@@ -66,6 +71,8 @@ class EngineCore(TransportEvents, SurfaceEvents):
         self.recent_sends: deque[tuple[float, int, int]] = deque(maxlen=64)
         self.ignored_triggers: set[tuple[str, int]] = set()  # (trigger, channel) already logged
         self.notes_sent = self.late_notes = 0
+        # Seconds between the moments the output port writes what we send (JACK's period), where known.
+        self.output_period: float | None = None
         self.dropped_notes = self.run_dropped = 0  # notes of ticks bunched ahead of time (_send_due)
         self.now = 0.0
 
@@ -107,7 +114,7 @@ class EngineCore(TransportEvents, SurfaceEvents):
             if next_position is not None and self.clock.tick_interval and next_position <= self._sending_limit():
                 when = self.clock.time_of(next_position)
                 if when is not None:
-                    deadlines.append(when + self._offset_s() - SEND_EARLY_S)
+                    deadlines.append(when + self._send_offset_s() - SEND_EARLY_S)
             # A cut waits for the ticks to come near its line (_near_line) as a note waits for its
             # tick: a cut time already past, with the clock paused, would spin the thread too.
             line = self.next_line
@@ -194,11 +201,27 @@ class EngineCore(TransportEvents, SurfaceEvents):
     # -- bar lines ----------------------------------------------------------------------------
 
     def _offset_s(self) -> float:
+        """The output offset: where a note belongs relative to its clock time."""
         return self.controls.offset_ms / 1000.0
+
+    def _output_lead_s(self) -> float:
+        """How much earlier than its time a note is handed to the port: half the output's period on a
+        clock whose times are exact (Link's timeline).  rtmidi's JACK output writes every event at
+        frame 0 of the next period, so a note lands 0 to 1 period after it was sent; half a period
+        early centres that on the note's time.  Not on MIDI clock: its ticks come through JACK's
+        periods too, and measured against them as the DAW hears them, notes sent at their time
+        already land on the grid (bench-live)."""
+        if self.output_period is None or not self.clock.exact_times:
+            return 0.0
+        return self.output_period / 2
+
+    def _send_offset_s(self) -> float:
+        """When a note is handed to the port relative to its clock time: the offset, less the lead."""
+        return self._offset_s() - self._output_lead_s()
 
     def _cut_time(self, line: int) -> float | None:
         when = self.clock.time_of(line * TICKS_PER_BAR)
-        return None if when is None else when - CUT_AHEAD_S + min(0.0, self._offset_s())
+        return None if when is None else when - CUT_AHEAD_S + min(0.0, self._send_offset_s())
 
     def _run_cuts(self, now: float) -> None:
         if not self.transport.playing or self.next_line is None:
@@ -216,7 +239,7 @@ class EngineCore(TransportEvents, SurfaceEvents):
         """Whether the ticks received are within a cut's lead of `line`: a tempo estimate gone wrong
         must not cut bars not yet played (the lead allowed: CUT_AHEAD_S and a negative offset at
         MAX_BPM, plus a tick)."""
-        lead_s = CUT_AHEAD_S - min(0.0, self._offset_s())
+        lead_s = CUT_AHEAD_S - min(0.0, self._send_offset_s())
         return self.clock.position >= line * TICKS_PER_BAR - (math.ceil(lead_s / MIN_TICK_SECONDS) + 1)
 
     def _run_previews(self) -> None:
@@ -271,7 +294,7 @@ class EngineCore(TransportEvents, SurfaceEvents):
             # No tempo yet (the first ticks, or ticks bunched after a pause): nothing can be sent
             # ahead, but what is due by the count of ticks received goes now, not a tempo later.
             return float(self.clock.position)
-        estimate = self.clock.position_estimate(now + SEND_EARLY_S - self._offset_s())
+        estimate = self.clock.position_estimate(now + SEND_EARLY_S - self._send_offset_s())
         return min(estimate + ROUNDING_TICKS, self._sending_limit())
 
     def _send_due(self, now: float) -> None:
@@ -302,9 +325,12 @@ class EngineCore(TransportEvents, SurfaceEvents):
     def _sending_limit(self) -> float:
         """How far past the last tick received notes may go: ClockTracker.sending_limit (a clock that
         dies without Stop lets at most that much through before the stall check), plus a negative
-        output offset's worth of ticks."""
+        output offset's (and the output lead's) worth of ticks; never at or past a Stop announced
+        ahead (Link), which sending early must not outrun."""
         assert self.clock.tick_interval is not None  # both callers checked the tempo is known
-        return self.clock.sending_limit() + max(0.0, -self._offset_s()) / self.clock.tick_interval
+        limit = self.clock.sending_limit() + max(0.0, -self._send_offset_s()) / self.clock.tick_interval
+        stop = self.clock.stop_position()
+        return limit if stop is None else min(limit, stop - STOP_MARGIN_TICKS)
 
     # -- commands and transport ---------------------------------------------------------------
 

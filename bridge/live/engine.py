@@ -94,6 +94,11 @@ class Engine:
         tell a tick JACK delivered twice from two ticks of one batch."""
         self.core.clock.input_period = seconds
 
+    def set_output_period(self, seconds: float | None) -> None:
+        """How often the output port writes what is sent (MidiPorts.output_period), before start():
+        on Link the core then hands notes over half of it early (core._output_lead_s)."""
+        self.core.output_period = seconds
+
     def start(self) -> None:
         self.worker.start()
         self._thread.start()

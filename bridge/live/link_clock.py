@@ -49,6 +49,7 @@ class LinkClock:
         self.bpm = bpm  # the session's tempo once a state came; the preset's until then
         self.state: LinkState | None = None
         self.input_period: float | None = None  # Link hands over no batches of ticks
+        self.exact_times = True  # read off the timeline: Link time exactly
         self.running = False
         self.position = -1  # the last tick counted
         self.last_tick_time: float | None = None
@@ -237,6 +238,13 @@ class LinkClock:
 
     def sending_limit(self) -> float:
         return max(self.position, 0) + LEAD_TICKS
+
+    def stop_position(self) -> float | None:
+        """The song position of a Stop announced ahead, while it is pending: the core sends nothing
+        due at or after it, however early it hands notes over (a negative offset, the JACK lead)."""
+        if self._pending is None or self._pending[0] or self.state is None:
+            return None
+        return self.position_estimate(self._pending[1])
 
     def status(self, now: float) -> ClockStatus:
         return ClockStatus(self.running, False, max(self.position, 0), self.bpm if self.state else None)

@@ -113,6 +113,8 @@ class LiveBridge:
         ports = open_ports(engine.post_midi, self.backend, self.in_name, self.out_name)
         outbox.append(ports)
         engine.set_input_period(ports.input_period)
+        if os.environ.get("BEATGEN_OUTPUT_LEAD", "on") != "off":  # "off": to compare (docs/live.md)
+            engine.set_output_period(ports.output_period)
         self.engine, self.ports = engine, ports
         self.log(self.preset.summary())
         for reason in ports.passed_over:  # --backend auto: what it tried first, and why not

@@ -16,6 +16,9 @@ class SongClock(Protocol):
     """The clock interface the core, the performance and the status snapshot use."""
 
     input_period: float | None
+    # Times computed from a shared timeline (Link), not fitted to ticks that came through the
+    # audio periods: the core hands notes over half an output period early (core._output_lead_s).
+    exact_times: bool
 
     @property
     def running(self) -> bool: ...
@@ -51,5 +54,9 @@ class SongClock(Protocol):
     def position_at(self, time: float) -> float: ...
 
     def sending_limit(self) -> float: ...
+
+    def stop_position(self) -> float | None:
+        """Where a Stop announced ahead (Link) will end the song; None where none is pending."""
+        ...
 
     def status(self, now: float) -> ClockStatus: ...

@@ -123,6 +123,13 @@ class MidiPorts:
         if self._poller is None or self._poller.fault is None:
             self._midi_out.send_message(message)
 
+    @property
+    def output_period(self) -> float | None:
+        """Seconds between the moments the output port writes what was sent, where known: rtmidi's
+        JACK output writes every event at frame 0 of the next period (the server's, as for input).
+        ALSA, CoreMIDI and WinMM pass an event on when it is sent."""
+        return self.input_period if self.backend == "jack" else None
+
     def describe(self) -> str:
         kind = "virtual ports" if self.virtual else "existing ports"
         period = f", period {self.input_period * 1000:.2f} ms" if self.input_period else ""

@@ -58,6 +58,44 @@ def test_the_answer_lands_on_the_link_bar_line_with_the_output_offset():
     assert "answering at bar 2" in rig.logs
 
 
+def test_on_jack_notes_go_half_a_period_ahead_of_their_link_time_and_not_of_midi_clock_ticks():
+    # rtmidi's JACK output writes at the next period's frame 0: half a period ahead lands centred.
+    period = 64 / 48000
+    rig = CoreRig(CALL_RESPONSE, clock_source="link")
+    rig.core.output_period = period
+    timeline = LinkTimeline(120.0, 0.0, 0.0)
+    link(rig, timeline, True, 0.0, at=0.0)
+    play_call(rig, timeline, 0.0)
+    rig.advance(timeline.time_at(8.0))
+    answer = timeline.time_at(4.0)
+    assert note_on_times(rig)[:2] == [
+        (pytest.approx(answer - period / 2 - SEND_EARLY_S, abs=1e-9), 36),
+        (pytest.approx(answer + 0.5 - period / 2 - SEND_EARLY_S, abs=1e-9), 38),
+    ]
+    assert rig.core.late_notes == 0
+    on_midi_clock = []
+    for known in (None, period):  # MIDI clock: the same sends whether the period is known or not
+        midi = CoreRig(CALL_RESPONSE)
+        midi.core.output_period = known
+        midi.play_ticks(3 * BAR, {0: [(36, 100)], 24: [(38, 100)]}, start=True)
+        on_midi_clock.append(midi.sent)
+    assert on_midi_clock[0] and on_midi_clock[0] == on_midi_clock[1]
+
+
+def test_a_note_due_just_after_an_announced_stop_is_not_sent_early_for_jack():
+    period = 256 / 48000  # 2.7 ms early: a note 1 ms after the Stop would go before it
+    rig = CoreRig(CONTINUOUS, clock_source="link")
+    rig.core.output_period = period
+    timeline = LinkTimeline(120.0, 0.0, 0.0)
+    link(rig, timeline, True, 0.0, at=0.0)
+    play_call(rig, timeline, 0.0)
+    stop = timeline.time_at(13.0) - 0.001  # 1 ms before bar 4's snare (the fake model's beat 2)
+    link(rig, timeline, False, stop, at=stop - 0.2)
+    rig.advance(stop + 1.0)
+    assert note_on_times(rig)[-1] == (pytest.approx(timeline.time_at(12.0) - period / 2 - SEND_EARLY_S), 36)
+    assert not rig.sounding
+
+
 def test_hits_are_placed_on_the_link_beat_from_their_stamps():
     rig = CoreRig(CALL_RESPONSE, clock_source="link")
     timeline = LinkTimeline(90.0, 0.0, 0.0)
