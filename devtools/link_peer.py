@@ -82,8 +82,15 @@ class LinkPeer:
         return {"start_us": at, "beat": bar}
 
     def tempo(self, bpm: float) -> dict:
+        """The new tempo from the 16th about to come, committed at that 16th: a peer hears a tempo
+        change 40-45 ms after it is committed (docs/live.md, Known limits), and a note due in between
+        is still placed on the old tempo; right after a 16th the next note is 100 ms or more away."""
         state = self.link.captureAppSessionState()
-        state.setTempo(bpm, self.now())
+        sixteenth = (int(state.beatAtTime(self.now(), QUANTUM) * 4) + 1) / 4
+        at = int(state.timeAtBeat(sixteenth, QUANTUM))
+        time.sleep(max(0.0, (at - self.now()) / 1e6))
+        state = self.link.captureAppSessionState()
+        state.setTempo(bpm, at)
         self.link.commitAppSessionState(state)
         return {"tempo": bpm}
 
