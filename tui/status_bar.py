@@ -88,13 +88,12 @@ def status_lines(status, connection: Connection, preset_label: str, lane: int) -
         f"offset {offset:+.0f} ms",
         f"temp {c.temperature:.2f}",
     ]
-    style, density, fill_every = getattr(c, "style", "follow"), getattr(c, "density", 1.0), getattr(c, "fill_every", 0)
-    if style != "follow":
-        parts.append(f"style {style}")
-    if density != 1.0:
-        parts.append(f"density {density:.1f}")
-    if fill_every:
-        parts.append(f"fill every {fill_every}")
+    if c.style != "follow":
+        parts.append(f"style {c.style}")
+    if c.density != 1.0:
+        parts.append(f"density {c.density:.1f}")
+    if c.fill_every:
+        parts.append(f"fill every {c.fill_every}")
     parts.append(f"lane {lane + 1} {DRUM_NAMES[lane]}")
     history = getattr(status, "loop_history", None)
     if history and history[1] > 1:

@@ -18,6 +18,8 @@ from bridge.live.note_scheduler import CONTROL_CHANGE, NOTE_OFF, NOTE_ON
 from bridge.settings.midi_map import next_mode
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bridge.live.control_surface import ControlSurface
     from bridge.live.events import Outbox
     from bridge.live.performance import Performance
@@ -46,16 +48,13 @@ class SurfaceEvents:
     fill_note: int
     fill_cc: int
     ignored_triggers: set[tuple[str, int]]
+    # EngineCore's own methods, which the surface's triggers and actions go through.
+    _on_command: Callable[[ev.Command, float], None]
+    _last_line_open: Callable[[], int]
 
     @property
     def controls(self) -> Controls:
         return self.performance.controls
-
-    def _on_command(self, command: ev.Command, now: float) -> None:
-        raise NotImplementedError  # EngineCore's
-
-    def _last_line_open(self) -> int:
-        raise NotImplementedError  # EngineCore's
 
     def _note_trigger_elsewhere(self, message: list[int]) -> None:
         """A trigger note or CC on a channel the bridge does not listen to does nothing: say so once per

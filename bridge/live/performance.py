@@ -118,34 +118,35 @@ class Performance:
     def fill(self) -> None:
         """A fill on the next bar the model writes from the next bar line on: a bar written ahead is
         written again as a fill; with nothing written ahead, the next bar written is one."""
-        first = self._first_rewritable_line()
-        if first is None or first not in self.bars_out.parts or not self.conductor.rewrite_ahead(first):
+        if not self._rewrite_ahead(fill=True):
             self.fill_pending = True
             self.out.log("fill: on the next bar the model writes")
-            return
-        self._mark_fill(first)
-        self._rewrite_ahead()
 
     def _mark_fill(self, line: int) -> None:
         self.fill_lines = {known for known in self.fill_lines if known >= line - 64}  # old cues are spent
         self.fill_lines.add(line)
         self.out.log(f"fill: bar {line + 1}")
 
-    def _rewrite_ahead(self) -> None:
-        """Model-side controls changed: bars written ahead are written again from the next bar line
-        (the one after, when the change comes inside the cut's window before it).  A bar still on its
-        way from the model is not: the model wrote its start with the old controls, and its stream
-        cannot go back to a line it has not reached.  An answer repeated by undo/redo stays as chosen."""
+    def _rewrite_ahead(self, fill: bool = False) -> bool:
+        """Model-side controls changed (or a fill was cued: its first bar becomes a fill): bars written
+        ahead are written again from the next bar line (the one after, when the change comes inside the
+        cut's window before it).  A bar still on its way from the model is not: the model wrote its start
+        with the old controls, and its stream cannot go back to a line it has not reached.  An answer
+        repeated by undo/redo stays as chosen.  Returns whether bars are written again."""
         first = self._first_rewritable_line()
         if first is None or first not in self.bars_out.parts:
-            return  # not written yet (it will be, with the new controls) or still on its way
+            return False  # not written yet (it will be, with the new controls) or still on its way
         plan = self.conductor.rewrite_ahead(first)
-        if plan:
-            assert plan.generate_from is not None  # a rewrite always says where it starts
-            first_bar, last_bar = plan.generate_from + 1, plan.generate_from + plan.bars
-            bars = f"bar {first_bar}" if first_bar == last_bar else f"bars {first_bar}-{last_bar}"
-            self.out.log(f"model controls changed: {bars} written again")
-            self.carry_out(plan)
+        if not plan:
+            return False
+        assert plan.generate_from is not None  # a rewrite always says where it starts
+        if fill:
+            self._mark_fill(plan.generate_from)
+        first_bar, last_bar = plan.generate_from + 1, plan.generate_from + plan.bars
+        bars = f"bar {first_bar}" if first_bar == last_bar else f"bars {first_bar}-{last_bar}"
+        self.out.log(f"model controls changed: {bars} written again")
+        self.carry_out(plan)
+        return True
 
     def _first_rewritable_line(self) -> int | None:
         """The first bar line from which bars written ahead can still be written again: the next one,

@@ -13,17 +13,11 @@ import pytest
 from textual.widgets import OptionList
 
 from bridge.settings.midi_map import LEARNABLE, Learned
-from tests.tui.support import FakeBridge, make_app
-from tests.tui.test_tui_app import bridge, run, wait_for
+from tests.tui.support import make_app
+from tests.tui.test_tui_app import bridge, fresh_instances, run, wait_for  # noqa: F401 - fresh_instances: autouse
 from tui.learn_screen import LearnScreen
 
 pytestmark = pytest.mark.ui
-
-
-@pytest.fixture(autouse=True)
-def fresh_instances(monkeypatch, tmp_path):
-    FakeBridge.instances.clear()
-    monkeypatch.setenv("BEATGEN_CONFIG_DIR", str(tmp_path / "config"))
 
 
 def report(message: Learned | None = None, requests: tuple = ()) -> None:

@@ -8,7 +8,6 @@ Run as `flock /tmp/beatgen-jack.lock .venv/bin/pytest -q tests/tui/test_tui_lear
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from textual.widgets import OptionList
@@ -16,21 +15,13 @@ from textual.widgets import OptionList
 from bridge.settings.midi_map import LEARNABLE
 from bridge.settings.presets import load_preset
 from devtools.jack_rig import JackRig, realtime_allowed
-from tests.tui.test_tui_jack import close_knob, open_knob
+from tests.tui.test_tui_jack import close_knob, open_knob, wait_for
 from tui.app import AppOptions, create_app
 from tui.learn_screen import LearnScreen
 
 pytestmark = [pytest.mark.jack, pytest.mark.ui]
 
 KNOB_CC = 25
-
-
-async def wait_for(pilot, condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not after {timeout} s")
-        await pilot.pause(0.05)
 
 
 def test_a_knob_learned_in_the_ui_is_saved_reloaded_and_moves_its_control(tmp_path):
